@@ -1,0 +1,62 @@
+# Hubdash: every target builds .venv and installs the project when needed, so `make run` and
+# `make test` are the only commands a fresh clone needs.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgres://postgres@127.0.0.1:5432/hubdash
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/1
+
+.PHONY: run test test-postgres test-browser test-all lint format bench screenshots worker sandbox clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+## Serve http://127.0.0.1:8000 with SQLite, the in-memory layer, a worker and the Hub sandbox.
+run: $(STAMP)
+	$(PY) manage.py run_embedded
+
+## The test suite on SQLite + the in-memory channel layer (no services needed).
+test: $(STAMP)
+	$(PY) -m pytest -m "not browser" -q
+
+## The same suite on PostgreSQL + Redis (the services of the production configuration).
+test-postgres: $(STAMP)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CHANNEL_LAYER_PREFIX=hubdash-test \
+		$(PY) -m pytest -m "not browser" -q
+
+## Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium) against a live daphne.
+test-browser: $(STAMP)
+	@test -x /usr/bin/chromium || { echo "Chromium is missing: apt-get install -y chromium"; exit 1; }
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CHANNEL_LAYER_PREFIX=hubdash-browser \
+		$(PY) -m pytest -m browser -q tests/browser
+
+test-all: test test-postgres test-browser
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Benchmarks (results and the exact command go to docs/benchmarks.md).
+bench: $(STAMP)
+	$(PY) -m bench
+
+## README screenshots of the inbox and a thread, with the browser-test setup against demo data.
+screenshots: $(STAMP)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -q -m browser tests/browser/test_screenshots.py --screenshots
+
+worker: $(STAMP)
+	$(PY) manage.py run_worker
+
+sandbox: $(STAMP)
+	$(PY) manage.py hub_sandbox --port 8765 --customers-rate 0.2
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

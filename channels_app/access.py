@@ -1,0 +1,41 @@
+"""Who may see what. Every view, API endpoint and websocket asks here, in one step with the fetch."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from channels_app.models import Application, Membership
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def visible_applications(user: User, *, role: str | None = None) -> QuerySet[Application]:
+    """Applications the user is a member of (with `role`, only those). Superusers see all."""
+    if not user.is_authenticated or not user.is_active:
+        return Application.objects.none()
+    if user.is_superuser:
+        return Application.objects.all()
+    memberships = Membership.objects.filter(user=user)
+    if role:
+        memberships = memberships.filter(role=role)
+    return Application.objects.filter(id__in=memberships.values("application_id"))
+
+
+def visible_application_ids(user: User, *, role: str | None = None) -> list[int]:
+    return list(visible_applications(user, role=role).values_list("id", flat=True))
+
+
+def application_for(user: User, application_id: int, *, admin: bool = False) -> Application:
+    """The Application if the user may see it (administer it, with admin=True); else 404.
+
+    404 rather than 403 so that one tenant cannot learn which ids exist for another.
+    """
+    role = Membership.Role.ADMIN if admin else None
+    try:
+        return visible_applications(user, role=role).get(pk=application_id)
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such application.") from None
+
+
+def is_admin_of_any(user: User) -> bool:
+    return visible_applications(user, role=Membership.Role.ADMIN).exists()

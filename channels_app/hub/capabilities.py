@@ -1,0 +1,126 @@
+"""What each Hub channel kind accepts: paths, recipient formats, content types and limits.
+
+This is our reading of hub-api.md §2–§3.3. Every Hub assumption the product makes lives in this package
+(`channels_app.hub`), so a change in the Hub's behaviour is a change here only.
+"""
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ChannelKind(StrEnum):
+    WHATSAPP = "whatsapp"
+    INSTAGRAM = "instagram"
+    MESSENGER = "messenger"
+    TELEGRAM = "telegram"
+    SMS = "sms"
+    WEBCHATT = "webchatt"
+
+    @property
+    def label(self) -> str:
+        return CAPABILITIES[self].label
+
+
+@dataclass(frozen=True)
+class Capability:
+    label: str
+    path: str  # segment in POST /v1/communication/{path}/message
+    to_pattern: re.Pattern[str]
+    to_help: str  # what an admin or agent is told when a recipient id does not fit
+    content_types: frozenset[str]
+    max_text_length: int
+    # Meta-style customer service window, in hours (None: the channel has none). hub-api.md §2.
+    window_hours: int | None = None
+    can_start_conversation: bool = True
+
+
+_ALL_BUT_TEMPLATE = frozenset(
+    {
+        "text", "image", "video", "audio", "document", "sticker", "location", "contacts",
+        "interactive", "reaction", "reply",
+    }
+)  # fmt: skip
+
+CAPABILITIES: dict[ChannelKind, Capability] = {
+    ChannelKind.WHATSAPP: Capability(
+        label="WhatsApp",
+        path="whatsapp",
+        to_pattern=re.compile(r"^[1-9]\d{7,14}$"),
+        to_help="E.164 digits without '+', e.g. 5521987654321",
+        content_types=_ALL_BUT_TEMPLATE | {"template", "payment_request", "order_status"},
+        max_text_length=4096,
+        window_hours=24,
+    ),
+    ChannelKind.INSTAGRAM: Capability(
+        label="Instagram",
+        path="instagram",
+        to_pattern=re.compile(r"^\d{5,32}$"),
+        to_help="an Instagram-scoped id (IGSID): digits, taken from an inbound message",
+        content_types=frozenset(
+            {"text", "image", "video", "audio", "sticker", "interactive", "reaction", "seen"}
+        ),
+        max_text_length=1000,
+        window_hours=24 * 7,
+        can_start_conversation=False,
+    ),
+    ChannelKind.MESSENGER: Capability(
+        label="Messenger",
+        path="messenger",
+        to_pattern=re.compile(r"^\d{5,32}$"),
+        to_help="a page-scoped id (PSID): digits, taken from an inbound message",
+        content_types=frozenset({"text", "image", "video", "audio", "interactive", "reaction", "seen"}),
+        max_text_length=2000,
+        window_hours=24,
+        can_start_conversation=False,
+    ),
+    ChannelKind.TELEGRAM: Capability(
+        label="Telegram",
+        path="telegram",
+        to_pattern=re.compile(r"^-?\d{1,20}$"),
+        to_help="a Telegram chat id: digits (groups start with '-')",
+        content_types=_ALL_BUT_TEMPLATE,
+        max_text_length=4096,
+    ),
+    ChannelKind.SMS: Capability(
+        label="SMS",
+        path="sms",
+        to_pattern=re.compile(r"^\+[1-9]\d{7,14}$"),
+        to_help="E.164 with '+', e.g. +14155550123",
+        content_types=frozenset({"text", "image"}),
+        # Auto-split into segments by the Hub; we cap a reply at 10 segments of 160 characters.
+        max_text_length=1600,
+    ),
+    ChannelKind.WEBCHATT: Capability(
+        label="Web Chatt",
+        path="web-chatt2me",
+        to_pattern=re.compile(r"^[A-Za-z0-9_.:-]{1,128}$"),
+        to_help="the visitor id received in the visitor's messages",
+        content_types=_ALL_BUT_TEMPLATE,
+        max_text_length=4096,
+    ),
+}
+
+# hub-api.md §4.2: inbound events name the channel; Web Chatt's value is a [GAP] (we accept both).
+KIND_BY_EVENT_CHANNEL: dict[str, ChannelKind] = {
+    "whatsapp": ChannelKind.WHATSAPP,
+    "instagram": ChannelKind.INSTAGRAM,
+    "messenger": ChannelKind.MESSENGER,
+    "telegram": ChannelKind.TELEGRAM,
+    "sms": ChannelKind.SMS,
+    "web-chatt2me": ChannelKind.WEBCHATT,
+    "webchatt": ChannelKind.WEBCHATT,
+    "web_chatt": ChannelKind.WEBCHATT,
+}
+
+
+def capability(kind: str) -> Capability:
+    return CAPABILITIES[ChannelKind(kind)]
+
+
+def recipient_error(kind: str, to: str) -> str | None:
+    """Why `to` is not a valid recipient on this channel kind, or None when it is."""
+    cap = capability(kind)
+    if cap.to_pattern.match(to or ""):
+        return None
+    return f"'{to}' is not a valid {cap.label} recipient: expected {cap.to_help}."

@@ -1,0 +1,119 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from channels_app.crypto import EncryptedTextField
+from channels_app.hub.capabilities import ChannelKind
+
+
+class Application(models.Model):
+    """A Hub Application: one API key, several channels, one webhook URL of ours."""
+
+    # Goes in the webhook URL the Hub posts to; random so URLs of other tenants cannot be guessed.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    hub_api_key = EncryptedTextField(help_text="Write-only: never shown after it is saved.")
+    hub_api_key_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="application_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_api_key(self, key: str) -> None:
+        self.hub_api_key = key
+        self.hub_api_key_last4 = key[-4:] if len(key) >= 8 else ""
+
+    @property
+    def masked_api_key(self) -> str:
+        return f"••••{self.hub_api_key_last4}" if self.hub_api_key_last4 else "••••"
+
+
+class SigningSecret(models.Model):
+    """A webhook signing secret the Hub gave us. Several may be active at once so secrets can rotate."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="signing_secrets")
+    secret = EncryptedTextField()
+    hub_webhook_id = models.CharField(max_length=64, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["application", "active"], name="secret_app_active")]
+
+    def __str__(self) -> str:
+        return f"signing secret #{self.pk} of {self.application_id}"
+
+
+class HubWebhook(models.Model):
+    """Our copy of a webhook registered at the Hub (one per event type per Application)."""
+
+    class EventType(models.TextChoices):
+        MESSAGE = "Message"
+        MESSAGE_STATUS = "MessageStatus"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="hub_webhooks")
+    event_type = models.CharField(max_length=20, choices=EventType.choices)
+    hub_id = models.CharField(max_length=64)
+    endpoint = models.URLField(max_length=500)
+    active = models.BooleanField(default=True)
+    is_verified = models.BooleanField(default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    number_of_errors = models.PositiveIntegerField(default=0)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "event_type"], name="one_hub_webhook_per_event_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} webhook {self.hub_id}"
+
+
+class Channel(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="channels")
+    hub_channel_id = models.UUIDField(unique=True, verbose_name="Hub channel UUID")
+    kind = models.CharField(max_length=16, choices=[(k.value, k.label) for k in ChannelKind])
+    display_name = models.CharField(max_length=80)
+    # Deactivated channels keep their history; they only stop accepting replies.
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application_id", "kind", "display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_kind_display()})"
+
+
+class Membership(models.Model):
+    """Which user may see which Application, and whether they administer it."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        AGENT = "agent", "Agent"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "application"], name="one_membership_per_user_application"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.application} ({self.role})"

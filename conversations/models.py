@@ -1,0 +1,230 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from channels_app.models import Application, Channel
+
+
+class Contact(models.Model):
+    """A customer as one channel knows them: the `from` of inbound and the `to` of outbound messages."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="contacts")
+    external_id = models.CharField(max_length=128)
+    display_name = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="one_contact_per_channel_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.external_id
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.external_id
+
+
+class Conversation(models.Model):
+    """The thread with one contact. Resolved threads reopen when the contact writes again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        RESOLVED = "resolved", "Resolved"
+
+    # application and channel are copies of contact.channel's, so the inbox filters without joins.
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="conversations")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
+    contact = models.OneToOneField(Contact, on_delete=models.PROTECT, related_name="conversation")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_activity_at = models.DateTimeField(db_index=False)
+    # Last time the customer wrote: WhatsApp/Messenger/Instagram service windows start from it.
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    unread_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            # The inbox: newest activity first, keyset on (last_activity_at, id), per application.
+            models.Index(fields=["application", "-last_activity_at", "-id"], name="inbox_recent"),
+            models.Index(
+                fields=["application", "status", "-last_activity_at", "-id"], name="inbox_status_recent"
+            ),
+            models.Index(fields=["assignee", "-last_activity_at", "-id"], name="inbox_assignee_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"conversation #{self.pk} with {self.contact_id}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    class Status(models.TextChoices):
+        # Ordered: a status only moves forward (see STATUS_RANK); failed is terminal on its own track.
+        PENDING = "pending", "Pending"
+        ENQUEUED = "enqueued", "Enqueued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+        RECEIVED = "received", "Received"  # inbound messages
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    content = models.JSONField(help_text="The content object as the Hub sends or receives it.")
+    preview = models.CharField(max_length=300, blank=True)
+    hub_message_id = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The composer's key: a resubmitted or double-clicked form finds its message instead of a new one.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # For inbound, when the customer sent it (Hub timestamp); for outbound, when the Hub accepted it.
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Outbound sending bookkeeping (the database is the queue: see conversations/sending.py).
+    attempt_count = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "hub_message_id"],
+                condition=Q(hub_message_id__isnull=False),
+                name="one_message_per_hub_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="thread_keyset"),
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+            models.Index(fields=["hub_message_id"], name="message_hub_id"),
+            models.Index(fields=["direction", "created_at"], name="delivery_review"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} message #{self.pk}"
+
+
+STATUS_RANK: dict[str, int] = {
+    Message.Status.PENDING: 0,
+    Message.Status.ENQUEUED: 1,
+    Message.Status.SENT: 2,
+    Message.Status.DELIVERED: 3,
+    Message.Status.READ: 4,
+}
+
+
+class MessageStatusChange(models.Model):
+    """Every status a reply went through, including events that did not move it (late or repeated).
+
+    A status may arrive before we know its message (the Hub can post it before our send call returns):
+    then `message` is empty and it is applied when a message with this hub id is stored.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="status_changes"
+    )
+    hub_message_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Message.Status.choices)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Whether this change moved the message's status (False for late/duplicate/out-of-order events).
+    applied = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, default="webhook")  # webhook | send | retry
+    raw = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["application", "hub_message_id"],
+                condition=Q(message__isnull=True),
+                name="orphan_status_by_hub_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} for {self.hub_message_id or self.message_id}"
+
+
+class SendAttempt(models.Model):
+    """One call to the Hub's send API for a reply: kept for every attempt, successful or not."""
+
+    class Outcome(models.TextChoices):
+        IN_FLIGHT = "in_flight", "In flight"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected by the channel"  # HTTP 200 with status "error"
+        PERMANENT_ERROR = "permanent", "Permanent error"
+        TRANSIENT_ERROR = "transient", "Transient error"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.IN_FLIGHT)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    hub_request_id = models.CharField(max_length=128, blank=True)
+    manual = models.BooleanField(default=False, help_text="Started by an agent's retry.")
+
+    class Meta:
+        ordering = ["message_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "number"], name="one_attempt_number_per_message")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of message #{self.message_id}: {self.outcome}"
+
+
+class WebhookEvent(models.Model):
+    """Every delivery the Hub made to us, verbatim, with what we did with it."""
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed", "Processed"
+        DUPLICATE = "duplicate", "Duplicate (already stored)"
+        IGNORED = "ignored", "Ignored (unknown event type)"
+        INVALID = "invalid", "Invalid payload"
+        REJECTED = "rejected", "Rejected (signature)"
+        FAILED = "failed", "Failed while applying"
+
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.CASCADE, related_name="webhook_events"
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    event_type = models.CharField(max_length=40, blank=True)
+    # Deduplicates deliveries of one event (unique when set): e.g. "Message:<channel>:<messageId>".
+    dedup_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    reprocessed_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["outcome", "-received_at"], name="webhook_event_outcome")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type or 'event'} #{self.pk} ({self.outcome})"

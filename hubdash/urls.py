@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    # The Hub posts here: kept short and outside the session/CSRF world (see conversations/webhook.py).
+    path("hub/", include("conversations.webhook_urls")),
+    path("", include("channels_app.urls")),
+    path("", include("conversations.urls")),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HubsandboxConfig(AppConfig):
+    name = "hubsandbox"
+    verbose_name = "Hub sandbox"
