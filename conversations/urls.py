@@ -1,7 +1,7 @@
 from django.urls import path
 
-from conversations import views
+from conversations.views import inbox
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", inbox.home, name="home"),
 ]

@@ -1,0 +1,107 @@
+"""Reading the Hub's content objects (inbound webhooks and outbound sends) for people.
+
+Inbound shapes are hub-api.md §4.2 (normalized: `{"type": ..., "<type>": {...}}`) and, for media, the
+[GAP] assumption `{"type": "image", "image": {"url", "mimeType", "caption"}}`; outbound shapes are §3.3
+(`text`, `imageUrl`, `interactive`, `template`, ...) and the Meta-native §3.7 ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PREVIEW_LENGTH = 280
+
+_MEDIA_LABELS = {
+    "image": "📷 Photo",
+    "video": "🎬 Video",
+    "audio": "🎤 Audio",
+    "voice": "🎤 Voice message",
+    "document": "📄 Document",
+    "file": "📄 Document",
+    "sticker": "Sticker",
+}
+_OUTBOUND_MEDIA_KEYS = {
+    "imageUrl": "image",
+    "videoUrl": "video",
+    "audioUrl": "audio",
+    "documentUrl": "document",
+    "stickerUrl": "sticker",
+}
+
+
+def _clip(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= PREVIEW_LENGTH else text[: PREVIEW_LENGTH - 1] + "…"
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _interactive_preview(interactive: dict[str, Any]) -> str:
+    kind = _str(interactive.get("type"))
+    for reply_key in ("button_reply", "list_reply"):
+        reply = interactive.get(reply_key)
+        if isinstance(reply, dict):
+            return f"☑ {_str(reply.get('title')) or _str(reply.get('id'))}"
+    body = interactive.get("body")
+    body_text = _str(body.get("text")) if isinstance(body, dict) else ""
+    label = {
+        "button": "Buttons",
+        "list": "List",
+        "cta_url": "Link button",
+        "location_request_message": "Location request",
+    }
+    return (
+        f"{label.get(kind, 'Interactive')}: {body_text}"
+        if body_text
+        else label.get(kind, "Interactive message")
+    )
+
+
+def content_preview(content: Any) -> str:
+    """One line that says what a message is, for the inbox list and notifications (never HTML)."""
+    if not isinstance(content, dict):
+        return ""
+    kind = _str(content.get("type"))
+    # Inbound, normalized: {"type": "image", "image": {...}}.
+    if kind:
+        inner = content.get(kind)
+        if kind == "text":
+            return _clip(
+                _str(content.get("text")) or (_str(inner.get("body")) if isinstance(inner, dict) else "")
+            )
+        if kind in _MEDIA_LABELS:
+            caption = _str(inner.get("caption")) if isinstance(inner, dict) else ""
+            return _clip(f"{_MEDIA_LABELS[kind]}{': ' + caption if caption else ''}")
+        if kind == "location" and isinstance(inner, dict):
+            name = _str(inner.get("name")) or _str(inner.get("address"))
+            return _clip(f"📍 Location{': ' + name if name else ''}")
+        if kind == "contacts":
+            count = len(inner) if isinstance(inner, list) else 1
+            return "👤 Contact" if count == 1 else f"👤 {count} contacts"
+        if kind == "interactive" and isinstance(inner, dict):
+            return _clip(_interactive_preview(inner))
+        if kind == "reaction" and isinstance(inner, dict):
+            return f"Reacted {_str(inner.get('emoji'))}".strip()
+        return _clip(_str(content.get("text")) or f"[{kind}]")
+    # Outbound (unified fields).
+    text = _str(content.get("text"))
+    for key, media in _OUTBOUND_MEDIA_KEYS.items():
+        if content.get(key):
+            return _clip(f"{_MEDIA_LABELS[media]}{': ' + text if text else ''}")
+    if isinstance(content.get("template"), dict):
+        return "📝 Template message"
+    if isinstance(content.get("interactive"), dict):
+        return _clip(_interactive_preview(content["interactive"]))
+    if isinstance(content.get("location"), dict):
+        return _clip(f"📍 Location: {_str(content['location'].get('name'))}".rstrip(": "))
+    if isinstance(content.get("reaction"), dict):
+        return f"Reacted {_str(content['reaction'].get('emoji'))}".strip()
+    if isinstance(content.get("paymentRequest"), dict):
+        return _clip(f"💳 Payment request: {_str(content['paymentRequest'].get('bodyText'))}")
+    if content.get("contacts"):
+        return "👤 Contact"
+    if content.get("attachment") or content.get("attachments"):  # Meta-native (hub-api.md §3.7)
+        return _clip(f"📎 Attachment{': ' + text if text else ''}")
+    return _clip(text)

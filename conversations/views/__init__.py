@@ -1,0 +1,1 @@
+"""HTML views: `inbox` (the agent inbox and threads) and `review` (the leads' delivery review)."""

@@ -1,0 +1,1 @@
+"""The delivery review for leads (being written)."""
