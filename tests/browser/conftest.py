@@ -1,0 +1,429 @@
+"""The browser-test stack: Chromium driven by Playwright against a live Hubdash, all on loopback.
+
+One stack per session (started once, it is the slow part):
+- a dedicated PostgreSQL database `<DATABASE_URL's name>_e2e`, created and migrated by our
+  `django_db_setup`, shared by this process and the subprocesses below;
+- the Hub sandbox (`sandbox_server` from tests/conftest.py), in this process;
+- `daphne hubdash.asgi:application` in a subprocess (websockets need ASGI; pytest-django's
+  live_server is WSGI only), and `manage.py run_worker` once that command exists, so replies really go
+  out through the sandbox and its status webhooks come back.
+
+Per test: every test runs with `transactional_db` (rows are committed, so daphne sees them; the tables
+are truncated after the test), the sandbox is reset, the personas of tests/conftest.py are reused, and
+each page records console errors, page errors and dialogs: any of them fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from browser_support import Agent, watch_page
+from django.conf import settings
+from django.test import Client
+from django.test.utils import override_settings
+
+from channels_app.actions import do_connect_webhooks
+from channels_app.models import Application
+from hubsandbox import HubSandbox
+from tests.conftest import register_in_sandbox
+
+# Playwright's sync API keeps an asyncio loop "running" in the main thread between calls, and Django
+# refuses ORM calls from a thread with a running loop. The loop is only parked in another greenlet
+# while our code runs, so the check is a false alarm here; the subprocesses keep it (see _child_env).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+# Nothing is downloaded at run time: Debian's Chromium, with everything that phones home turned off.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+# Status webhooks arrive a little after the send, as from the real Hub, but fast enough for a test.
+STATUS_DELAYS_MS = {"sent": 150, "delivered": 350, "read": 550}
+STARTUP_TIMEOUT = 30.0
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- pytest options and collection ------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        default=False,
+        help="Run tests/browser/test_screenshots.py: write docs/screenshots/*.png (`make screenshots`).",
+    )
+
+
+@pytest.hookimpl(trylast=True)  # after `-m`/`-k` deselection: judge only what will run
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    browser_dir = Path(__file__).parent
+    ours = [item for item in items if browser_dir in Path(str(item.path)).parents]
+    if not ours:
+        return
+    # This directory swaps the test database for a shared, committed one (django_db_setup below), which
+    # cannot coexist with the rest of the suite's per-test transactions in one session.
+    if len(ours) != len(items):
+        skip = pytest.mark.skip(reason="browser tests run on their own: `make test-browser`")
+        for item in ours:
+            item.add_marker(skip)
+        return
+    if not config.getoption("--screenshots", default=False):
+        skip = pytest.mark.skip(reason="screenshots are written by `make screenshots` (--screenshots)")
+        for item in ours:
+            if Path(str(item.path)).name == "test_screenshots.py":
+                item.add_marker(skip)
+
+
+# --- database: one dedicated database, committed data ----------------------------------------------
+
+
+def _e2e_database_name() -> str:
+    return f"{settings.DATABASES['default']['NAME']}_e2e"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> Iterator[None]:
+    """Create and migrate `<name>_e2e` once; this process and the subprocesses all use it.
+
+    The browser needs the production-like services: PostgreSQL (several processes share one database)
+    and Redis (daphne and the worker publish to each other's websockets).
+    """
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.skip("browser tests need DATABASE_URL=postgres://… and REDIS_URL (run `make test-browser`)")
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = _e2e_database_name()
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _committed_data(transactional_db: None) -> None:
+    """Rows must be committed for daphne to see them; pytest-django truncates the tables afterwards.
+
+    Being autouse, this also makes the `db`-based personas of tests/conftest.py transactional.
+    """
+
+
+# --- subprocesses -----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class ServerProcess:
+    """A subprocess with its output in a log file, restartable with the same command and environment."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    log_path: Path
+    port: int | None = None
+    proc: subprocess.Popen | None = None
+    _log_offset: int = 0
+
+    def start(self) -> ServerProcess:
+        log = self.log_path.open("ab")
+        # A new process group, so that stop() also ends anything the process started.
+        self.proc = subprocess.Popen(
+            self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        log.close()
+        if self.port is not None:
+            self._wait_for_port()
+        return self
+
+    def _wait_for_port(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited during startup:\n{self.log_tail()}")
+            if _port_open(self.port):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(
+            f"{self.name} did not listen on {self.port} in {STARTUP_TIMEOUT:g} s:\n{self.log_tail()}"
+        )
+
+    def stop(self, *, sig: int = signal.SIGTERM) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+
+    def restart(self, *, sig: int = signal.SIGKILL) -> None:
+        """Kill (a crash, by default) and start again on the same port."""
+        self.stop(sig=sig)
+        if self.port is not None:
+            deadline = time.monotonic() + 10
+            while _port_open(self.port) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except FileNotFoundError:
+            return ""
+
+    def mark(self) -> None:
+        """Remember where the log is now: `new_output()` returns what was written since."""
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def new_output(self, chars: int = 6000) -> str:
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_offset)
+            return log.read().decode(errors="replace")[-chars:]
+
+
+@dataclass
+class Stack:
+    sandbox: HubSandbox
+    daphne: ServerProcess
+    worker: ServerProcess | None
+    base_url: str
+    processes: list[ServerProcess] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+def _e2e_database_url() -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + settings.DATABASES["default"]["NAME"]))
+
+
+def _child_env(*, sandbox_url: str, public_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        DATABASE_URL=_e2e_database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        CHANNEL_LAYER_PREFIX=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        HUB_BASE_URL=sandbox_url,
+        PUBLIC_BASE_URL=public_url,
+        DEBUG="true",
+        DJANGO_SETTINGS_MODULE="hubdash.settings",
+        PYTHONUNBUFFERED="1",
+        # Transient send failures retry quickly in tests (the production default backs off 2 s, 4 s…).
+        HUB_SEND_BACKOFF_BASE="0.2",
+        HUB_SEND_BACKOFF_MAX="1",
+    )
+    return env
+
+
+def _has_management_command(name: str) -> bool:
+    from django.core.management import get_commands
+
+    return name in get_commands()
+
+
+@pytest.fixture(scope="session")
+def stack(
+    django_db_setup: None, sandbox_server: HubSandbox, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("stack")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = _child_env(sandbox_url=sandbox_server.url, public_url=base_url)
+    daphne = ServerProcess(
+        "daphne",
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hubdash.asgi:application"],
+        env,
+        logs / "daphne.log",
+        port=port,
+    )
+    worker = None
+    if _has_management_command("run_worker"):
+        worker = ServerProcess(
+            "worker", [sys.executable, "manage.py", "run_worker"], env, logs / "worker.log"
+        )
+    processes = [p for p in (daphne, worker) if p is not None]
+    # This process talks to the same Hub and announces the same public URL when it connects webhooks.
+    overrides = override_settings(HUB_BASE_URL=sandbox_server.url, PUBLIC_BASE_URL=base_url)
+    overrides.enable()
+    try:
+        for process in processes:
+            process.start()
+        yield Stack(sandbox_server, daphne, worker, base_url, processes)
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        overrides.disable()
+
+
+@pytest.fixture
+def hub(stack: Stack) -> Iterator[HubSandbox]:
+    """The sandbox, reset for this test, with quick status webhooks."""
+    stack.sandbox.reset()
+    stack.sandbox.configure(statusDelaysMs=STATUS_DELAYS_MS)
+    for process in stack.processes:
+        process.mark()
+    yield stack.sandbox
+    # Reset before the tables are truncated, so no late status webhook lands in the next test.
+    stack.sandbox.reset()
+
+
+@pytest.fixture
+def requires_worker(stack: Stack) -> None:
+    if stack.worker is None:
+        pytest.skip("`manage.py run_worker` does not exist yet: replies cannot go out")
+
+
+def connect_to_hub(sandbox: HubSandbox, app: Application) -> None:
+    """Register `app` in the sandbox and connect its signed webhooks to daphne, as an admin would."""
+    register_in_sandbox(sandbox, app)
+    hooks = do_connect_webhooks(application=app)
+    assert all(hook.is_verified for hook in hooks), "the sandbox could not verify daphne's webhook URL"
+
+
+@pytest.fixture
+def hub_a(hub: HubSandbox, app_a: Application) -> HubSandbox:
+    connect_to_hub(hub, app_a)
+    return hub
+
+
+@pytest.fixture
+def hub_ab(hub_a: HubSandbox, app_b: Application) -> HubSandbox:
+    connect_to_hub(hub_a, app_b)
+    return hub_a
+
+
+# --- browser ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_browser(
+    browser: Any, stack: Stack, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Agent]]:
+    """`open_browser(user=None, viewport=VIEWPORT)` → an Agent in a fresh context, signed in as `user`.
+
+    Each context is isolated (own cookies, own websocket), so two agents are two desks.
+    """
+    opened: list[Agent] = []
+    request.node.page_watches = []
+    for process in stack.processes:
+        process.mark()
+
+    def open_(user: Any = None, *, viewport: dict[str, int] | None = None) -> Agent:
+        context = browser.new_context(viewport=viewport or VIEWPORT, base_url=stack.base_url)
+        context.set_default_timeout(5_000)
+        if user is not None:
+            context.add_cookies([session_cookie(user, stack.base_url)])
+        page = context.new_page()
+        watch = watch_page(page)
+        request.node.page_watches.append(watch)
+        agent = Agent(user, context, page, watch)
+        opened.append(agent)
+        return agent
+
+    yield open_
+    for agent in opened:
+        agent.context.close()
+
+
+@pytest.fixture
+def anonymous(open_browser: Callable[..., Agent]) -> Agent:
+    return open_browser()
+
+
+def session_cookie(user: Any, base_url: str) -> dict[str, Any]:
+    """A real session for `user` (stored in the shared database), as the login form would create."""
+    client = Client()
+    client.force_login(user)
+    return {
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+    }
+
+
+# --- reporting --------------------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A console error, an uncaught exception or a dialog in any page fails the test itself."""
+    result = yield
+    problems = []
+    for watch in getattr(item, "page_watches", []):
+        problems += watch.unexpected_errors()
+        problems += [f"dialog: {d}" for d in watch.dialogs]
+    if problems:
+        raise AssertionError("the browser reported:\n" + "\n".join(problems))
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """On failure, show what the server processes logged during the test."""
+    report = yield
+    stack = getattr(item, "funcargs", {}).get("stack")
+    if report.failed and isinstance(stack, Stack):
+        for process in stack.processes:
+            output = process.new_output()
+            if output:
+                report.sections.append((f"{process.name} output during the test", output))
+    return report
