@@ -73,17 +73,32 @@ def content_preview(content: Any) -> str:
             )
         if kind in _MEDIA_LABELS:
             caption = _str(inner.get("caption")) if isinstance(inner, dict) else ""
-            return _clip(f"{_MEDIA_LABELS[kind]}{': ' + caption if caption else ''}")
+            label = _MEDIA_LABELS[kind]
+            if kind == "audio" and isinstance(inner, dict) and inner.get("voice") is True:
+                label = _MEDIA_LABELS["voice"]
+            return _clip(f"{label}{': ' + caption if caption else ''}")
         if kind == "location" and isinstance(inner, dict):
             name = _str(inner.get("name")) or _str(inner.get("address"))
             return _clip(f"📍 Location{': ' + name if name else ''}")
         if kind == "contacts":
             count = len(inner) if isinstance(inner, list) else 1
+            if count == 1 and isinstance(inner, list) and isinstance(inner[0], dict):
+                name = inner[0].get("name")
+                name = _str(name.get("formatted_name")) if isinstance(name, dict) else _str(name)
+                return _clip(f"👤 Contact{': ' + name if name else ''}")
             return "👤 Contact" if count == 1 else f"👤 {count} contacts"
         if kind == "interactive" and isinstance(inner, dict):
             return _clip(_interactive_preview(inner))
         if kind == "reaction" and isinstance(inner, dict):
-            return f"Reacted {_str(inner.get('emoji'))}".strip()
+            emoji = _str(inner.get("emoji"))
+            return f"Reacted {emoji}" if emoji else "Removed a reaction"
+        if kind == "button" and isinstance(inner, dict):  # a tap on a template's quick-reply button
+            return _clip(f"☑ {_str(inner.get('text')) or _str(inner.get('payload'))}")
+        if kind == "attachment":  # legacy Meta attachment of a type we don't map
+            text = _str(content.get("text"))
+            return _clip(f"📎 Attachment{': ' + text if text else ''}")
+        if kind == "unsupported":
+            return "Unsupported message"
         return _clip(_str(content.get("text")) or f"[{kind}]")
     # Outbound (unified fields).
     text = _str(content.get("text"))

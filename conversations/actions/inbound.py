@@ -1,0 +1,411 @@
+"""Webhook ingest: every delivery the Hub makes is verified, kept, and applied exactly once.
+
+One delivery is one transaction: the raw event is recorded with a unique `dedup_key`, then applied (contact,
+conversation, message, counters; or a delivery status) in the same transaction, and realtime events go
+out after commit. A repeated delivery of the same event hits the unique key and changes nothing but its
+own `duplicate` row: the Hub does not retry by itself (hub-api.md §4.1), so every delivery is kept.
+
+What the Hub is answered, and what is kept:
+- handshake (`X-Validation-Token`): 200 with the token as a JSON string; nothing stored. Not signature
+  checked: the Hub verifies a webhook before we hold its signing secret (it comes in the create answer).
+- unknown URL (no Application with that public id): 404, nothing stored.
+- missing/stale/wrong signature while the Application has signing secrets: 401; a `rejected` row keeps the
+  headers and the first `REJECTED_BODY_LIMIT` bytes for diagnosis. It is never reprocessed (it was not
+  authenticated): the Hub's log holds the failure and `recover_webhooks` has it re-sent, re-signed.
+- unreadable body (malformed JSON, wrong types, missing fields): 400 `{"error": "<field>: <problem>"}`;
+  an `invalid` row keeps the whole body to inspect and reprocess after a fix. Nothing else is written.
+- unknown event type, unknown status value, or a channel this Application does not have: 200 and an
+  `ignored` row with the reason. 200 because answering 4xx would not make the Hub send it again; the row
+  can be reprocessed once the channel is registered.
+- anything unexpected while applying: the transaction rolls back, a `failed` row keeps the body, and the
+  answer is 500 so that the Hub's log shows the failure too (and `recover_webhooks` can re-send it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_app.hub.events import (
+    EventError,
+    InboundMessage,
+    StatusUpdate,
+    UnknownEvent,
+    clean_text,
+    event_type_of,
+    parse_event,
+)
+from channels_app.hub.payloads import content_preview
+from channels_app.hub.signatures import verify
+from channels_app.models import Application, Channel
+from conversations.actions.statuses import do_record_status
+from conversations.events import publish_on_commit
+from conversations.models import Contact, Conversation, Message, WebhookEvent
+
+log = logging.getLogger(__name__)
+
+# Unauthenticated bodies are kept only this far: enough to tell what they were, too little to fill the disk.
+REJECTED_BODY_LIMIT = 4096
+# Headers worth keeping to understand a delivery; credentials are never stored.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+_MAX_HEADERS = 40
+_MAX_HEADER_LENGTH = 512
+_DEDUP_KEY_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What to answer the Hub: an HTTP status and a JSON-serializable body."""
+
+    status: int
+    body: Any
+    outcome: str
+    event_id: int | None = None
+
+
+def _answer(row: WebhookEvent, status: int = 200) -> IngestResult:
+    if status >= 400:
+        return IngestResult(status, {"error": row.error}, row.outcome, row.pk)
+    return IngestResult(status, {"ok": True, "outcome": row.outcome}, row.outcome, row.pk)
+
+
+def _stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    kept: dict[str, str] = {}
+    for name, value in list(headers.items())[:_MAX_HEADERS]:
+        key = clean_text(str(name)).lower()[:100]
+        if key not in _SECRET_HEADERS:
+            kept[key] = clean_text(str(value))[:_MAX_HEADER_LENGTH]
+    return kept
+
+
+def _dedup_key(key: str) -> str:
+    # Ids are bounded by the parser, but a key must never fail the insert: hash what would not fit.
+    if len(key) <= _DEDUP_KEY_LENGTH:
+        return key
+    return key[:200] + "#" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _application(public_id: uuid.UUID | str) -> Application | None:
+    try:
+        return Application.objects.filter(public_id=uuid.UUID(str(public_id))).first()
+    except ValueError:
+        return None
+
+
+def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mapping[str, str]) -> IngestResult:
+    """Take one delivery from the Hub. `headers` are keyed in lower case.
+
+    Raises only when the database cannot even be read (the ASGI door answers 503 then).
+    """
+    application = _application(public_id)
+    if application is None:
+        return IngestResult(404, {"error": "unknown webhook URL"}, "unknown")
+    token = headers.get("x-validation-token")
+    if token:
+        # §4.5: the token back as a JSON string. Nothing to store and nothing to check.
+        return IngestResult(200, token, "handshake")
+
+    secrets = list(application.signing_secrets.filter(active=True).values_list("secret", flat=True))
+    if secrets:
+        reason = verify(
+            body, headers.get("x-hub-signature"), secrets, max_skew=settings.HUB_SIGNATURE_MAX_SKEW
+        )
+        if reason:
+            row = _record(
+                application,
+                body[:REJECTED_BODY_LIMIT],
+                headers,
+                WebhookEvent.Outcome.REJECTED,
+                reason,
+                event_type=event_type_of(body[:REJECTED_BODY_LIMIT]),
+            )
+            log.warning("hub webhook for application %s rejected: %s", application.pk, reason)
+            return _answer(row, 401)
+
+    try:
+        event = parse_event(body)
+    except EventError as exc:
+        row = _record(
+            application,
+            body,
+            headers,
+            WebhookEvent.Outcome.INVALID,
+            clean_text(str(exc)),
+            event_type=event_type_of(body),
+        )
+        log.info("hub webhook for application %s invalid: %s", application.pk, exc)
+        return _answer(row, 400)
+
+    row = WebhookEvent(
+        application=application,
+        event_type=clean_text(event.event_type)[:40],
+        headers=_stored_headers(headers),
+        body=body,
+    )
+    try:
+        _apply(application, event, row)
+    except Exception as exc:  # a bug or the database: keep the body, tell the Hub it failed
+        log.exception("hub webhook for application %s failed while applying", application.pk)
+        try:
+            failed = _record(
+                application,
+                body,
+                headers,
+                WebhookEvent.Outcome.FAILED,
+                clean_text(f"{type(exc).__name__}: {exc}")[:2000],
+                event_type=row.event_type,
+            )
+        except Exception:
+            log.exception("could not even record the failed delivery")
+            return IngestResult(503, {"error": "temporarily unavailable"}, WebhookEvent.Outcome.FAILED)
+        return IngestResult(
+            500, {"error": "could not apply the event; it was kept"}, failed.outcome, failed.pk
+        )
+    return _answer(row)
+
+
+def _record(
+    application: Application,
+    body: bytes,
+    headers: Mapping[str, str],
+    outcome: str,
+    error: str,
+    *,
+    event_type: str = "",
+) -> WebhookEvent:
+    return WebhookEvent.objects.create(
+        application=application,
+        event_type=event_type,
+        headers=_stored_headers(headers),
+        body=body,
+        outcome=outcome,
+        error=error,
+        processed_at=timezone.now(),
+    )
+
+
+def do_reprocess_webhook_event(*, event: WebhookEvent) -> str:
+    """Apply a kept delivery again (after a fix or after its channel was registered). Returns the outcome.
+
+    Processed and duplicate rows are left alone (reapplying changes nothing anyway); rejected rows were
+    never authenticated and are refused.
+    """
+    if event.outcome in (WebhookEvent.Outcome.PROCESSED, WebhookEvent.Outcome.DUPLICATE):
+        return event.outcome
+    if event.outcome == WebhookEvent.Outcome.REJECTED:
+        raise ValueError(
+            "a delivery rejected for its signature cannot be reprocessed; recover it from the Hub"
+        )
+    if event.application is None:
+        raise ValueError("this delivery belongs to no Application")
+    try:
+        parsed = parse_event(bytes(event.body))
+    except EventError as exc:
+        event.outcome = WebhookEvent.Outcome.INVALID
+        event.error = clean_text(str(exc))
+        event.reprocessed_count += 1
+        event.processed_at = timezone.now()
+        event.save(update_fields=["outcome", "error", "reprocessed_count", "processed_at"])
+        return event.outcome
+    event.reprocessed_count += 1
+    event.event_type = clean_text(parsed.event_type)[:40]
+    _apply(event.application, parsed, event)
+    return event.outcome
+
+
+# --- applying ---------------------------------------------------------------------------------------
+
+
+def _apply(
+    application: Application, event: InboundMessage | StatusUpdate | UnknownEvent, row: WebhookEvent
+) -> None:
+    """Record `row` and apply `event`, in one transaction. Sets row.outcome/error."""
+    row.processed_at = timezone.now()
+    row.error = ""
+    with transaction.atomic():
+        if isinstance(event, UnknownEvent):
+            _ignore(row, event.reason)
+            return
+        if isinstance(event, StatusUpdate):
+            if event.status is None:
+                _ignore(row, f"unknown delivery status {event.reported_status[:40]!r}")
+                return
+            moment = int(event.occurred_at.timestamp()) if event.occurred_at else "-"
+            key = f"status:{application.pk}:{event.message_id}:{event.status}:{moment}"
+            if not _claim(row, key):
+                return
+            do_record_status(
+                application_id=application.pk,
+                hub_message_id=event.message_id,
+                status=event.status,
+                occurred_at=event.occurred_at,
+                error_code=event.error_code,
+                error_message=event.error_message,
+                raw=event.raw,
+                source="webhook",
+            )
+            _finish(row, WebhookEvent.Outcome.PROCESSED)
+            return
+        channel, reason = _channel_for(application, event)
+        if channel is None:
+            _ignore(row, reason)
+            return
+        if not _claim(row, f"msg:{application.pk}:{channel.hub_channel_id}:{event.message_id}"):
+            return
+        if _store_inbound(channel, event):
+            _finish(row, WebhookEvent.Outcome.PROCESSED)
+        else:
+            # Stored before under another key (e.g. the legacy and the normalized shape of one message).
+            row.dedup_key = None
+            _finish(row, WebhookEvent.Outcome.DUPLICATE)
+
+
+def _save(row: WebhookEvent) -> None:
+    if row.pk is None:
+        row.save()
+    else:
+        row.save(
+            update_fields=[
+                "event_type",
+                "dedup_key",
+                "outcome",
+                "error",
+                "processed_at",
+                "reprocessed_count",
+            ]
+        )
+
+
+def _ignore(row: WebhookEvent, reason: str) -> None:
+    row.outcome = WebhookEvent.Outcome.IGNORED
+    row.error = clean_text(reason)
+    _save(row)
+
+
+def _finish(row: WebhookEvent, outcome: str) -> None:
+    if row.outcome != outcome:
+        row.outcome = outcome
+        _save(row)
+
+
+def _claim(row: WebhookEvent, key: str) -> bool:
+    """Save `row` under the event's unique key. False (and a `duplicate` row) if the event was seen before.
+
+    Concurrent deliveries of one event serialize on the unique index: on PostgreSQL the second insert
+    waits for the first transaction and fails once it commits; SQLite's IMMEDIATE transactions queue.
+    """
+    row.dedup_key = _dedup_key(key)
+    # Saved as processed straight away: the common case then costs one insert, not an insert and an update.
+    row.outcome = WebhookEvent.Outcome.PROCESSED
+    try:
+        with transaction.atomic():
+            _save(row)
+        return True
+    except IntegrityError:
+        row.dedup_key = None
+        row.outcome = WebhookEvent.Outcome.DUPLICATE
+        _save(row)
+        return False
+
+
+def _channel_for(application: Application, event: InboundMessage) -> tuple[Channel | None, str]:
+    if event.channel_id is not None:
+        channel = Channel.objects.filter(application=application, hub_channel_id=event.channel_id).first()
+        if channel is None:
+            return None, (
+                f"channel {event.channel_id} is not registered for this Application: "
+                "register it, then reprocess this event"
+            )
+        return channel, ""
+    # Legacy §4.4 bodies name no channel. They came from Messenger/Instagram only; when the Application has
+    # exactly one such active channel it is that one, otherwise we cannot tell which.
+    candidates = list(
+        Channel.objects.filter(application=application, active=True, kind__in=("messenger", "instagram"))
+    )
+    if len(candidates) == 1:
+        return candidates[0], ""
+    return None, (
+        f"legacy event without channelId and {len(candidates)} active Messenger/Instagram channels: "
+        "cannot tell which channel received it"
+    )
+
+
+def _get_or_create(model: type, **kwargs: Any) -> Any:
+    """get_or_create that survives a concurrent insert: the loser of the race reads the winner's row."""
+    for _ in range(3):
+        try:
+            return model.objects.get_or_create(**kwargs)[0]
+        except IntegrityError:
+            continue
+    return model.objects.get(**{k: v for k, v in kwargs.items() if k != "defaults"})
+
+
+def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
+    """Contact, conversation and message for an inbound event. False when the message already exists."""
+    now = timezone.now()
+    sent_at: datetime = event.sent_at or now
+    contact = _get_or_create(Contact, channel=channel, external_id=event.sender)
+    conversation = _get_or_create(
+        Conversation,
+        contact=contact,
+        defaults={"application_id": channel.application_id, "channel": channel, "last_activity_at": now},
+    )
+    message = Message(
+        conversation=conversation,
+        channel=channel,
+        direction=Message.Direction.INBOUND,
+        content=event.content,
+        preview=content_preview(event.content)[:300],
+        hub_message_id=event.message_id,
+        status=Message.Status.RECEIVED,
+        sent_at=sent_at,
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return False
+
+    # Counters under the row lock: concurrent messages of one thread each add exactly one.
+    conversation = (
+        Conversation.objects.select_for_update().select_related("last_message").get(pk=conversation.pk)
+    )
+    fields = ["unread_count", "last_activity_at", "last_inbound_at"]
+    conversation.unread_count += 1
+    conversation.last_activity_at = max(conversation.last_activity_at, now)
+    conversation.last_inbound_at = max(filter(None, [conversation.last_inbound_at, sent_at]))
+    latest = conversation.last_message
+    # A message delivered late (older than the one shown) joins the thread without becoming the preview.
+    if latest is None or latest.direction != Message.Direction.INBOUND or (latest.sent_at or now) <= sent_at:
+        conversation.last_message = message
+        fields.append("last_message")
+    if conversation.status == Conversation.Status.RESOLVED:
+        conversation.status = Conversation.Status.OPEN
+        fields.append("status")
+    conversation.save(update_fields=fields)
+
+    publish_on_commit(
+        {
+            "type": "message.created",
+            "application_id": channel.application_id,
+            "conversation_id": conversation.pk,
+            "message_id": message.pk,
+        }
+    )
+    publish_on_commit(
+        {
+            "type": "conversation.updated",
+            "application_id": channel.application_id,
+            "conversation_id": conversation.pk,
+        }
+    )
+    return True

@@ -1,0 +1,77 @@
+"""Building and posting Hub webhook deliveries the way the Hub does (compact JSON, signed raw bytes)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from django.test import Client
+from django.urls import reverse
+
+from channels_app.hub.signatures import sign
+from channels_app.models import Application, Channel
+
+CUSTOMER = "5521987654321"
+
+
+def encode(payload: Any) -> bytes:
+    """hub-api.md §4.6: JSON.stringify(payload): compact, keys in insertion order, raw UTF-8."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def webhook_path(application: Application) -> str:
+    return reverse("hub_webhook", args=[application.public_id])
+
+
+def message_event(
+    channel: Channel,
+    *,
+    message_id: str | None = None,
+    sender: str = CUSTOMER,
+    content: dict[str, Any] | None = None,
+    timestamp: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "eventType": "Message",
+        "channelId": str(channel.hub_channel_id),
+        "messageId": message_id or str(uuid.uuid4()),
+        "from": sender,
+        "timestamp": int(time.time()) if timestamp is None else timestamp,
+        "channel": "web-chatt2me" if channel.kind == "webchatt" else channel.kind,
+        "content": content or {"type": "text", "text": "Quero saber o prazo de entrega"},
+    }
+
+
+def status_event(
+    message_id: str, status: str, *, timestamp: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "eventType": "MessageStatus",
+        "messageId": message_id,
+        "status": status,
+        "timestamp": int(time.time()) if timestamp is None else timestamp,
+        "channel": "whatsapp",
+        **extra,
+    }
+
+
+def post_event(
+    client: Client,
+    application: Application,
+    payload: Any = None,
+    *,
+    body: bytes | None = None,
+    secret: str | None = None,
+    signature: str | None = None,
+    headers: dict[str, str] | None = None,
+):
+    """POST a delivery. `secret` signs it like the Hub; `signature` sets the header verbatim."""
+    raw = encode(payload) if body is None else body
+    extra = dict(headers or {})
+    if secret is not None:
+        extra["X-hub-Signature"] = sign(raw, secret)
+    if signature is not None:
+        extra["X-hub-Signature"] = signature
+    return client.post(webhook_path(application), data=raw, content_type="application/json", headers=extra)
