@@ -5,6 +5,7 @@ sandbox). Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=false, ALLO
 HUB_BASE_URL; every variable is listed in the README.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -93,6 +94,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests that run `manage.py run_worker` as a separate process need a test database both processes
+    # open: a file rather than SQLite's in-memory default, named per test run so concurrent runs never share.
+    _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgis"):
     # Under ASGI every request may run in a different thread, so persistent connections leak; a psycopg
     # pool reuses connections safely (and was 1.9x faster than per-request connections on the webhook).
@@ -143,6 +147,16 @@ HUB_SEND_BACKOFF_MAX = env.float("HUB_SEND_BACKOFF_MAX", default=300.0)
 HUB_SIGNATURE_MAX_SKEW = env.int("HUB_SIGNATURE_MAX_SKEW", default=300)
 # A reply still `enqueued`/`sent` after this long is flagged as stuck on the delivery review.
 DELIVERY_STUCK_AFTER_MINUTES = env.int("DELIVERY_STUCK_AFTER_MINUTES", default=15)
+# A read timeout may hide a send the Hub accepted. True: retry it (at-least-once: never lost, rarely twice).
+# False: fail the reply at once with "may have been sent" and let an agent decide (at-most-once).
+HUB_SEND_RETRY_ON_READ_TIMEOUT = env.bool("HUB_SEND_RETRY_ON_READ_TIMEOUT", default=True)
+# How long a worker owns a reply while it calls the Hub; longer than both timeouts so a slow answer is
+# never taken for a dead worker (a second worker would then send it again).
+HUB_SEND_LEASE_SECONDS = env.float(
+    "HUB_SEND_LEASE_SECONDS", default=HUB_CONNECT_TIMEOUT + HUB_READ_TIMEOUT + 30
+)
+# How often `run_worker` re-queues pending replies whose worker died or whose task was lost.
+WORKER_SWEEP_INTERVAL = env.float("WORKER_SWEEP_INTERVAL", default=30.0)
 
 # Secrets at rest (Hub API keys, webhook signing secrets) are Fernet-encrypted. Keys are comma separated;
 # the first encrypts, all decrypt, so a key can be rotated. Unset: derived from SECRET_KEY.

@@ -1,0 +1,107 @@
+"""`manage.py run_worker`: the background worker that sends replies.
+
+It runs django-tasks-db's own worker loop (the database is the queue; several workers may run at once,
+each task is claimed with SELECT ... FOR UPDATE SKIP LOCKED), plus the recovery sweep for replies a dead
+worker or a lost task left `pending` — at start, then every WORKER_SWEEP_INTERVAL seconds, in a thread.
+
+SIGTERM/SIGINT: finish the task in hand, then exit (a second signal exits at once). SIGKILL loses nothing:
+the killed worker's reply keeps its lease until HUB_SEND_LEASE_SECONDS, then the sweep of any worker
+queues it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+from django.utils.crypto import get_random_string
+from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
+from django_tasks_db.management.commands.db_worker import Worker
+
+from conversations.actions.replies import do_requeue_stalled_replies
+
+log = logging.getLogger("conversations.worker")
+
+
+def sweep_once() -> int:
+    try:
+        return do_requeue_stalled_replies()
+    except Exception:  # a failed sweep (database briefly away) must not stop the worker; next one retries
+        log.exception("recovery sweep failed")
+        return 0
+    finally:
+        close_old_connections()
+
+
+def sweep_forever(stop: threading.Event, interval: float) -> None:
+    try:
+        while not stop.wait(interval):
+            sweep_once()
+    finally:
+        connection.close()  # this thread's own connection
+
+
+class Command(BaseCommand):
+    help = "Run the background worker: send queued replies and recover stalled ones."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--queue-name", default="default", help="Queues to process, comma separated ('*' = all)."
+        )
+        parser.add_argument(
+            "--interval", type=float, default=0.5, help="Seconds between polls when the queue is empty."
+        )
+        parser.add_argument(
+            "--sweep-interval",
+            type=float,
+            default=None,
+            help="Seconds between recovery sweeps (default: WORKER_SWEEP_INTERVAL).",
+        )
+        parser.add_argument("--worker-id", default="", help="Unique id of this worker (default: random).")
+        parser.add_argument("--batch", action="store_true", help="Run what is due now, then exit.")
+        parser.add_argument("--max-tasks", type=int, default=None, help="Exit after this many tasks.")
+
+    def handle(
+        self,
+        *args,
+        queue_name: str,
+        interval: float,
+        sweep_interval: float | None,
+        worker_id: str,
+        batch: bool,
+        max_tasks: int | None,
+        **options,
+    ):
+        worker_id = worker_id or f"hubdash-{get_random_string(12)}"
+        worker = Worker(
+            queue_names=queue_name.split(","),
+            interval=interval,
+            batch=batch,
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
+            excluded_queue_names=[],
+        )
+        # Replies left pending by a previous run (a crash, a restart with replies queued) go first.
+        recovered = sweep_once()
+        self.stdout.write(f"Worker {worker_id} started; {recovered} stalled repl(ies) re-queued.")
+        stop = threading.Event()
+        sweeper = threading.Thread(
+            target=sweep_forever,
+            args=(stop, sweep_interval or settings.WORKER_SWEEP_INTERVAL),
+            name="reply-sweeper",
+            daemon=True,
+        )
+        sweeper.start()
+        worker.configure_signals()
+        try:
+            worker.run()
+        finally:
+            stop.set()
+            sweeper.join(timeout=10)
+            worker.reset_signals()
+            self.stdout.write(f"Worker {worker_id} stopped.")

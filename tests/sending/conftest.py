@@ -1,0 +1,131 @@
+"""Fixtures for the send path: conversations to reply to, fast retry settings, and in-process workers.
+
+Workers here are django-tasks-db's own worker loop (the one `run_worker` runs) on threads of the test
+process, so they share its test database; `test_worker_process.py` runs the real command in a subprocess.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.db import close_old_connections, connection
+from django.utils import timezone
+from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
+from django_tasks_db.management.commands.db_worker import Worker
+
+from channels_app.models import Application, Channel
+from conversations.models import Contact, Conversation, Message
+from tests.conftest import register_in_sandbox
+
+RECIPIENTS = {
+    "whatsapp": "5521987654321",
+    "sms": "+14155550123",
+    "telegram": "987654321",
+    "instagram": "26203292189261166",
+    "messenger": "7310246842317",
+    "webchatt": "visitor-42",
+}
+
+
+def make_conversation(
+    app: Application, kind: str, *, external_id: str | None = None, wrote_minutes_ago: float | None = 5
+) -> Conversation:
+    """A thread on `app`'s channel of `kind` with a customer who wrote `wrote_minutes_ago` (None: never)."""
+    channel = Channel.objects.get(application=app, kind=kind)
+    contact = Contact.objects.create(
+        channel=channel, external_id=external_id or RECIPIENTS[kind], display_name=f"Customer {kind}"
+    )
+    now = timezone.now()
+    last_inbound = now - timedelta(minutes=wrote_minutes_ago) if wrote_minutes_ago is not None else None
+    return Conversation.objects.create(
+        application=app, channel=channel, contact=contact, last_activity_at=now, last_inbound_at=last_inbound
+    )
+
+
+@pytest.fixture
+def fast_sending(settings):
+    """Retries in milliseconds, and a read timeout short enough for the sandbox's timeout faults."""
+    settings.HUB_CONNECT_TIMEOUT = 1.0
+    settings.HUB_READ_TIMEOUT = 0.4
+    settings.HUB_SEND_BACKOFF_BASE = 0.02
+    settings.HUB_SEND_BACKOFF_MAX = 0.2
+    settings.HUB_SEND_MAX_ATTEMPTS = 40
+    settings.HUB_SEND_LEASE_SECONDS = 5
+    return settings
+
+
+@pytest.fixture
+def sandbox_a(hub_sandbox, app_a):
+    register_in_sandbox(hub_sandbox, app_a)
+    hub_sandbox.open_webchatt_session(
+        channel_id=str(Channel.objects.get(application=app_a, kind="webchatt").hub_channel_id),
+        visitor_id=RECIPIENTS["webchatt"],
+    )
+    return hub_sandbox
+
+
+def key() -> str:
+    return uuid.uuid4().hex
+
+
+def _work(stop: threading.Event, errors: list[BaseException]) -> None:
+    try:
+        while not stop.is_set():
+            Worker(
+                queue_names=["default"],
+                interval=0,
+                batch=True,
+                backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+                startup_delay=False,
+                max_tasks=None,
+                worker_id=f"test-{threading.get_ident()}",
+                excluded_queue_names=[],
+            ).run()
+            stop.wait(0.02)
+    except BaseException as exc:  # surfaced by the context manager
+        errors.append(exc)
+    finally:
+        close_old_connections()
+        connection.close()
+
+
+@contextmanager
+def workers(count: int = 1) -> Iterator[None]:
+    """Run `count` django-tasks-db workers on threads while the block runs."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+    threads = [threading.Thread(target=_work, args=(stop, errors), daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    if errors:
+        raise errors[0]
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def settled(*message_ids: int) -> Callable[[], bool]:
+    """Every one of these replies left `pending` (sent, enqueued, failed...)."""
+
+    def check() -> bool:
+        return not Message.objects.filter(pk__in=message_ids, status=Message.Status.PENDING).exists()
+
+    return check
