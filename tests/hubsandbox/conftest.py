@@ -10,9 +10,17 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sandbox_support import API_KEY, FAST_DELAYS, KINDS, OTHER_API_KEY, HubClient, Receiver, start_receiver
 
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import (
+    API_KEY,
+    FAST_DELAYS,
+    KINDS,
+    OTHER_API_KEY,
+    HubClient,
+    Receiver,
+    start_receiver,
+)
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import re
 from typing import Any
 
 import pytest
-from sandbox_support import KINDS, RECIPIENTS, HubClient, Receiver, http
 
 from hubsandbox import HubSandbox
 from hubsandbox.customers import INBOUND_TYPES_BY_KIND, content_of_type
+from tests.hubsandbox.sandbox_support import KINDS, RECIPIENTS, HubClient, Receiver, http
 
 SENDER_PATTERNS = {
     "whatsapp": r"[1-9]\d{9,14}",

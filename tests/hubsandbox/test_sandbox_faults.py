@@ -8,9 +8,9 @@ import time
 from typing import Any
 
 import pytest
-from sandbox_support import RECIPIENTS, HubClient, http
 
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import RECIPIENTS, HubClient, http
 
 TEXT = {"text": "oi"}
 

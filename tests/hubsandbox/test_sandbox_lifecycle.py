@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sandbox_support import RECIPIENTS, HubClient, Receiver, http
 
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import RECIPIENTS, HubClient, Receiver, http
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

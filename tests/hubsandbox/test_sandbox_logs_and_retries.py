@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox_support import HubClient, Receiver
-
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import HubClient, Receiver
 
 LOG_FIELDS = {
     "id",

@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 import pytest
-from sandbox_support import KINDS, RECIPIENTS, SEGMENTS, HubClient
 
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import KINDS, RECIPIENTS, SEGMENTS, HubClient
 
 TEXT = {"text": "Olá! Seu pedido saiu para entrega."}
 
@@ -443,7 +443,7 @@ def test_a_visitor_message_opens_a_web_chatt_session(
 def test_the_session_control_endpoint_opens_and_closes_sessions(
     hub: HubSandbox, client: HubClient, app: dict[str, Any]
 ) -> None:
-    from sandbox_support import http
+    from tests.hubsandbox.sandbox_support import http
 
     session = {"channelId": channel_id(app, "webchatt"), "visitorId": "v_beef02"}
     assert http("POST", hub.url + "/_sandbox/webchatt/sessions", body=session).status == 201

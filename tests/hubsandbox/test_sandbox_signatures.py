@@ -9,9 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sandbox_support import HubClient, Receiver
-
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import HubClient, Receiver
 
 
 def independent_verify(raw_body: bytes, header: str, secret: str, max_skew: int = 300) -> bool:

@@ -6,9 +6,9 @@ import time
 from typing import Any
 
 import pytest
-from sandbox_support import RECIPIENTS, HubClient, Receiver, http
 
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import RECIPIENTS, HubClient, Receiver, http
 
 TEXT = {"text": "Seu pedido saiu para entrega"}
 

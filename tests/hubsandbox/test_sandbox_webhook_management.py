@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sandbox_support import HubClient, Receiver
 
 from hubsandbox import HubSandbox
+from tests.hubsandbox.sandbox_support import HubClient, Receiver
 
 WEBHOOK_FIELDS = {
     "id",
