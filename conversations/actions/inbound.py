@@ -376,8 +376,12 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
         return False
 
     # Counters under the row lock: concurrent messages of one thread each add exactly one.
+    # of=("self",): only the conversation row is locked (PostgreSQL refuses FOR UPDATE across the
+    # outer join to a conversation without a last message).
     conversation = (
-        Conversation.objects.select_for_update().select_related("last_message").get(pk=conversation.pk)
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("last_message")
+        .get(pk=conversation.pk)
     )
     fields = ["unread_count", "last_activity_at", "last_inbound_at"]
     conversation.unread_count += 1

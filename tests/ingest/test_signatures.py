@@ -1,0 +1,118 @@
+"""`X-hub-Signature`: required once the Application holds signing secrets; any active secret verifies."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from channels_app.hub.signatures import sign
+from channels_app.models import SigningSecret
+from conversations.actions.inbound import REJECTED_BODY_LIMIT, do_reprocess_webhook_event
+from conversations.models import Contact, Message, WebhookEvent
+from tests.ingest.ingest_support import encode, message_event, post_event
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "whsec_current-secret-0123456789abcdef"
+OLD_SECRET = "whsec_previous-secret-abcdef0123456789"
+
+
+@pytest.fixture
+def signed_app(app_a):
+    SigningSecret.objects.create(application=app_a, secret=SECRET, hub_webhook_id="hook-message")
+    return app_a
+
+
+def assert_rejected(response, reason: str) -> None:
+    assert response.status_code == 401
+    assert reason in response.json()["error"]
+    assert not Message.objects.exists() and not Contact.objects.exists()
+    stored = WebhookEvent.objects.get()
+    assert stored.outcome == WebhookEvent.Outcome.REJECTED
+    assert reason in stored.error
+
+
+def test_valid_signature_is_accepted(hub, signed_app, whatsapp_a):
+    response = post_event(hub, signed_app, message_event(whatsapp_a), secret=SECRET)
+
+    assert response.status_code == 200
+    assert Message.objects.count() == 1
+
+
+def test_signature_made_with_a_wrong_secret_is_rejected(hub, signed_app, whatsapp_a):
+    response = post_event(hub, signed_app, message_event(whatsapp_a), secret="whsec_somebody-else")
+
+    assert_rejected(response, "signature does not match")
+
+
+def test_stale_timestamp_is_rejected(hub, signed_app, whatsapp_a):
+    body = encode(message_event(whatsapp_a))
+    stale = sign(body, SECRET, timestamp=int(time.time()) - 301)
+
+    response = post_event(hub, signed_app, body=body, signature=stale)
+
+    assert_rejected(response, "stale")
+
+
+def test_missing_signature_header_is_rejected(hub, signed_app, whatsapp_a):
+    response = post_event(hub, signed_app, message_event(whatsapp_a))
+
+    assert_rejected(response, "missing X-hub-Signature")
+
+
+def test_tampered_body_is_rejected(hub, signed_app, whatsapp_a):
+    body = encode(message_event(whatsapp_a))
+    header = sign(body, SECRET)
+    tampered = body.replace(b"prazo de entrega", b"prazo de entregA")
+
+    response = post_event(hub, signed_app, body=tampered, signature=header)
+
+    assert_rejected(response, "signature does not match")
+
+
+def test_either_of_two_active_secrets_is_accepted_while_secrets_rotate(hub, signed_app, whatsapp_a):
+    SigningSecret.objects.create(application=signed_app, secret=OLD_SECRET, hub_webhook_id="hook-message")
+
+    first = post_event(hub, signed_app, message_event(whatsapp_a), secret=SECRET)
+    second = post_event(hub, signed_app, message_event(whatsapp_a), secret=OLD_SECRET)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert Message.objects.count() == 2
+
+
+def test_a_deactivated_secret_no_longer_verifies(hub, signed_app, whatsapp_a):
+    SigningSecret.objects.create(
+        application=signed_app, secret=OLD_SECRET, hub_webhook_id="hook-message", active=False
+    )
+
+    response = post_event(hub, signed_app, message_event(whatsapp_a), secret=OLD_SECRET)
+
+    assert_rejected(response, "signature does not match")
+
+
+def test_application_without_secrets_takes_unsigned_deliveries(hub, app_a, whatsapp_a):
+    assert post_event(hub, app_a, message_event(whatsapp_a)).status_code == 200
+
+
+def test_rejected_body_is_kept_only_in_part_and_never_reprocessed(hub, signed_app, whatsapp_a):
+    event = message_event(whatsapp_a, content={"type": "text", "text": "x" * 10_000})
+
+    post_event(hub, signed_app, event, secret="whsec_forged")
+
+    stored = WebhookEvent.objects.get()
+    assert len(bytes(stored.body)) == REJECTED_BODY_LIMIT
+    assert stored.event_type == ""  # the truncated body is not JSON any more
+    with pytest.raises(ValueError, match="cannot be reprocessed"):
+        do_reprocess_webhook_event(event=stored)
+    assert not Message.objects.exists()
+
+
+def test_handshake_is_answered_without_a_signature(hub, signed_app):
+    # The Hub verifies a new webhook before we hold that webhook's secret (it comes in the create answer).
+    response = post_event(hub, signed_app, {}, headers={"X-Validation-Token": "tok-123"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.content == b'"tok-123"'
+    assert not WebhookEvent.objects.exists()
