@@ -1,11 +1,509 @@
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Applications page for everyone, and the settings area for admins (mounted at /settings/).
 
-from channels_app.access import visible_applications
+Every settings view is wrapped in `settings_admin_required` (agents: 403) and fetches its object with
+one helper that also checks the user administers it (`application_for(..., admin=True)`,
+`admin_channel_for`, `managed_user_for`: 404 for another tenant's objects). Writes are actions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from channels_app import actions, selectors
+from channels_app.access import application_for, visible_applications
+from channels_app.forms import (
+    AccessForm,
+    AgentCreateForm,
+    ApiKeyForm,
+    ApplicationCreateForm,
+    ApplicationForm,
+    AuditFilterForm,
+    ChannelCreateForm,
+    ChannelForm,
+    RetryLogsForm,
+    TestMessageForm,
+    WebhookLogFilterForm,
+)
+from channels_app.hub import HubError
+from channels_app.hub.capabilities import CAPABILITIES, ChannelKind
+from channels_app.models import Application, Channel, HubWebhook
+
+View = Callable[..., HttpResponse]
 
 
 @login_required
 def application_list(request: HttpRequest) -> HttpResponse:
+    """Read-only, for everyone: the Applications and channels the user works on."""
     applications = visible_applications(request.user).prefetch_related("channels")
-    return render(request, "channels_app/application_list.html", {"applications": applications})
+    return render(
+        request,
+        "channels_app/application_list.html",
+        {"applications": applications, "can_use_settings": selectors.can_use_settings(request.user)},
+    )
+
+
+def settings_admin_required(view: View) -> View:
+    """Signed in, and an admin of some Application (or a superuser); agents get 403 everywhere."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not selectors.can_use_settings(request.user):
+            raise PermissionDenied("The settings are for Application admins.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapped)
+
+
+def hub_error_text(exc: HubError) -> str:
+    """What an admin reads when the Hub said no: the status first, so a 401 reads as a 401."""
+    if exc.status == 401:
+        # The client's message already reads "the Hub refused the API key (<the Hub's reason>)".
+        return f"HTTP 401: {exc.message}. Check that the whole key was copied and that it was not revoked."
+    if exc.status:
+        return f"The Hub answered HTTP {exc.status}: {exc.message}."
+    return f"Could not reach the Hub: {exc.message}."
+
+
+KIND_HELP = [(kind.value, CAPABILITIES[kind].label, CAPABILITIES[kind].to_help) for kind in ChannelKind]
+
+
+# --- Overview and Applications --------------------------------------------------------------------------
+
+
+@require_GET
+@settings_admin_required
+def index(request: HttpRequest) -> HttpResponse:
+    applications = list(selectors.settings_overview(request.user))
+    for application in applications:
+        application.webhook_url = actions.webhook_url(application)
+    return render(
+        request,
+        "settings/index.html",
+        {
+            "applications": applications,
+            "can_create": selectors.can_create_application(request.user),
+            "section": "applications",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@settings_admin_required
+def application_create(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_create_application(request.user):
+        raise PermissionDenied
+    form = ApplicationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application = actions.do_create_application(
+                actor=request.user, name=form.cleaned_data["name"], api_key=form.cleaned_data["api_key"]
+            )
+        except HubError as exc:
+            form.add_error("api_key" if exc.permanent else None, hub_error_text(exc))
+        else:
+            messages.success(request, f"{application.name} created: the Hub accepted its API key.")
+            return redirect("settings:application", application.pk)
+    return render(request, "settings/application_create.html", {"form": form, "section": "applications"})
+
+
+def _application_page(
+    request: HttpRequest, application: Application, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    context = {
+        "application": application,
+        "name_form": forms.get("name_form") or ApplicationForm(instance=application),
+        "key_form": forms.get("key_form") or ApiKeyForm(),
+        "channels": selectors.application_channels(application),
+        "webhooks": application.hub_webhooks.order_by("event_type"),
+        "webhook_url": actions.webhook_url(application),
+        "section": "applications",
+    }
+    return render(request, "settings/application_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@settings_admin_required
+def application_detail(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    if request.method == "GET":
+        return _application_page(request, application)
+    form = ApplicationForm(request.POST, instance=application)
+    if not form.is_valid():
+        return _application_page(request, application, name_form=form)
+    actions.do_update_application(actor=request.user, application=application, name=form.cleaned_data["name"])
+    messages.success(request, "Application saved.")
+    return redirect("settings:application", application.pk)
+
+
+@require_POST
+@settings_admin_required
+def application_key(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    form = ApiKeyForm(request.POST)
+    if form.is_valid():
+        try:
+            application = actions.do_replace_api_key(
+                actor=request.user, application=application, api_key=form.cleaned_data["api_key"]
+            )
+        except HubError as exc:
+            form.add_error("api_key" if exc.permanent else None, hub_error_text(exc))
+        else:
+            messages.success(request, f"API key replaced: the Hub accepted {application.masked_api_key}.")
+            return redirect("settings:application", application.pk)
+    return _application_page(request, application, key_form=form)
+
+
+@require_POST
+@settings_admin_required
+def application_test_connection(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    error = actions.do_check_connection(application=application)
+    if error is None:
+        messages.success(
+            request, f"Connection works: the Hub accepted the API key {application.masked_api_key}."
+        )
+    else:
+        messages.error(request, f"Connection failed. {hub_error_text(error)}")
+    return redirect("settings:application", application.pk)
+
+
+# --- Channels -------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@settings_admin_required
+def channel_create(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    form = ChannelCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = actions.do_register_channel(
+                actor=request.user, application=application, **form.cleaned_data
+            )
+        except actions.SettingsError as exc:
+            form.add_error("hub_channel_id", str(exc))
+        else:
+            messages.success(request, f"Channel {channel.display_name} registered.")
+            return redirect("settings:application", application.pk)
+    return render(
+        request,
+        "settings/channel_create.html",
+        {"application": application, "form": form, "kind_help": KIND_HELP, "section": "applications"},
+    )
+
+
+def _channel_page(request: HttpRequest, channel: Channel, **forms: Any) -> HttpResponse:
+    context = {
+        "application": channel.application,
+        "channel": channel,
+        "to_help": CAPABILITIES[ChannelKind(channel.kind)].to_help,
+        "form": forms.get("form") or ChannelForm(initial={"display_name": channel.display_name}),
+        "test_form": forms.get("test_form") or TestMessageForm(channel=channel),
+        "section": "applications",
+    }
+    return render(request, "settings/channel_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@settings_admin_required
+def channel_detail(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = selectors.admin_channel_for(request.user, channel_id)
+    if request.method == "GET":
+        return _channel_page(request, channel)
+    form = ChannelForm(request.POST)
+    if not form.is_valid():
+        return _channel_page(request, channel, form=form)
+    actions.do_update_channel(
+        actor=request.user, channel=channel, display_name=form.cleaned_data["display_name"]
+    )
+    messages.success(request, "Channel saved.")
+    return redirect("settings:channel", channel.pk)
+
+
+@require_POST
+@settings_admin_required
+def channel_active(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = selectors.admin_channel_for(request.user, channel_id)
+    active = request.POST.get("active") == "1"
+    channel = actions.do_set_channel_active(actor=request.user, channel=channel, active=active)
+    if active:
+        messages.success(request, f"{channel.display_name} is active again.")
+    else:
+        messages.success(
+            request, f"{channel.display_name} deactivated. Its conversations and messages are kept."
+        )
+    return redirect("settings:channel", channel.pk)
+
+
+@require_POST
+@settings_admin_required
+def channel_test_message(request: HttpRequest, channel_id: int) -> HttpResponse:
+    channel = selectors.admin_channel_for(request.user, channel_id)
+    form = TestMessageForm(request.POST, channel=channel)
+    if form.is_valid():
+        try:
+            result = actions.do_send_test_message(channel=channel, **form.cleaned_data)
+        except HubError as exc:
+            form.add_error(None, hub_error_text(exc))
+        except actions.SettingsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            if result.accepted:
+                messages.success(
+                    request, f"The Hub accepted the test message ({result.status}, id {result.message_id})."
+                )
+            else:
+                messages.error(
+                    request,
+                    f"The channel refused the test message: {result.error_message or result.error_code}.",
+                )
+            return redirect("settings:channel", channel.pk)
+    return _channel_page(request, channel, test_form=form)
+
+
+# --- Webhooks -------------------------------------------------------------------------------------------
+
+
+@require_GET
+@settings_admin_required
+def webhooks(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    hooks = {hook.event_type: hook for hook in application.hub_webhooks.all()}
+    return render(
+        request,
+        "settings/webhooks.html",
+        {
+            "application": application,
+            "webhook_url": actions.webhook_url(application),
+            "webhook_rows": [
+                (event, label, hooks.get(event)) for event, label in HubWebhook.EventType.choices
+            ],
+            "section": "applications",
+        },
+    )
+
+
+@require_POST
+@settings_admin_required
+def webhooks_connect(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    try:
+        hooks = actions.do_connect_webhooks(application=application, actor=request.user)
+    except HubError as exc:
+        messages.error(request, f"Could not connect the webhooks. {hub_error_text(exc)}")
+    else:
+        unverified = [hook.event_type for hook in hooks if not hook.is_verified]
+        if unverified:
+            messages.warning(
+                request,
+                f"Webhooks registered, but the Hub could not verify {', '.join(unverified)}: check that "
+                f"{actions.webhook_url(application)} reaches this server, then connect again.",
+            )
+        else:
+            messages.success(request, "Webhooks connected and verified by the Hub; signatures are required.")
+    return redirect("settings:webhooks", application.pk)
+
+
+@require_POST
+@settings_admin_required
+def webhooks_refresh(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    try:
+        actions.do_refresh_webhooks(application=application)
+    except HubError as exc:
+        messages.error(request, f"Could not read the webhooks from the Hub. {hub_error_text(exc)}")
+    else:
+        messages.success(request, "Webhook status read from the Hub.")
+    return redirect("settings:webhooks", application.pk)
+
+
+@require_POST
+@settings_admin_required
+def webhooks_recover(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    try:
+        summary = actions.do_run_recovery(actor=request.user, application=application)
+    except HubError as exc:
+        messages.error(request, f"Recovery failed. {hub_error_text(exc)}")
+    else:
+        messages.success(request, f"Recovery done: {summary}")
+    return redirect("settings:webhooks", application.pk)
+
+
+def _logs_url(application: Application, event: str, status: str, page: int) -> str:
+    query = urlencode({k: v for k, v in {"event": event, "status": status, "page": page}.items() if v})
+    return f"{reverse('settings:webhook_logs', args=[application.pk])}?{query}"
+
+
+@require_GET
+@settings_admin_required
+def webhook_logs(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    event, status, page = WebhookLogFilterForm(request.GET).values()
+    logs = selectors.webhook_logs(application, event_type=event, status=status, page=page)
+    return render(
+        request,
+        "settings/webhook_logs.html",
+        {
+            "application": application,
+            "logs": logs,
+            "event": event,
+            "status": status,
+            "event_choices": HubWebhook.EventType.choices,
+            "previous_url": _logs_url(application, event, status, page - 1) if logs.has_previous else "",
+            "next_url": _logs_url(application, event, status, page + 1) if logs.has_next else "",
+            "hub_error": hub_error_text(logs.error) if logs.error else "",
+            "section": "applications",
+        },
+    )
+
+
+@require_POST
+@settings_admin_required
+def webhook_logs_retry(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    form = RetryLogsForm(request.POST)
+    back = WebhookLogFilterForm(request.POST)
+    event, status, page = back.values()
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(_logs_url(application, event, status, page))
+    event = form.cleaned_data["event"]
+    if not application.hub_webhooks.filter(event_type=event).exists():
+        messages.error(request, "Connect the webhooks first.")
+        return redirect("settings:webhooks", application.pk)
+    try:
+        outcomes = actions.do_retry_webhook_logs(
+            actor=request.user,
+            application=application,
+            event_type=event,
+            log_ids=form.cleaned_data["log_ids"],
+        )
+    except HubError as exc:
+        messages.error(request, f"Retry failed. {hub_error_text(exc)}")
+    else:
+        done = sum(1 for o in outcomes if o.success)
+        refused = [o for o in outcomes if not o.success]
+        if done:
+            messages.success(request, f"{done} delivery(ies) sent again: their outcome is in the new logs.")
+        if refused:
+            reasons = "; ".join(sorted({o.error for o in refused if o.error})) or "invalid or deleted log"
+            messages.error(request, f"{len(refused)} could not be retried ({reasons}).")
+    return redirect(_logs_url(application, event, status, page))
+
+
+# --- Team -------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@settings_admin_required
+def team(request: HttpRequest) -> HttpResponse:
+    members = selectors.team(request.user).order_by("-is_active", "username")
+    return render(request, "settings/team.html", {"members": members, "section": "team"})
+
+
+@require_http_methods(["GET", "POST"])
+@settings_admin_required
+def user_create(request: HttpRequest) -> HttpResponse:
+    applications = list(selectors.administered_applications(request.user))
+    form = AgentCreateForm(request.POST or None, applications=applications)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = actions.do_create_agent(
+                actor=request.user,
+                username=data["username"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                password=data["password"],
+                access={a: role for a, role in form.access().items() if role},
+            )
+        except actions.SettingsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{user.get_username()} can now sign in.")
+            return redirect("settings:user", user.pk)
+    return render(request, "settings/user_create.html", {"form": form, "section": "team"})
+
+
+@require_http_methods(["GET", "POST"])
+@settings_admin_required
+def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = selectors.managed_user_for(request.user, user_id)
+    applications = list(selectors.administered_applications(request.user))
+    form = AccessForm(request.POST or None, user=member, applications=applications)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_set_access(actor=request.user, user=member, access=form.access())
+        except actions.SettingsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Access of {member.get_username()} saved.")
+            return redirect("settings:user", member.pk)
+    return render(request, "settings/user_detail.html", {"member": member, "form": form, "section": "team"})
+
+
+@require_POST
+@settings_admin_required
+def user_active(request: HttpRequest, user_id: int) -> HttpResponse:
+    member = selectors.managed_user_for(request.user, user_id)
+    active = request.POST.get("active") == "1"
+    try:
+        actions.do_set_user_active(actor=request.user, user=member, active=active)
+    except actions.SettingsError as exc:
+        messages.error(request, str(exc))
+    else:
+        state = "reactivated" if active else "deactivated: they can no longer sign in; their history is kept"
+        messages.success(request, f"{member.get_username()} {state}.")
+    return redirect("settings:user", member.pk)
+
+
+# --- Audit log and health -------------------------------------------------------------------------------
+
+
+@require_GET
+@settings_admin_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = selectors.audit_entries(
+        request.user, application_id=filters.get("application"), before=filters.get("before")
+    )
+    next_url = ""
+    if page.next_before:
+        query = {"before": page.next_before, "application": filters.get("application") or ""}
+        next_url = "?" + urlencode({k: v for k, v in query.items() if v})
+    return render(
+        request,
+        "settings/audit.html",
+        {
+            "page": page,
+            "applications": selectors.administered_applications(request.user),
+            "application_id": filters.get("application"),
+            "next_url": next_url,
+            "section": "audit",
+        },
+    )
+
+
+@require_GET
+@settings_admin_required
+def health(request: HttpRequest) -> HttpResponse:
+    applications = list(selectors.administered_applications(request.user))
+    report = selectors.health(applications)
+    context = {"report": report, "section": "health"}
+    # htmx refreshes the panel in place; a normal request gets the whole page.
+    template = "settings/partials/health_panel.html" if request.htmx else "settings/health.html"
+    return render(request, template, context)

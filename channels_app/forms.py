@@ -1,0 +1,230 @@
+"""Settings forms: they parse and validate; the writes are actions (channels_app/actions.py)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+
+from channels_app.hub.capabilities import CAPABILITIES, ChannelKind, recipient_error
+from channels_app.models import Application, Channel, HubWebhook, Membership
+
+KIND_CHOICES = [(kind.value, kind.label) for kind in ChannelKind]
+ROLE_CHOICES = [("", "No access"), *Membership.Role.choices]
+
+
+class ApiKeyField(forms.CharField):
+    """The Hub API key: write-only, so the input never renders a value back (not even after an error)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Hub API key")
+        kwargs.setdefault(
+            "help_text", "From the Hub dashboard: Application → Settings → API Key. Shown once there."
+        )
+        super().__init__(
+            min_length=8,
+            max_length=500,
+            widget=forms.PasswordInput(
+                render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}
+            ),
+            **kwargs,
+        )
+
+    def clean(self, value: Any) -> str:
+        key = super().clean(value)
+        if any(ch.isspace() for ch in key):
+            raise forms.ValidationError("An API key has no spaces: copy it again from the Hub.")
+        return key
+
+
+class ApplicationForm(forms.Form):
+    name = forms.CharField(max_length=120)
+
+    def __init__(self, *args: Any, instance: Application | None = None, **kwargs: Any) -> None:
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault("initial", {"name": instance.name})
+        super().__init__(*args, **kwargs)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        others = Application.objects.filter(name__iexact=name)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():  # names are unique, case-insensitively (a database constraint too)
+            raise forms.ValidationError("An Application with this name already exists.")
+        return name
+
+
+class ApplicationCreateForm(ApplicationForm):
+    api_key = ApiKeyField()
+
+
+class ApiKeyForm(forms.Form):
+    api_key = ApiKeyField(label="New Hub API key")
+
+
+class ChannelCreateForm(forms.Form):
+    hub_channel_id = forms.UUIDField(
+        label="Hub channel UUID",
+        help_text="The Application channel ID the Hub shows on the channel's page.",
+        error_messages={
+            "invalid": "Enter the channel's UUID as the Hub shows it, e.g. 3f2c9a10-7d4e-4b8a-9c21-0e5d6f7a8b90."
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    kind = forms.ChoiceField(choices=KIND_CHOICES)
+    display_name = forms.CharField(max_length=80, label="Display name")
+
+    def clean_hub_channel_id(self) -> uuid.UUID:
+        value = self.cleaned_data["hub_channel_id"]
+        # A UUID belongs to one Hub Application, so it is unique across all of ours; the message does
+        # not say whose it is.
+        if Channel.objects.filter(hub_channel_id=value).exists():
+            raise forms.ValidationError("This Hub channel UUID is already registered.")
+        return value
+
+
+class ChannelForm(forms.Form):
+    display_name = forms.CharField(max_length=80, label="Display name")
+
+
+class TestMessageForm(forms.Form):
+    to = forms.CharField(max_length=128, label="Recipient (to)")
+    text = forms.CharField(max_length=300, initial="Test message from Hubdash.", label="Text")
+
+    def __init__(self, *args: Any, channel: Channel, **kwargs: Any) -> None:
+        self.channel = channel
+        super().__init__(*args, **kwargs)
+        self.fields["to"].help_text = f"Expected: {CAPABILITIES[ChannelKind(channel.kind)].to_help}."
+
+    def clean_to(self) -> str:
+        to = self.cleaned_data["to"].strip()
+        problem = recipient_error(self.channel.kind, to)
+        if problem:
+            raise forms.ValidationError(problem)
+        return to
+
+
+class WebhookLogFilterForm(forms.Form):
+    event = forms.ChoiceField(choices=HubWebhook.EventType.choices, required=False)
+    status = forms.ChoiceField(
+        choices=[("", "All"), ("Failed", "Failed"), ("Success", "Success")], required=False
+    )
+    page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    def values(self) -> tuple[str, str, int]:
+        """(event type, status, page), with defaults for anything missing or invalid."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return (
+            data.get("event") or HubWebhook.EventType.MESSAGE,
+            data.get("status") or "",
+            data.get("page") or 1,
+        )
+
+
+class UUIDListField(forms.Field):
+    """Several UUIDs from checkboxes with one name (the logs to retry)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        if not isinstance(value, list | tuple):
+            raise forms.ValidationError("Expected a list of ids.")
+        ids: list[str] = []
+        for item in value:
+            try:
+                ids.append(str(uuid.UUID(str(item))))
+            except ValueError:
+                raise forms.ValidationError(f"{item!r} is not a log id.") from None
+        return list(dict.fromkeys(ids))
+
+
+class RetryLogsForm(forms.Form):
+    event = forms.ChoiceField(choices=HubWebhook.EventType.choices)
+    # Any UUID may be asked for: the Hub answers only for logs of this key's webhooks.
+    log_ids = UUIDListField(error_messages={"required": "Select the logs to retry."})
+
+    def clean_log_ids(self) -> list[str]:
+        ids = self.cleaned_data["log_ids"]
+        if len(ids) > 50:  # the Hub's page size; one bulk call
+            raise forms.ValidationError("Retry at most 50 logs at once.")
+        return ids
+
+
+# --- Team ------------------------------------------------------------------------------------------
+
+
+class _AccessFields(forms.Form):
+    """One role field per Application the acting admin administers."""
+
+    def __init__(self, *args: Any, applications: list[Application], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.applications = applications
+        for application in applications:
+            self.fields[f"role_{application.pk}"] = forms.ChoiceField(
+                choices=ROLE_CHOICES, required=False, label=application.name
+            )
+
+    def access_fields(self) -> list[forms.BoundField]:
+        return [self[f"role_{application.pk}"] for application in self.applications]
+
+    def access(self) -> dict[Application, str | None]:
+        return {a: self.cleaned_data.get(f"role_{a.pk}") or None for a in self.applications}
+
+
+class AgentCreateForm(_AccessFields):
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150, required=False, label="First name")
+    last_name = forms.CharField(max_length=150, required=False, label="Last name")
+    email = forms.EmailField(required=False)
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Give it to them privately; they can change it under “Password”.",
+    )
+
+    field_order = ["username", "first_name", "last_name", "email", "password"]
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        User = get_user_model()
+        username_field = User._meta.get_field(User.USERNAME_FIELD)
+        for validator in username_field.validators:
+            validator(username)
+        if User.objects.filter(**{f"{User.USERNAME_FIELD}__iexact": username}).exists():
+            raise forms.ValidationError("This username is taken.")
+        return username
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        password = data.get("password")
+        if password:
+            user = get_user_model()(
+                username=data.get("username", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                email=data.get("email", ""),
+            )
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        if not any(data.get(f"role_{a.pk}") for a in self.applications):
+            raise forms.ValidationError("Give the new user access to at least one Application.")
+        return data
+
+
+class AccessForm(_AccessFields):
+    def __init__(self, *args: Any, user: Any, applications: list[Application], **kwargs: Any) -> None:
+        roles = {m.application_id: m.role for m in getattr(user, "managed_memberships", [])}
+        kwargs.setdefault("initial", {f"role_{a.pk}": roles.get(a.pk, "") for a in applications})
+        super().__init__(*args, applications=applications, **kwargs)
+
+
+class AuditFilterForm(forms.Form):
+    application = forms.IntegerField(required=False, min_value=1)
+    before = forms.IntegerField(required=False, min_value=1)

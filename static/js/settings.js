@@ -1,0 +1,98 @@
+// Settings area: copy buttons, the websocket check of the health panel, the `to` format of the
+// selected channel kind, and "select all" for webhook logs. No framework; markup is server-rendered.
+(function () {
+  "use strict";
+
+  // --- Copy buttons: <button data-copy="input-id"> -----------------------------------------------
+  function copyText(source, status) {
+    var text = source.value || source.textContent;
+    function done(ok) {
+      status.textContent = ok ? "Copied." : "Select the text and press Ctrl+C to copy.";
+    }
+    function fallback() {
+      // http:// pages (e.g. a LAN install) have no Clipboard API: select and use the old command.
+      source.focus();
+      if (source.select) source.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.getElementById(button.getAttribute("data-copy") + "-status") || button;
+    if (source) copyText(source, status);
+  });
+
+  // --- Websocket check: does this browser get live updates? ---------------------------------------
+  function setPill(pill, state, text) {
+    pill.className = "pill" + (state ? " " + state : "");
+    pill.textContent = text;
+    pill.setAttribute("data-state", state || "checking");
+  }
+
+  function checkWebsocket(pill) {
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/inbox/";
+    var settled = false;
+    var socket;
+    setPill(pill, "", "checking…");
+    function settle(state, text) {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      setPill(pill, state, text);
+      try { socket.close(); } catch (e) { /* already closed */ }
+    }
+    var timer = setTimeout(function () { settle("bad", "closed (no answer in 5 s)"); }, 5000);
+    try {
+      socket = new WebSocket(url);
+    } catch (e) {
+      settle("bad", "closed (" + e.message + ")");
+      return;
+    }
+    socket.onopen = function () { settle("ok", "open"); };
+    socket.onclose = function (event) { settle("bad", "closed (code " + event.code + ")"); };
+  }
+
+  var wsPill = document.querySelector("[data-ws-check]");
+  if (wsPill) {
+    checkWebsocket(wsPill);
+    var again = document.querySelector("[data-ws-check-again]");
+    if (again) again.addEventListener("click", function () { checkWebsocket(wsPill); });
+  }
+
+  // --- Channel registration: show the `to` format of the selected kind ------------------------------
+  var kindSelect = document.getElementById("id_kind");
+  var kindHelp = document.getElementById("kind-to-help");
+  function showKindHelp() {
+    var rows = document.querySelectorAll("[data-kind-help]");
+    for (var i = 0; i < rows.length; i++) {
+      var selected = rows[i].getAttribute("data-kind-help") === kindSelect.value;
+      rows[i].classList.toggle("selected", selected);
+      if (selected && kindHelp) {
+        kindHelp.textContent = "Recipients (to) on this kind: " + rows[i].cells[1].textContent + ".";
+      }
+    }
+  }
+  if (kindSelect && kindHelp) {
+    kindSelect.setAttribute("aria-describedby", "kind-to-help");
+    kindSelect.addEventListener("change", showKindHelp);
+    showKindHelp();
+  }
+
+  // --- Webhook logs: select all on this page ----------------------------------------------------------
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) return;
+    var boxes = document.querySelectorAll('input[type=checkbox][form="' + all.getAttribute("data-select-all") + '"]');
+    for (var i = 0; i < boxes.length; i++) boxes[i].checked = all.checked;
+  });
+})();
