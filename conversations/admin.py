@@ -1,11 +1,19 @@
-from django.contrib import admin
+import contextlib
+import json
 
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from conversations.actions.inbound import do_reprocess_webhook_event
 from conversations.models import (
     Contact,
     Conversation,
     Message,
     MessageStatusChange,
     SendAttempt,
+    WebhookEvent,
 )
 
 
@@ -53,3 +61,71 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ["channel"]
     raw_id_fields = ["conversation", "author"]
     inlines = [StatusChangeInline, SendAttemptInline]
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """Every delivery the Hub made, with its outcome; failed/invalid/ignored ones can be reprocessed."""
+
+    list_display = [
+        "id",
+        "received_at",
+        "application",
+        "event_type",
+        "outcome",
+        "short_error",
+        "reprocessed_count",
+    ]
+    list_filter = ["outcome", "event_type", "application"]
+    search_fields = ["dedup_key", "error"]
+    list_select_related = ["application"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess"]
+    fields = [
+        "application",
+        "received_at",
+        "event_type",
+        "outcome",
+        "error",
+        "dedup_key",
+        "processed_at",
+        "reprocessed_count",
+        "headers",
+        "body_text",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # deliveries come from the Hub only
+
+    def has_change_permission(self, request: HttpRequest, obj: WebhookEvent | None = None) -> bool:
+        return False  # the record of what arrived is not edited; reprocessing is an action
+
+    @admin.display(description="error")
+    def short_error(self, event: WebhookEvent) -> str:
+        return event.error if len(event.error) <= 80 else event.error[:79] + "…"
+
+    @admin.display(description="body")
+    def body_text(self, event: WebhookEvent) -> str:
+        raw = bytes(event.body).decode("utf-8", "replace")
+        with contextlib.suppress(ValueError, RecursionError):  # not JSON: shown as received
+            raw = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', raw)
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        # Rows are read-only, so reprocessing needs the model's change permission explicitly.
+        return request.user.has_perm("conversations.change_webhookevent")
+
+    @admin.action(description="Reprocess selected deliveries", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        outcomes: dict[str, int] = {}
+        for event in queryset.select_related("application").order_by("received_at", "id"):
+            try:
+                outcome = do_reprocess_webhook_event(event=event)
+            except Exception as exc:  # one bad row must not stop the others; say which and why
+                self.message_user(request, f"Delivery #{event.pk}: {exc}", messages.ERROR)
+                continue
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if outcomes:
+            summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(outcomes.items()))
+            self.message_user(request, f"Reprocessed: {summary}.", messages.SUCCESS)

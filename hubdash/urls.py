@@ -6,6 +6,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     # The Hub posts here: kept short and outside the session/CSRF world (see conversations/webhook.py).
     path("hub/", include("conversations.webhook_urls")),
+    path("api/", include("channels_app.api")),
     path("review/", include("conversations.review_urls")),
     path("settings/", include("channels_app.settings_urls")),
     path("", include("channels_app.urls")),
