@@ -1,7 +1,23 @@
-"""The inbox websocket: one per browser tab, joined to the groups of the Applications the user may see."""
+"""The inbox websocket: one per browser tab, joined to the groups of the Applications the user may see.
+
+It speaks HTML to the browser: every event becomes a *live frame* of the same partials the pages render
+(conversations/live.py), which the page applies as htmx out-of-band swaps.
+
+From the browser, JSON:
+- `{"type": "sync", "gen", "scope", "since", "conversation", "after", "rows", "filters"}` — what the
+  tab shows (open conversation, filters as a query string, ids of the rows it has, newest message id)
+  and the cursor of the last frame it applied. Sent on every (re)connect (scope "all") and whenever the
+  tab swaps in another thread ("thread") or other filters ("list"). The answer is a frame with
+  everything changed since `since`; later frames carry `gen` so the tab knows which state they follow.
+- `{"type": "ping"}` — heartbeat; the answer is a pong frame (with a cursor once the tab has synced).
+
+Only the Application groups are joined, not `conv.<id>`: every event goes to both, and the Application
+group already brings the open thread's events (joining both would render each event twice).
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -9,29 +25,64 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from channels_app.access import visible_application_ids
 from conversations.events import application_group
+from conversations.live import TabState, render_event, render_pong, render_sync
+
+# Close codes: 4401 no session (the page shows "signed out"); the browser does not retry those.
+CLOSE_UNAUTHENTICATED = 4401
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+        self.user = self.scope.get("user")
+        self.groups_joined: list[str] = []
+        # Until the tab says what it shows, events are not rendered: its first `sync` covers them.
+        self.state: TabState | None = None
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        self.application_ids: set[int] = set(await database_sync_to_async(visible_application_ids)(user))
-        self.groups_joined = [application_group(app_id) for app_id in self.application_ids]
+        application_ids = await database_sync_to_async(visible_application_ids)(self.user)
+        self.groups_joined = [application_group(app_id) for app_id in application_ids]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
+        for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def _forward(self, event: dict[str, Any]) -> None:
-        # Re-check per event: membership may have been revoked since connect.
-        if event.get("application_id") not in self.application_ids:
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        # A malformed message is ignored rather than allowed to crash the consumer (and the socket).
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict):
             return
-        await self.send_json(event)
+        kind = content.get("type")
+        if kind == "ping":
+            await self.send(text_data=render_pong(self.state))
+        elif kind == "sync":
+            self.state = TabState.from_message(content)
+            html = await database_sync_to_async(render_sync)(
+                user=self.user,
+                state=self.state,
+                since=content.get("since"),
+                after_id=content.get("after"),
+                loaded_ids=content.get("rows"),
+                scope=content.get("scope") if content.get("scope") in ("thread", "list") else "all",
+            )
+            await self.send(text_data=html)
+
+    async def _forward(self, event: dict[str, Any]) -> None:
+        if self.state is None:
+            return
+        # render_event re-checks membership in the database, per event: it may have been revoked.
+        html = await database_sync_to_async(render_event)(user=self.user, state=self.state, event=event)
+        if html is not None:
+            await self.send(text_data=html)
 
     async def message_created(self, event: dict[str, Any]) -> None:
         await self._forward(event)

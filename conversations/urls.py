@@ -4,4 +4,21 @@ from conversations.views import inbox
 
 urlpatterns = [
     path("", inbox.home, name="home"),
+    path("conversations/<int:conversation_id>/", inbox.conversation_detail, name="conversation"),
+    path("conversations/<int:conversation_id>/messages/", inbox.thread_messages, name="thread_messages"),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/timeline/",
+        inbox.message_timeline_view,
+        name="message_timeline",
+    ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/retry/",
+        inbox.retry,
+        name="message_retry",
+    ),
+    path("conversations/<int:conversation_id>/reply/", inbox.reply, name="reply"),
+    path("conversations/<int:conversation_id>/assign/", inbox.assign, name="assign"),
+    path("conversations/<int:conversation_id>/status/", inbox.set_status, name="set_status"),
+    path("conversations/<int:conversation_id>/unread/", inbox.mark_unread, name="mark_unread"),
+    path("conversations/<int:conversation_id>/read/", inbox.mark_read, name="mark_read"),
 ]

@@ -1,8 +1,304 @@
+"""The agent inbox: the conversation list, a thread, the composer and the conversation actions.
+
+Pages and htmx requests share the partials in templates/conversations/partials/; action responses are
+live frames (conversations/live.py) so a button press and a websocket event redraw the same way.
+Every view authorizes with one fetch-and-check helper (`conversation_for`, `message_for`, `filters_for`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseLocation
+
+from channels_app.hub.content import ContentError, build_reply_content
+from conversations.actions.replies import do_retry_reply, do_send_reply
+from conversations.actions.threads import (
+    ThreadActionError,
+    do_assign,
+    do_mark_read,
+    do_mark_unread,
+    do_set_status,
+)
+from conversations.live import (
+    base_context,
+    frame,
+    new_cursor,
+    render_partial,
+    row_html,
+    thread_context,
+    thread_state_html,
+)
+from conversations.models import Conversation
+from conversations.selectors import (
+    InboxFilters,
+    conversation_for,
+    filter_choices,
+    filters_for,
+    inbox_page,
+    message_for,
+    message_timeline,
+    thread_page,
+)
+
+# --- pages -----------------------------------------------------------------------------------------
+
+
+def _wants(request: HttpRequest, target: str) -> bool:
+    """An htmx request that only needs the region `target` (not a history restore: that is a page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request and request.htmx.target == target
+
+
+def _page_context(request: HttpRequest, filters: InboxFilters, *, active_id: int | None) -> dict[str, Any]:
+    cursor = new_cursor()  # before any read: the browser's resync starts here
+    return {
+        **base_context(user=request.user, filters=filters, request=request),
+        **filter_choices(user=request.user),
+        "page": inbox_page(user=request.user, filters=filters),
+        "active_id": active_id,
+        "cursor": cursor,
+    }
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("application_list")
+    """The inbox at `/`: the list, no thread open."""
+    filters = filters_for(user=request.user, params=request.GET)
+    before = request.GET.get("before")
+    if before and request.htmx:
+        # Infinite scroll: the next rows and a new sentinel, replacing the old sentinel.
+        page = inbox_page(user=request.user, filters=filters, before=before)
+        context = {**base_context(user=request.user, filters=filters, request=request), "page": page}
+        return render(request, "conversations/partials/inbox_rows.html", context)
+    if _wants(request, "thread-pane"):
+        return render(request, "conversations/partials/thread_pane.html", {"conversation": None})
+    context = _page_context(request, filters, active_id=None)
+    if _wants(request, "inbox-list-wrap"):
+        return render(request, "conversations/partials/inbox_list.html", context)
+    return render(request, "conversations/inbox.html", {**context, "conversation": None})
+
+
+@login_required
+@require_GET
+def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """A thread (with the list beside it on a full page). Opening it marks it read."""
+    conversation = conversation_for(request.user, conversation_id)
+    filters = filters_for(user=request.user, params=request.GET)
+    cursor = new_cursor()
+    conversation = do_mark_read(conversation=conversation, actor=request.user)
+    context = {
+        **base_context(user=request.user, filters=filters, request=request),
+        **thread_context(conversation),
+        "thread": thread_page(conversation=conversation),
+        "cursor": cursor,
+    }
+    if _wants(request, "thread-pane"):
+        return render(request, "conversations/partials/thread_pane.html", context)
+    return render(
+        request,
+        "conversations/inbox.html",
+        {**_page_context(request, filters, active_id=conversation.pk), **context, "cursor": cursor},
+    )
+
+
+@login_required
+@require_GET
+def thread_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Older messages (`?before=<id>`, scrolling up) or newer ones (`?after=<id>`), keyset on the id."""
+    conversation = conversation_for(request.user, conversation_id)
+    before, after = request.GET.get("before", ""), request.GET.get("after", "")
+    page = thread_page(
+        conversation=conversation,
+        before_id=int(before) if before.isdigit() else None,
+        after_id=int(after) if after.isdigit() else None,
+    )
+    context = {
+        **base_context(user=request.user, filters=InboxFilters(), request=request),
+        "conversation": conversation,
+        "thread": page,
+        "newer": after.isdigit(),
+    }
+    return render(request, "conversations/partials/thread_page_items.html", context)
+
+
+@login_required
+@require_GET
+def message_timeline_view(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """A reply's status history and send attempts (the bubble's "details")."""
+    message = message_for(request.user, conversation_id, message_id)
+    context = {"message": message, **message_timeline(message=message)}
+    return render(request, "conversations/partials/timeline.html", context)
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+def _filters_of_page(request: HttpRequest) -> InboxFilters:
+    """The filters of the page that sent an htmx request, so its row is drawn as that list shows it."""
+    url = request.htmx.current_url if request.htmx else None
+    return InboxFilters.from_params(QueryDict(urlsplit(url).query if url else ""))
+
+
+def _conversation_frame(request: HttpRequest, conversation: Conversation, *extra: str) -> HttpResponse:
+    """The answer to a conversation action: its row and thread header, as a live frame."""
+    filters = _filters_of_page(request)
+    base = base_context(user=request.user, filters=filters, request=request)
+    row = row_html(
+        conversation_id=conversation.pk,
+        user=request.user,
+        filters=filters,
+        active_id=conversation.pk,
+        base=base,
+    )
+    return HttpResponse(frame(row, thread_state_html(conversation, base), *extra))
+
+
+def _back_to(conversation: Conversation) -> HttpResponse:
+    return redirect("conversation", conversation_id=conversation.pk)
+
+
+def _error_frame(conversation: Conversation, message: str, *, status: int = 422) -> HttpResponse:
+    html = format_html(
+        '<div id="composer-error-{}" class="composer-error" data-live="replace" role="alert">{}</div>',
+        conversation.pk,
+        message,
+    )
+    return HttpResponse(frame(html), status=status)
+
+
+def _template_params(values: list[str]) -> list[str]:
+    """Variables {{1}}, {{2}}… in order; empty boxes at the end are unused, not empty parameters."""
+    params = [v.strip() for v in values]
+    while params and not params[-1]:
+        params.pop()
+    return params
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Send a reply: text, media by URL, or a WhatsApp template. Stored pending at once; the worker sends."""
+    conversation = conversation_for(request.user, conversation_id)
+    data = request.POST
+    try:
+        content = build_reply_content(
+            channel_kind=conversation.channel.kind,
+            text=data.get("text", ""),
+            media_url=data.get("media_url", "").strip(),
+            media_type=data.get("media_type", ""),
+            template_id=data.get("template_id", "").strip(),
+            template_params=_template_params(data.getlist("template_params")),
+        )
+        message = do_send_reply(
+            conversation=conversation,
+            author=request.user,
+            content=content,
+            idempotency_key=data.get("idempotency_key", ""),
+        )
+    except ContentError as error:
+        if not request.htmx:
+            return render(
+                request,
+                "conversations/reply_error.html",
+                {"conversation": conversation, "error": str(error)},
+                status=422,
+            )
+        return _error_frame(conversation, str(error))
+    if not request.htmx:
+        return _back_to(conversation)
+    # The new bubble at once (pending); the websocket brings its ticks. The browser already put a fresh
+    # idempotency key in the form when it sent this one (inbox.js), so the next reply is a new message.
+    base = base_context(user=request.user, filters=_filters_of_page(request), request=request)
+    cleared = format_html(
+        '<div id="composer-error-{}" class="composer-error" data-live="replace" role="alert"></div>',
+        conversation.pk,
+    )
+    return HttpResponse(frame(render_partial("message", {**base, "message": message}), cleared))
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    message = message_for(request.user, conversation_id, message_id)
+    try:
+        message = do_retry_reply(message=message, actor=request.user)
+    except ContentError as error:
+        if not request.htmx:
+            return render(
+                request,
+                "conversations/reply_error.html",
+                {"conversation": message.conversation, "error": str(error)},
+                status=422,
+            )
+        return _error_frame(message.conversation, str(error))
+    if not request.htmx:
+        return _back_to(message.conversation)
+    message = message_for(request.user, conversation_id, message_id)
+    base = base_context(user=request.user, filters=InboxFilters(), request=request)
+    return HttpResponse(frame(render_partial("message", {**base, "message": message})))
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Assign to `me`, to an agent of the Application (`<user id>`), or to nobody (empty)."""
+    conversation = conversation_for(request.user, conversation_id)
+    value = request.POST.get("assignee", "")
+    if value == "me":
+        assignee = request.user
+    elif value.isdigit():
+        assignee = get_user_model().objects.filter(pk=int(value)).first()
+        if assignee is None:
+            return HttpResponse("No such agent.", status=400)
+    else:
+        assignee = None
+    try:
+        conversation = do_assign(conversation=conversation, assignee=assignee, actor=request.user)
+    except ThreadActionError as error:
+        return HttpResponse(str(error), status=400)
+    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+
+
+@login_required
+@require_POST
+def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Resolve, reopen or set pending (`status` = resolved | open | pending)."""
+    conversation = conversation_for(request.user, conversation_id)
+    try:
+        conversation = do_set_status(
+            conversation=conversation, status=request.POST.get("status", ""), actor=request.user
+        )
+    except ThreadActionError as error:
+        return HttpResponse(str(error), status=400)
+    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+
+
+@login_required
+@require_POST
+def mark_unread(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Flag for later and leave the thread (staying would read it again)."""
+    conversation = conversation_for(request.user, conversation_id)
+    do_mark_unread(conversation=conversation, actor=request.user)
+    filters = _filters_of_page(request)
+    inbox_url = reverse("home") + (f"?{filters.as_query()}" if filters.active else "")
+    if request.htmx:
+        return HttpResponseLocation(inbox_url, target="#thread-pane", swap="innerHTML")
+    return redirect(inbox_url)
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Read while the thread is open (a message arrived while the agent was looking at it)."""
+    conversation = conversation_for(request.user, conversation_id)
+    conversation = do_mark_read(conversation=conversation, actor=request.user)
+    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)

@@ -1,0 +1,89 @@
+"""What agents do to a conversation itself: assign it, resolve or reopen it, mark it read or unread.
+
+Each action locks the row, changes only what it must (`update_fields`), and publishes
+`conversation.updated` after commit, so every open inbox redraws the row and the thread header.
+A call that changes nothing publishes nothing.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from channels_app.access import visible_application_ids
+from conversations.events import publish_on_commit
+from conversations.models import Conversation
+
+
+class ThreadActionError(ValueError):
+    """The request cannot be done as asked; the message is for the agent."""
+
+
+def _locked(conversation: Conversation) -> Conversation:
+    return Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+
+def _save(conversation: Conversation, locked: Conversation, fields: list[str]) -> Conversation:
+    locked.save(update_fields=fields)
+    for name in fields:
+        # Keep the caller's (select_related) instance current for rendering.
+        setattr(conversation, name, getattr(locked, name))
+    publish_on_commit(
+        {
+            "type": "conversation.updated",
+            "application_id": locked.application_id,
+            "conversation_id": locked.pk,
+        }
+    )
+    return conversation
+
+
+def do_assign(
+    *, conversation: Conversation, assignee: AbstractBaseUser | None, actor: AbstractBaseUser
+) -> Conversation:
+    """Give the conversation to `assignee` (None: unassign). The assignee must be able to see it."""
+    if assignee is not None and (
+        not assignee.is_active or conversation.application_id not in visible_application_ids(assignee)
+    ):
+        raise ThreadActionError("That person cannot see this Application's conversations.")
+    with transaction.atomic():
+        locked = _locked(conversation)
+        new_id = assignee.pk if assignee is not None else None
+        if locked.assignee_id == new_id:
+            return conversation
+        locked.assignee = assignee
+        return _save(conversation, locked, ["assignee"])
+
+
+def do_set_status(*, conversation: Conversation, status: str, actor: AbstractBaseUser) -> Conversation:
+    """Resolve, reopen or park (pending) a conversation."""
+    if status not in Conversation.Status.values:
+        raise ThreadActionError(f"Unknown status {status!r}.")
+    with transaction.atomic():
+        locked = _locked(conversation)
+        if locked.status == status:
+            return conversation
+        locked.status = status
+        return _save(conversation, locked, ["status"])
+
+
+def do_mark_read(*, conversation: Conversation, actor: AbstractBaseUser) -> Conversation:
+    """The agent has seen every message: the unread badge goes away for everyone."""
+    with transaction.atomic():
+        locked = _locked(conversation)
+        if locked.unread_count == 0:
+            conversation.unread_count = 0
+            return conversation
+        locked.unread_count = 0
+        return _save(conversation, locked, ["unread_count"])
+
+
+def do_mark_unread(*, conversation: Conversation, actor: AbstractBaseUser) -> Conversation:
+    """Flag the conversation for later: it keeps its count if it has one, else shows 1."""
+    with transaction.atomic():
+        locked = _locked(conversation)
+        if locked.unread_count > 0:
+            conversation.unread_count = locked.unread_count
+            return conversation
+        locked.unread_count = 1
+        return _save(conversation, locked, ["unread_count"])

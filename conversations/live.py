@@ -1,0 +1,289 @@
+"""Live updates as HTML: the same partials the pages render, framed for the browser's `live` extension.
+
+A *live frame* is HTML that starts with `<!--live-->` and whose top-level elements each carry
+`data-live` (see static/js/inbox.js, which applies them as htmx out-of-band swaps):
+
+- `upsert`  — place by id: replace the element with the same id, or insert it into the element whose id
+  is `data-live-into`, ordered by `data-sort` (a row whose sort key changed moves, e.g. to the top).
+  Skipped when its position lies in a part the browser has not loaded yet (another page).
+- `replace` — replace the element with the same id if the page shows it, else ignore.
+- `remove`  — remove the element with that id if present.
+- `meta`    — not shown: carries the resync cursor (`data-cursor`) and the tab's state generation.
+
+Every swap is by element id, so a frame applied twice, or a resync overlapping live frames, changes
+nothing the second time: nothing is missing and nothing appears twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+
+from channels_app.access import visible_application_ids
+from channels_app.hub.capabilities import capability
+from channels_app.hub.content import window_closes_at
+from conversations.models import Conversation, Message
+from conversations.selectors import (
+    InboxFilters,
+    assignable_agents,
+    inbox_changes,
+    inbox_page,
+    inbox_row,
+    message_with_context,
+    thread_changes,
+    thread_page,
+)
+
+LIVE_MARK = "<!--live-->"
+# A change written up to this long before a frame was rendered may still be committing (or its event
+# still on its way) when the frame is read: resyncs look back this far, and swaps by id absorb overlap.
+RESYNC_OVERLAP = timedelta(seconds=30)
+# A tab away for longer than this gets fresh regions rather than a catch-up list.
+RESYNC_MAX_AGE = timedelta(hours=12)
+
+
+def new_cursor() -> str:
+    """Taken *before* reading the data a page or frame shows: anything committed later is newer."""
+    return timezone.now().isoformat(timespec="microseconds")
+
+
+def parse_cursor(value: Any) -> datetime | None:
+    try:
+        parsed = parse_datetime(str(value or ""))
+    except ValueError:
+        return None
+    if parsed is None or timezone.is_naive(parsed):
+        return None
+    return parsed
+
+
+@dataclass
+class TabState:
+    """What one browser tab shows, as it told the websocket in its last `sync`."""
+
+    filters: InboxFilters
+    conversation_id: int | None = None
+    gen: int = 0
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> TabState:
+        query = data.get("filters")
+        params = QueryDict(query if isinstance(query, str) else "")
+        conversation = data.get("conversation")
+        gen = data.get("gen")
+        return cls(
+            filters=InboxFilters.from_params(params),
+            conversation_id=int(conversation) if str(conversation or "").isdigit() else None,
+            gen=gen if isinstance(gen, int) else 0,
+        )
+
+
+# --- Rendering contexts: one per partial, shared by pages and frames ---------------------------------
+
+
+def base_context(*, user: AbstractBaseUser, filters: InboxFilters, request: Any = None) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "user": user,
+        "filters": filters,
+        "filters_query": filters.as_query(),
+        "multi_app": len(visible_application_ids(user)) > 1 or user.is_superuser,
+    }
+    if request is None:
+        # Frames have no request, so no CSRF token: their forms post through htmx, which sends the
+        # page's token in a header (base.html `hx-headers`). "NOTPROVIDED" renders the tag as nothing.
+        context["csrf_token"] = "NOTPROVIDED"
+    return context
+
+
+def composer_context(conversation: Conversation) -> dict[str, Any]:
+    """Window state and limits for the composer of this conversation's channel."""
+    kind = conversation.channel.kind
+    cap = capability(kind)
+    closes_at = window_closes_at(conversation.last_inbound_at, kind)
+    windowed = cap.window_hours is not None
+    window_open = not windowed or (closes_at is not None and timezone.now() < closes_at)
+    media_types = [t for t in ("image", "video", "audio", "document", "sticker") if t in cap.content_types]
+    return {
+        "kind": kind,
+        "kind_label": cap.label,
+        "max_length": cap.max_text_length,
+        "windowed": windowed,
+        "window_hours": cap.window_hours,
+        "closes_at": closes_at,
+        "window_open": window_open,
+        "templates_allowed": "template" in cap.content_types,
+        "media_types": media_types,
+        "active_channel": conversation.channel.active,
+        "idempotency_key": uuid.uuid4().hex,
+    }
+
+
+def thread_context(conversation: Conversation) -> dict[str, Any]:
+    return {
+        "conversation": conversation,
+        "agents": assignable_agents(application=conversation.application),
+        **composer_context(conversation),
+    }
+
+
+def render_partial(name: str, context: dict[str, Any], request: Any = None) -> str:
+    return render_to_string(f"conversations/partials/{name}.html", context, request=request)
+
+
+def frame(*parts: str, cursor: str | None = None, gen: int | None = None, kind: str = "event") -> str:
+    meta = ""
+    if cursor is not None:
+        meta = format_html(
+            '<div data-live="meta" hidden data-kind="{}" data-cursor="{}" data-gen="{}"></div>',
+            kind,
+            cursor,
+            gen if gen is not None else "",
+        )
+    return LIVE_MARK + meta + "".join(parts)
+
+
+def row_html(
+    *, conversation_id: int, user: AbstractBaseUser, filters: InboxFilters, active_id: int | None, base: dict
+) -> str:
+    """The row as this tab should show it, or a removal when it no longer matches the tab's filters."""
+    conversation = inbox_row(user=user, filters=filters, conversation_id=conversation_id)
+    if conversation is None:
+        return format_html('<div id="conv-{}" data-live="remove" hidden></div>', conversation_id)
+    return render_partial("inbox_row", {**base, "conversation": conversation, "active_id": active_id})
+
+
+def messages_html(messages: list[Message], base: dict[str, Any]) -> str:
+    return "".join(render_partial("message", {**base, "message": m}) for m in messages)
+
+
+def thread_state_html(conversation: Conversation, base: dict[str, Any]) -> str:
+    """The parts of an open thread that follow the conversation: header and the reply window."""
+    context = {**base, **thread_context(conversation)}
+    return render_partial("thread_header", context) + render_partial("window_state", context)
+
+
+def _visible_conversation(user: AbstractBaseUser, conversation_id: int | None) -> Conversation | None:
+    if conversation_id is None:
+        return None
+    return (
+        Conversation.objects.select_related("application", "channel", "contact", "assignee")
+        .filter(pk=conversation_id, application_id__in=visible_application_ids(user))
+        .first()
+    )
+
+
+# --- Frames for the websocket ----------------------------------------------------------------------
+
+
+def render_event(*, user: AbstractBaseUser, state: TabState, event: dict[str, Any]) -> str | None:
+    """The frame one realtime event means for this tab, or None when it shows nothing of it.
+
+    Checks again, in the database, that the user may still see the event's Application: membership
+    may have been revoked since the socket connected.
+    """
+    cursor = new_cursor()
+    if event.get("application_id") not in visible_application_ids(user):
+        return None
+    conversation_id = event.get("conversation_id")
+    if not isinstance(conversation_id, int):
+        return None
+    base = base_context(user=user, filters=state.filters)
+    parts = [
+        row_html(
+            conversation_id=conversation_id,
+            user=user,
+            filters=state.filters,
+            active_id=state.conversation_id,
+            base=base,
+        )
+    ]
+    if conversation_id == state.conversation_id:
+        if event.get("type") in ("message.created", "message.status"):
+            parts.append(
+                messages_html(
+                    message_with_context(message_id=event.get("message_id"), conversation_id=conversation_id),
+                    base,
+                )
+            )
+        if event.get("type") in ("conversation.updated", "message.created"):
+            conversation = _visible_conversation(user, conversation_id)
+            if conversation is not None:
+                parts.append(thread_state_html(conversation, base))
+    return frame(*parts, cursor=cursor, gen=state.gen)
+
+
+def render_sync(
+    *, user: AbstractBaseUser, state: TabState, since: Any, after_id: Any, loaded_ids: Any, scope: str = "all"
+) -> str:
+    """Everything a tab may have missed since `since`: the reply to its `sync` (on connect, reconnect
+    and whenever it shows another thread or other filters).
+
+    Rows: those with activity since then and those the tab shows (some may have left its filters).
+    Thread: messages newer than `after_id` or changed since then, plus header and window. When too much
+    happened, or the cursor is unusable, whole regions are replaced instead. `scope` limits the answer to
+    the region the tab just swapped in ("thread" or "list"); "all" after a (re)connect.
+    """
+    cursor = new_cursor()
+    base = base_context(user=user, filters=state.filters)
+    parsed = parse_cursor(since)
+    fresh = parsed is None or timezone.now() - parsed > RESYNC_MAX_AGE
+    since_at = (parsed - RESYNC_OVERLAP) if parsed else timezone.now()
+    loaded = [int(i) for i in loaded_ids if str(i).isdigit()][:500] if isinstance(loaded_ids, list) else []
+    parts: list[str] = []
+
+    rows, gone, complete = ([], set(), False)
+    if scope == "thread":
+        complete = True  # the list did not change: live frames kept it current
+    elif not fresh:
+        rows, gone, complete = inbox_changes(
+            user=user, filters=state.filters, since=since_at, loaded_ids=loaded
+        )
+    if complete:
+        context = {**base, "active_id": state.conversation_id}
+        parts += [render_partial("inbox_row", {**context, "conversation": c}) for c in rows]
+        parts += [
+            format_html('<div id="conv-{}" data-live="remove" hidden></div>', pk) for pk in sorted(gone)
+        ]
+    else:
+        page = inbox_page(user=user, filters=state.filters)
+        parts.append(
+            render_partial(
+                "inbox_list",
+                {**base, "page": page, "active_id": state.conversation_id, "cursor": cursor, "live": True},
+            )
+        )
+
+    conversation = _visible_conversation(user, state.conversation_id) if scope != "list" else None
+    if conversation is not None:
+        after = int(after_id) if str(after_id or "").isdigit() else 0
+        catch_up = None
+        if not fresh:
+            catch_up = thread_changes(conversation=conversation, after_id=after, since=since_at)
+        if catch_up is not None and catch_up.complete:
+            parts.append(messages_html(catch_up.messages, base))
+        else:
+            page = thread_page(conversation=conversation)
+            parts.append(
+                render_partial(
+                    "thread_messages", {**base, "conversation": conversation, "thread": page, "live": True}
+                )
+            )
+        parts.append(thread_state_html(conversation, base))
+    return frame(*parts, cursor=cursor, gen=state.gen, kind="sync")
+
+
+def render_pong(state: TabState | None) -> str:
+    """The answer to a heartbeat: the socket and the server are alive, and every event before now has
+    been framed for this tab, so its cursor may move on even when the inbox is quiet."""
+    if state is None:
+        return frame(cursor=None)
+    return frame(cursor=new_cursor(), gen=state.gen, kind="pong")

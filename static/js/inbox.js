@@ -1,0 +1,760 @@
+/* Hubdash inbox: live frames, resync after a drop, the composer, keyboard shortcuts. No build step.
+ *
+ * The server renders every piece of markup. This file only decides WHERE a server-rendered element goes
+ * (the `live` htmx extension below turns each `data-live` element of a frame into an htmx out-of-band
+ * swap) and keeps the socket honest: on every (re)connect it asks for everything after the cursor of
+ * the last frame it applied, and it swaps by element id, so nothing is missed and nothing appears twice.
+ */
+(function () {
+  "use strict";
+
+  var LIVE_MARK = "<!--live-->";
+  var HEARTBEAT_MS = 25000;
+  var HEARTBEAT_TIMEOUT_MS = 10000;
+  // Codes the ws extension reconnects on by itself; on any other close we reconnect (except 4401).
+  var AUTO_RECONNECT_CODES = [1006, 1011, 1012, 1013];
+  var UNAUTHENTICATED = 4401;
+
+  htmx.config.historyCacheSize = 0; // never show a stored snapshot of the page (it would be stale)...
+  htmx.config.refreshOnHistoryMiss = true; // ...Back/Forward load the page afresh instead
+  htmx.config.wsReconnectDelay = function (retry) {
+    return Math.min(250 * Math.pow(2, retry), 4000) * (0.5 + Math.random() / 2);
+  };
+  // A refused reply or action answers 422 with a frame that explains why: show it, it is not a crash.
+  htmx.config.responseHandling = [
+    { code: "204", swap: false },
+    { code: "422", swap: true, error: false },
+    { code: "[23]..", swap: true },
+    { code: "[45]..", swap: false, error: true },
+  ];
+
+  function byId(id) {
+    return id ? document.getElementById(id) : null;
+  }
+
+  // Sort keys are fixed-width digit strings: a longer one is larger, equal lengths compare as text.
+  function compareKeys(a, b) {
+    if (a.length !== b.length) return a.length - b.length;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  // --- The `live` extension: where each element of a frame goes -------------------------------------
+
+  var pendingMeta = [];
+
+  function planUpsert(el) {
+    var container = byId(el.getAttribute("data-live-into"));
+    var key = el.getAttribute("data-sort") || "";
+    var existing = byId(el.id);
+    if (!container) {
+      el.remove(); // e.g. a bubble of a thread this tab is not showing any more
+      return;
+    }
+    if (existing && existing.parentNode === container && existing.getAttribute("data-sort") === key) {
+      el.setAttribute("hx-swap-oob", "outerHTML"); // same place: redraw in place
+      return;
+    }
+    var desc = container.getAttribute("data-live-order") === "desc";
+    var sorted = Array.prototype.filter.call(container.children, function (child) {
+      return child.hasAttribute("data-sort") && child !== existing;
+    });
+    var index = sorted.length;
+    for (var i = 0; i < sorted.length; i++) {
+      var cmp = compareKeys(sorted[i].getAttribute("data-sort"), key);
+      if (desc ? cmp < 0 : cmp > 0) {
+        index = i;
+        break;
+      }
+    }
+    // Past an unloaded part (older messages, the next page of rows): scrolling will bring it.
+    var beyondStart = index === 0 && sorted.length > 0 && container.querySelector(":scope > [data-sentinel=before]");
+    var beyondEnd = index === sorted.length && container.querySelector(":scope > [data-sentinel=after]");
+    if (existing) existing.remove();
+    if (beyondStart || beyondEnd) {
+      el.remove();
+      return;
+    }
+    var spec;
+    if (index < sorted.length) {
+      spec = "beforebegin:#" + sorted[index].id;
+    } else if (sorted.length) {
+      spec = "afterend:#" + sorted[sorted.length - 1].id;
+    } else {
+      var start = container.querySelector(":scope > [data-live-start]");
+      spec = start && start.id ? "afterend:#" + start.id : "afterbegin:#" + container.id;
+    }
+    // Non-outerHTML out-of-band swaps insert the wrapper's children, so wrap the element.
+    var wrapper = document.createElement("div");
+    wrapper.setAttribute("hx-swap-oob", spec);
+    el.replaceWith(wrapper);
+    wrapper.appendChild(el);
+  }
+
+  function transformFrame(text) {
+    if (typeof text !== "string" || text.lastIndexOf(LIVE_MARK, 0) !== 0) return text;
+    var template = document.createElement("template");
+    template.innerHTML = text;
+    Array.prototype.slice.call(template.content.children).forEach(function (el) {
+      var op = el.getAttribute("data-live");
+      if (op === "meta") {
+        pendingMeta.push(el.dataset);
+        el.remove();
+      } else if (op === "upsert") {
+        planUpsert(el);
+      } else if ((op === "replace" || op === "remove") && byId(el.id)) {
+        el.setAttribute("hx-swap-oob", op === "replace" ? "outerHTML" : "delete");
+      } else {
+        el.remove(); // nothing to replace or remove here: ignore rather than log an htmx error
+      }
+    });
+    return template.innerHTML;
+  }
+
+  htmx.defineExtension("live", {
+    transformResponse: function (text) {
+      return transformFrame(text);
+    },
+  });
+
+  // --- Connection state, cursor and resync -----------------------------------------------------------
+
+  var app = byId("inbox-app");
+  if (!app) return;
+
+  var state = {
+    gen: 0,
+    cursor: app.dataset.cursor || "",
+    ws: null, // the WebSocket currently open
+    wrapper: null, // the ws extension's wrapper (send / reconnect)
+    everOpened: false,
+    lastHeard: Date.now(),
+    heartbeat: null,
+    markReadTimer: null,
+    leaving: null, // a thread marked unread: do not read it again while leaving it
+    // Server clock minus ours, so the window countdown does not depend on the agent's clock.
+    skew: (Date.parse(app.dataset.cursor) || Date.now()) - Date.now(),
+  };
+
+  var STATE_TEXT = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Signed out" };
+
+  function setConnection(name) {
+    var el = byId("connection-state");
+    if (!el || el.dataset.state === name) return;
+    el.dataset.state = name;
+    el.textContent = STATE_TEXT[name];
+    app.dataset.connection = name;
+  }
+
+  function minCursor(a, b) {
+    // ISO 8601 times of one server clock, same zone and precision: text order is time order.
+    if (!a) return b || "";
+    if (!b) return a;
+    return a < b ? a : b;
+  }
+
+  function openThread() {
+    return byId("thread");
+  }
+
+  function newestMessageId(thread) {
+    if (!thread) return 0;
+    var max = 0;
+    thread.querySelectorAll("[data-message-id]").forEach(function (el) {
+      max = Math.max(max, Number(el.dataset.messageId) || 0);
+    });
+    return max;
+  }
+
+  function loadedRowIds() {
+    var ids = [];
+    document.querySelectorAll("#inbox-list > [data-conversation-id]").forEach(function (el) {
+      ids.push(Number(el.dataset.conversationId));
+    });
+    return ids.slice(0, 500);
+  }
+
+  function currentFilters() {
+    var list = byId("inbox-list");
+    return list ? list.dataset.filters || "" : "";
+  }
+
+  function socketOpen() {
+    return state.ws && state.ws.readyState === WebSocket.OPEN;
+  }
+
+  function sendJson(message) {
+    // Only on an open socket: the extension would queue it and replay it after our own resync.
+    if (!socketOpen()) return false;
+    state.ws.send(JSON.stringify(message));
+    return true;
+  }
+
+  // Tell the server what this tab shows and ask for everything since `since` (default: the cursor).
+  // scope "all" after a (re)connect; "thread" / "list" when only that region was just swapped in.
+  function sync(scope, since) {
+    state.gen += 1;
+    var thread = openThread();
+    return sendJson({
+      type: "sync",
+      gen: state.gen,
+      scope: scope || "all",
+      since: since || state.cursor,
+      conversation: thread ? Number(thread.dataset.conversationId) : null,
+      after: newestMessageId(thread),
+      rows: loadedRowIds(),
+      filters: currentFilters(),
+    });
+  }
+
+  function applyMeta(meta) {
+    state.lastHeard = Date.now();
+    if (meta.kind === "pong") return;
+    if (Number(meta.gen) !== state.gen) return; // rendered for what the tab showed before: no cursor
+    if (meta.cursor) {
+      state.cursor = meta.cursor;
+      app.dataset.cursor = meta.cursor;
+    }
+    if (meta.kind === "sync") setConnection("live");
+  }
+
+  function startHeartbeat() {
+    stopHeartbeat();
+    state.heartbeat = setInterval(function () {
+      if (!socketOpen()) return;
+      if (Date.now() - state.lastHeard > HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS) {
+        // The connection is silently dead (sleep, network change): start a new one.
+        setConnection("reconnecting");
+        state.ws = null;
+        if (state.wrapper) state.wrapper.reconnect();
+        return;
+      }
+      sendJson({ type: "ping" });
+    }, HEARTBEAT_MS);
+  }
+
+  function stopHeartbeat() {
+    if (state.heartbeat) clearInterval(state.heartbeat);
+    state.heartbeat = null;
+  }
+
+  app.addEventListener("htmx:wsConnecting", function () {
+    setConnection(state.everOpened ? "reconnecting" : "connecting");
+  });
+
+  app.addEventListener("htmx:wsOpen", function (event) {
+    state.ws = event.detail.event.target;
+    state.wrapper = event.detail.socketWrapper;
+    state.everOpened = true;
+    state.lastHeard = Date.now();
+    sync();
+    startHeartbeat();
+  });
+
+  app.addEventListener("htmx:wsClose", function (event) {
+    var socket = event.detail.event.target;
+    if (state.ws && socket !== state.ws) return; // an old socket we already replaced
+    state.ws = null;
+    stopHeartbeat();
+    var code = event.detail.event.code;
+    if (code === UNAUTHENTICATED) {
+      setConnection("offline");
+      return;
+    }
+    setConnection("reconnecting");
+    if (AUTO_RECONNECT_CODES.indexOf(code) < 0 && event.detail.socketWrapper) {
+      var wrapper = event.detail.socketWrapper;
+      setTimeout(function () {
+        if (!socketOpen()) wrapper.reconnect();
+      }, htmx.config.wsReconnectDelay(1));
+    }
+  });
+
+  app.addEventListener("htmx:wsAfterMessage", function () {
+    var metas = pendingMeta;
+    pendingMeta = [];
+    state.lastHeard = Date.now();
+    metas.forEach(applyMeta);
+    scheduleAfterChange();
+  });
+
+  // Out-of-band swaps come from frames and from action responses alike.
+  document.body.addEventListener("htmx:oobAfterSwap", scheduleAfterChange);
+
+  window.addEventListener("online", function () {
+    if (!socketOpen() && state.wrapper) state.wrapper.reconnect();
+  });
+
+  // --- Regions swapped by navigation: tell the socket, catch up from the region's own render time -----
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target) return;
+    // The region was rendered at its own time: the socket catches it up from then, and the cursor of a
+    // later reconnect may not pass that time until a frame for the new state arrives.
+    if (target.id === "thread-pane") {
+      var thread = openThread();
+      var renderedAt = thread ? thread.dataset.renderedAt : "";
+      state.cursor = minCursor(state.cursor, renderedAt);
+      state.leaving = null;
+      app.classList.toggle("has-thread", !!thread);
+      markActiveRow();
+      prepareThread();
+      sync("thread", renderedAt);
+    } else if (target.id === "inbox-list-wrap") {
+      var list = byId("inbox-list");
+      var listAt = list ? list.dataset.renderedAt : "";
+      state.cursor = minCursor(state.cursor, listAt);
+      markActiveRow();
+      sync("list", listAt);
+    }
+  });
+
+  function markActiveRow() {
+    var thread = openThread();
+    var activeId = thread ? "conv-" + thread.dataset.conversationId : "";
+    document.querySelectorAll("#inbox-list > .conv-row").forEach(function (row) {
+      var active = row.id === activeId;
+      row.classList.toggle("is-active", active);
+      var link = row.querySelector(".conv-link");
+      if (!link) return;
+      if (active) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    });
+  }
+
+  // --- The thread: stick to the bottom, keep the place when older messages load ----------------------
+
+  var scroll = { atBottom: true, older: null };
+
+  function scroller() {
+    return byId("thread-scroller");
+  }
+
+  function scrollToBottom() {
+    var el = scroller();
+    if (el) el.scrollTop = el.scrollHeight;
+    scroll.atBottom = true;
+    var jump = byId("jump-latest");
+    if (jump) jump.hidden = true;
+  }
+
+  function prepareThread() {
+    var el = scroller();
+    if (!el) return;
+    scrollToBottom();
+    el.addEventListener("scroll", function () {
+      scroll.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      var jump = byId("jump-latest");
+      if (jump && scroll.atBottom) jump.hidden = true;
+    });
+    observeThreadSize();
+    var count = el.querySelectorAll("[data-message-id]").length;
+    scroll.count = count;
+    applyWindow();
+    updateCounter();
+  }
+
+  var afterChangeQueued = false;
+
+  function scheduleAfterChange() {
+    if (afterChangeQueued) return;
+    afterChangeQueued = true;
+    requestAnimationFrame(function () {
+      afterChangeQueued = false;
+      afterLiveChange();
+    });
+  }
+
+  // Images, players and fonts change the height as they load: stay at the bottom if we were there.
+  function observeThreadSize() {
+    var el = scroller();
+    var list = el && el.querySelector(".thread-messages");
+    if (!list || !window.ResizeObserver || scroll.observed === list) return;
+    if (scroll.resizer) scroll.resizer.disconnect();
+    scroll.resizer = new ResizeObserver(function () {
+      if (scroll.atBottom && scroller()) scroller().scrollTop = scroller().scrollHeight;
+    });
+    scroll.resizer.observe(list);
+    scroll.observed = list;
+  }
+
+  function afterLiveChange() {
+    observeThreadSize(); // a resync may have replaced the whole list of messages
+    var el = scroller();
+    if (el) {
+      var count = el.querySelectorAll("[data-message-id]").length;
+      if (count !== scroll.count) {
+        scroll.count = count;
+        if (scroll.atBottom) scrollToBottom();
+        else if (byId("jump-latest")) byId("jump-latest").hidden = false;
+      }
+    }
+    applyWindow();
+    maybeMarkRead();
+    formatTimes(document);
+  }
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id && target.id.indexOf("thread-older-") === 0 && scroller()) {
+      scroll.older = { height: scroller().scrollHeight, top: scroller().scrollTop };
+    }
+  });
+
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var el = scroller();
+    if (el && scroll.older) {
+      el.scrollTop = scroll.older.top + (el.scrollHeight - scroll.older.height);
+      scroll.older = null;
+      scroll.count = el.querySelectorAll("[data-message-id]").length;
+    }
+  });
+
+  document.body.addEventListener("click", function (event) {
+    if (event.target.closest("#jump-latest")) scrollToBottom();
+  });
+
+  // Read while looking: a message that arrives in the open thread of a visible tab is read.
+  function maybeMarkRead() {
+    var thread = openThread();
+    if (!thread || document.visibilityState !== "visible") return;
+    if (state.leaving === thread.dataset.conversationId) return; // just marked unread on purpose
+    var row = byId("conv-" + thread.dataset.conversationId);
+    if (!row || Number(row.dataset.unread) <= 0) return;
+    clearTimeout(state.markReadTimer);
+    state.markReadTimer = setTimeout(function () {
+      var current = openThread();
+      if (!current || current !== thread) return;
+      htmx.ajax("POST", "/conversations/" + thread.dataset.conversationId + "/read/", {
+        source: thread,
+        swap: "none",
+      });
+    }, 600);
+  }
+
+  document.addEventListener("visibilitychange", maybeMarkRead);
+
+  // --- The composer ------------------------------------------------------------------------------------
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function composerText() {
+    return document.querySelector("#composer textarea[name=text]");
+  }
+
+  function showComposerError(message) {
+    var thread = openThread();
+    var box = thread && byId("composer-error-" + thread.dataset.conversationId);
+    if (box) box.textContent = message;
+  }
+
+  function updateCounter() {
+    var form = byId("composer");
+    var text = composerText();
+    if (!form || !text) return;
+    var max = Number(form.dataset.maxLength) || 0;
+    var counter = form.querySelector("[data-role=counter]");
+    var length = text.value.length;
+    if (counter) {
+      counter.textContent = length + " / " + max;
+      counter.classList.toggle("is-over", max && length > max);
+    }
+    // Grow with the text, up to a limit (CSS caps the height).
+    text.style.height = "auto";
+    text.style.height = Math.min(text.scrollHeight + 2, 220) + "px";
+  }
+
+  document.addEventListener("input", function (event) {
+    if (event.target === composerText()) updateCounter();
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var text = composerText();
+    if (event.target !== text || event.key !== "Enter") return;
+    if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey || event.isComposing) return;
+    event.preventDefault();
+    var form = byId("composer");
+    var media = form.querySelector("[name=media_url]");
+    if (text.value.trim() || (media && media.value.trim())) form.requestSubmit();
+  });
+
+  // Check the channel's limits before anything leaves the browser, with a sentence that says why.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || (form.id !== "composer" && form.id !== "template-form")) return;
+    if (form.id === "composer") {
+      var text = composerText();
+      var media = form.querySelector("[name=media_url]");
+      var max = Number(form.dataset.maxLength) || 0;
+      var hasMedia = media && media.value.trim();
+      if (!text.value.trim() && !hasMedia) {
+        event.preventDefault();
+        return;
+      }
+      if (max && text.value.length > max) {
+        event.preventDefault();
+        showComposerError(
+          "This reply is " + text.value.length + " characters long; " + form.dataset.kindLabel +
+            " allows at most " + max + ". Shorten it or split it in two."
+        );
+        return;
+      }
+      if (hasMedia && !/^https?:\/\/\S+$/i.test(media.value.trim())) {
+        event.preventDefault();
+        showComposerError("The attachment must be a public link starting with https:// (or http://).");
+        return;
+      }
+    }
+    showComposerError("");
+  });
+
+  // The reply leaves: clear the box at once and give the form a new key, so the next reply is a new
+  // message. Should the request fail, the text and ITS key come back, so sending again cannot duplicate.
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.querySelector && form.querySelector("[data-action=mark-unread]")) {
+      var thread = openThread();
+      state.leaving = thread ? thread.dataset.conversationId : null;
+    }
+    if (!form || (form.id !== "composer" && form.id !== "template-form")) return;
+    var key = form.querySelector("[data-role=idempotency-key]");
+    var saved = { key: key.value, values: {} };
+    form.querySelectorAll("textarea, input[type=text], input[type=url], select").forEach(function (field) {
+      saved.values[field.name + "#" + (field.id || "")] = field.value;
+    });
+    form._pending = saved;
+    key.value = newKey();
+    if (form.id === "composer") {
+      composerText().value = "";
+      var media = form.querySelector("[name=media_url]");
+      if (media) media.value = "";
+      var attach = form.querySelector(".composer-attach");
+      if (attach) attach.open = false;
+      updateCounter();
+      scrollToBottom();
+    } else {
+      form.reset();
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form._pending) return;
+    var saved = form._pending;
+    form._pending = null;
+    var xhr = event.detail.xhr;
+    if (!event.detail.failed && xhr && xhr.status < 400) return;
+    form.querySelector("[data-role=idempotency-key]").value = saved.key;
+    form.querySelectorAll("textarea, input[type=text], input[type=url], select").forEach(function (field) {
+      var value = saved.values[field.name + "#" + (field.id || "")];
+      if (value !== undefined && !field.value) field.value = value;
+    });
+    if (!xhr || !xhr.status) showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
+    updateCounter();
+  });
+
+  document.body.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail.elt;
+    if (form && (form.id === "composer" || form.id === "template-form")) {
+      showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
+    }
+  });
+
+  // --- The service window: countdown, and free text off when it closes ----------------------------------
+
+  var templateChosen = false;
+
+  function humanDuration(ms) {
+    var minutes = Math.max(0, Math.floor(ms / 60000));
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    var mins = minutes % 60;
+    if (days) return days + " d " + hours + " h";
+    if (hours) return hours + " h " + mins + " min";
+    return mins + " min";
+  }
+
+  function applyWindow() {
+    var thread = openThread();
+    if (!thread) return;
+    var box = byId("window-state-" + thread.dataset.conversationId);
+    var fields = byId("composer-fields");
+    var templateForm = byId("template-form");
+    var windowed = box && box.dataset.windowed === "true";
+    var open = true;
+    if (windowed) {
+      var closes = Date.parse(box.dataset.closesAt || "");
+      var left = closes - (Date.now() + state.skew);
+      open = box.dataset.open === "true" && left > 0;
+      var countdown = box.querySelector(".window-countdown");
+      if (countdown && open) countdown.textContent = humanDuration(left);
+      box.classList.toggle("is-closed", !open);
+      var openMsg = box.querySelector(".window-open-msg");
+      var closedMsg = box.querySelector(".window-closed-msg");
+      if (openMsg) openMsg.hidden = !open;
+      if (closedMsg) closedMsg.hidden = open;
+    }
+    if (fields) fields.disabled = !open;
+    var text = composerText();
+    if (text) {
+      text.placeholder = open
+        ? "Reply… (Enter to send, Shift+Enter for a new line)"
+        : "Free text is disabled: the window is closed";
+    }
+    if (templateForm) {
+      templateForm.hidden = open && !templateChosen;
+      var back = templateForm.querySelector("[data-action=hide-template]");
+      if (back) back.hidden = !open;
+    }
+    var show = document.querySelector("#composer [data-action=show-template]");
+    if (show) show.hidden = !open || templateChosen;
+  }
+
+  setInterval(applyWindow, 15000);
+
+  document.body.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-action]");
+    if (!button) return;
+    var action = button.dataset.action;
+    if (action === "show-template" || action === "hide-template") {
+      templateChosen = action === "show-template";
+      applyWindow();
+      if (templateChosen) byId("template-id").focus();
+      else if (composerText()) composerText().focus();
+    } else if (action === "add-variable") {
+      var vars = document.querySelector("#template-form [data-role=template-vars]");
+      var n = vars.querySelectorAll("input").length + 1;
+      var label = document.createElement("label");
+      label.htmlFor = "template-param-" + n;
+      label.textContent = "Variable {{" + n + "}}";
+      var input = document.createElement("input");
+      input.type = "text";
+      input.id = "template-param-" + n;
+      input.name = "template_params";
+      input.autocomplete = "off";
+      vars.appendChild(label);
+      vars.appendChild(input);
+      input.focus();
+    } else if (action === "shortcuts") {
+      openDialog("shortcuts-dialog");
+    }
+  });
+
+  // --- Dialogs: shortcuts and a reply's status history ---------------------------------------------------
+
+  function openDialog(id) {
+    var dialog = byId(id);
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "timeline-body") openDialog("timeline-dialog");
+  });
+
+  // --- Keyboard ---------------------------------------------------------------------------------------------
+
+  function moveSelection(delta) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#inbox-list > .conv-row"));
+    if (!rows.length) return;
+    var current = rows.findIndex(function (row) { return row.classList.contains("is-active"); });
+    var next = current < 0 ? (delta > 0 ? 0 : rows.length - 1) : current + delta;
+    if (next < 0 || next >= rows.length) return;
+    var row = rows[next];
+    rows.forEach(function (r) { r.classList.toggle("is-active", r === row); });
+    row.scrollIntoView({ block: "nearest" });
+    var link = row.querySelector(".conv-link");
+    if (link) {
+      link.focus({ preventScroll: true });
+      link.click();
+    }
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    var typing = target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+    if (event.key === "Escape" && typing) {
+      target.blur();
+      return;
+    }
+    if (typing || document.querySelector("dialog[open]")) return;
+    switch (event.key) {
+      case "j":
+        moveSelection(1);
+        break;
+      case "k":
+        moveSelection(-1);
+        break;
+      case "r": {
+        var text = composerText();
+        if (text && !text.disabled) text.focus();
+        else if (byId("template-id") && !byId("template-form").hidden) byId("template-id").focus();
+        else return;
+        break;
+      }
+      case "e": {
+        var button = document.querySelector(".thread-header [data-action=resolve], .thread-header [data-action=reopen]");
+        if (!button) return;
+        button.click();
+        break;
+      }
+      case "/": {
+        var search = byId("inbox-search");
+        if (!search) return;
+        search.focus();
+        search.select();
+        break;
+      }
+      case "?":
+        openDialog("shortcuts-dialog");
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+
+  // --- Times in the viewer's time zone ------------------------------------------------------------------------
+
+  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+  var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short" });
+  var dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
+  var fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+  function formatTimes(root) {
+    (root || document).querySelectorAll("time[data-format]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (isNaN(when)) return;
+      var style = el.dataset.format;
+      var text;
+      if (style === "time") text = timeFormat.format(when);
+      else if (style === "datetime") text = fullFormat.format(when);
+      else {
+        var now = new Date();
+        var days = Math.round((new Date(now.toDateString()) - new Date(when.toDateString())) / 86400000);
+        text = days <= 0 ? timeFormat.format(when) : days === 1 ? "Yesterday" : days < 7 ? dayFormat.format(when) : dateFormat.format(when);
+      }
+      if (el.textContent !== text) el.textContent = text;
+      el.title = fullFormat.format(when);
+    });
+  }
+
+  htmx.onLoad(function (element) {
+    formatTimes(element);
+  });
+  setInterval(function () {
+    formatTimes(document);
+  }, 60000);
+
+  // --- Start --------------------------------------------------------------------------------------------------
+
+  // Deferred scripts run before htmx processes the page, so this lands before the "load older" sentinel
+  // is observed: a thread opens at its newest message without loading older ones first.
+  prepareThread();
+  formatTimes(document);
+})();

@@ -1,0 +1,145 @@
+"""Rows for the inbox tests, made directly (ingest and sending have their own tests), and websocket helpers."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+from typing import Any
+
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from channels_app.models import Application, Channel
+from conversations.models import Contact, Conversation, Message
+
+_numbers = itertools.count(1)
+
+
+def channel_of(app: Application, kind: str = "whatsapp") -> Channel:
+    return app.channels.get(kind=kind)
+
+
+def make_conversation(
+    app: Application,
+    *,
+    kind: str = "whatsapp",
+    name: str = "",
+    external_id: str = "",
+    text: str | None = "Hello, I need help",
+    at: datetime | None = None,
+    unread: int = 0,
+    status: str = Conversation.Status.OPEN,
+    assignee: Any = None,
+) -> Conversation:
+    """A conversation with one inbound message (unless text is None), active at `at`."""
+    channel = channel_of(app, kind)
+    n = next(_numbers)
+    external_id = external_id or {
+        "whatsapp": f"55219{n:08d}",
+        "sms": f"+1415{n:07d}",
+        "telegram": f"{1000000 + n}",
+        "instagram": f"2{n:016d}",
+        "messenger": f"2{n:016d}",
+    }.get(kind, f"v_{n:016x}")
+    at = at or timezone.now()
+    contact = Contact.objects.create(channel=channel, external_id=external_id, display_name=name)
+    conversation = Conversation.objects.create(
+        application=app,
+        channel=channel,
+        contact=contact,
+        status=status,
+        assignee=assignee,
+        last_activity_at=at,
+        last_inbound_at=at if text is not None else None,
+        unread_count=unread,
+    )
+    if text is not None:
+        message = add_message(conversation, content={"type": "text", "text": text}, at=at)
+        conversation.last_message = message
+        conversation.save(update_fields=["last_message"])
+    return conversation
+
+
+def add_message(
+    conversation: Conversation,
+    *,
+    content: dict[str, Any],
+    direction: str = Message.Direction.INBOUND,
+    status: str | None = None,
+    author: Any = None,
+    at: datetime | None = None,
+    error_message: str = "",
+    error_code: str = "",
+) -> Message:
+    from channels_app.hub.payloads import content_preview
+
+    message = Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=direction,
+        content=content,
+        preview=content_preview(content)[:300],
+        status=status or (Message.Status.RECEIVED if direction == Message.Direction.INBOUND else "pending"),
+        author=author,
+        sent_at=at or timezone.now(),
+        error_message=error_message,
+        error_code=error_code,
+    )
+    return message
+
+
+def ago(**delta: float) -> datetime:
+    return timezone.now() - timedelta(**delta)
+
+
+# --- websocket ------------------------------------------------------------------------------------
+
+
+def session_headers(user: Any) -> list[tuple[bytes, bytes]]:
+    """What a signed-in browser sends when it opens the socket: its session cookie and our origin."""
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return [
+        (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode()),
+        (b"origin", b"http://testserver"),
+        (b"host", b"testserver"),
+    ]
+
+
+def sync_message(
+    *,
+    gen: int = 1,
+    since: str | None = None,
+    conversation: int | None = None,
+    after: int = 0,
+    rows: list[int] | None = None,
+    filters: str = "",
+    scope: str = "all",
+) -> dict[str, Any]:
+    return {
+        "type": "sync",
+        "gen": gen,
+        "scope": scope,
+        "since": since,
+        "conversation": conversation,
+        "after": after,
+        "rows": rows or [],
+        "filters": filters,
+    }
+
+
+async def connect(user: Any, application: Any) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=session_headers(user))
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    return communicator
+
+
+async def frames_until_quiet(communicator: WebsocketCommunicator, quiet: float = 0.5) -> list[str]:
+    frames = []
+    while not await communicator.receive_nothing(timeout=quiet):
+        frames.append((await communicator.receive_output(timeout=5))["text"])
+    return frames
