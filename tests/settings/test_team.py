@@ -1,0 +1,149 @@
+"""Team: admins create agents, give and take access to their Applications, deactivate accounts."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+
+from channels_app.models import AuditEntry, Membership
+from conversations.models import Message
+from tests.conftest import PASSWORD, login
+from tests.settings.conftest import make_message
+
+NEW_PASSWORD = "a-long-enough-passphrase-42"
+
+
+def _create(client, app, **data):
+    payload = {
+        "username": "carol",
+        "first_name": "Carol",
+        "last_name": "Agent",
+        "email": "carol@example.org",
+        "password": NEW_PASSWORD,
+        f"role_{app.pk}": "agent",
+    }
+    payload.update(data)
+    return client.post(reverse("settings:user_create"), payload)
+
+
+@pytest.mark.django_db
+def test_admin_creates_an_agent_who_can_sign_in_and_answer_but_not_reach_settings(
+    admin, admin_client_a, app_a
+):
+    response = _create(admin_client_a, app_a)
+
+    carol = get_user_model().objects.get(username="carol")
+    assert response.status_code == 302
+    assert Membership.objects.get(user=carol).role == Membership.Role.AGENT
+    client = Client()
+    assert client.login(username="carol", password=NEW_PASSWORD)
+    assert client.get(reverse("application_list")).status_code == 200
+    assert client.get(reverse("settings:index")).status_code == 403
+    entry = AuditEntry.objects.get(action="user.created")
+    assert entry.application == app_a and entry.actor == admin
+    assert entry.changes["role"] == {"from": None, "to": "agent"}
+    assert entry.changes["email"] == {"from": None, "to": "carol@example.org"}
+    assert NEW_PASSWORD not in str(entry.changes)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"username": "ALICE"}, "This username is taken."),
+        ({"password": "password"}, "This password is too common."),
+        ({"username": "bad name!"}, "Enter a valid username."),
+    ],
+)
+def test_create_agent_form_validation(admin_client_a, app_a, agent_a, data, error):
+    response = _create(admin_client_a, app_a, **data)
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert not get_user_model().objects.filter(email="carol@example.org").exists()
+
+
+@pytest.mark.django_db
+def test_a_new_user_needs_access_to_at_least_one_application(admin_client_a, app_a):
+    response = _create(admin_client_a, app_a, **{f"role_{app_a.pk}": ""})
+    assert "Give the new user access to at least one Application." in response.content.decode()
+    assert not get_user_model().objects.filter(username="carol").exists()
+
+
+@pytest.mark.django_db
+def test_giving_admin_access_opens_the_settings_and_revoking_closes_everything(
+    admin_client_a, app_a, agent_a
+):
+    url = reverse("settings:user", args=[agent_a.pk])
+
+    admin_client_a.post(url, {f"role_{app_a.pk}": "admin"})
+    assert login(agent_a).get(reverse("settings:index")).status_code == 200
+
+    admin_client_a.post(url, {f"role_{app_a.pk}": ""})
+    assert not Membership.objects.filter(user=agent_a).exists()
+    assert login(agent_a).get(reverse("settings:index")).status_code == 403
+    actions = list(AuditEntry.objects.order_by("id").values_list("action", "changes"))
+    assert actions == [
+        ("membership.changed", {"role": {"from": "agent", "to": "admin"}}),
+        ("membership.revoked", {"role": {"from": "admin", "to": None}}),
+    ]
+
+
+@pytest.mark.django_db
+def test_an_application_keeps_at_least_one_admin(admin, admin_client_a, app_a):
+    response = admin_client_a.post(reverse("settings:user", args=[admin.pk]), {f"role_{app_a.pk}": "agent"})
+
+    assert "Acme Support must keep at least one active admin." in response.content.decode()
+    assert Membership.objects.get(user=admin).role == Membership.Role.ADMIN
+
+
+@pytest.mark.django_db
+def test_deactivating_an_agent_stops_sign_in_and_keeps_their_history(admin_client_a, app_a, agent_a):
+    reply = make_message(app_a.channels.first(), direction="out", status="sent", author=agent_a)
+
+    response = admin_client_a.post(
+        reverse("settings:user_active", args=[agent_a.pk]), {"active": "0"}, follow=True
+    )
+
+    agent_a.refresh_from_db()
+    assert not agent_a.is_active
+    assert "alice deactivated" in response.content.decode()
+    assert not Client().login(username="alice", password=PASSWORD)
+    assert Message.objects.get(pk=reply.pk).author == agent_a
+    assert Membership.objects.filter(user=agent_a).exists()  # reactivating restores the same access
+    assert AuditEntry.objects.get(action="user.deactivated").changes == {
+        "active": {"from": True, "to": False}
+    }
+
+    admin_client_a.post(reverse("settings:user_active", args=[agent_a.pk]), {"active": "1"})
+    assert Client().login(username="alice", password=PASSWORD)
+
+
+@pytest.mark.django_db
+def test_an_admin_cannot_deactivate_someone_who_also_works_for_another_application(
+    admin_client_a, app_a, app_b, agent_b
+):
+    Membership.objects.create(user=agent_b, application=app_a, role=Membership.Role.AGENT)
+
+    response = admin_client_a.post(
+        reverse("settings:user_active", args=[agent_b.pk]), {"active": "0"}, follow=True
+    )
+
+    assert "also works on Applications you do not administer" in response.content.decode()
+    agent_b.refresh_from_db()
+    assert agent_b.is_active
+    # The admin sees and manages only the access to their own Application.
+    body = admin_client_a.get(reverse("settings:user", args=[agent_b.pk])).content.decode()
+    assert "Bravo Shop" not in body
+
+
+@pytest.mark.django_db
+def test_an_admin_cannot_deactivate_themselves(admin, admin_client_a):
+    admin_client_a.post(reverse("settings:user_active", args=[admin.pk]), {"active": "0"})
+    admin.refresh_from_db()
+    assert admin.is_active
+
+
+@pytest.mark.django_db
+def test_team_lists_members_with_their_access(admin_client_a, app_a, agent_a):
+    body = admin_client_a.get(reverse("settings:team")).content.decode()
+    assert "Acme Support: agent" in body and "Acme Support: admin" in body
