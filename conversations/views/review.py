@@ -1,1 +1,198 @@
-"""The delivery review for leads (being written)."""
+"""The delivery review: what happened to every reply, for leads (admins of an Application) and superusers.
+
+Agents get 403 on every page here; a lead sees only the Applications they administer, and a message of
+another Application is a 404. Filters live in the query string, so the CSV link exports exactly the rows
+the page shows.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from channels_app.hub.content import ContentError
+from conversations.actions.replies import do_retry_reply
+from conversations.models import Message
+from conversations.selectors import (
+    ReviewFilters,
+    can_review,
+    review_counts,
+    review_filter_choices,
+    review_message_for,
+    review_messages,
+    review_page,
+    review_timeline,
+    review_timings,
+)
+
+MAX_BULK_RETRY = 500
+
+
+def lead_required(view: Any) -> Any:
+    """Signed in and administering at least one Application (or superuser); else 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not can_review(request.user):
+            raise PermissionDenied("The delivery review is for Application admins.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@require_GET
+@lead_required
+def review_list(request: HttpRequest) -> HttpResponse:
+    filters = ReviewFilters.from_params(request.GET)
+    messages = review_messages(user=request.user, filters=filters)
+    before = request.GET.get("before", "")
+    page = review_page(messages=messages, before=int(before) if before.isdigit() else None)
+    return render(
+        request,
+        "review/list.html",
+        {
+            "filters": filters,
+            "query": filters.query_string(),
+            "page": page,
+            "counts": review_counts(messages=messages),
+            "timings": review_timings(messages=messages),
+            "choices": review_filter_choices(user=request.user),
+            "here": request.get_full_path(),
+            "stuck_minutes": settings.DELIVERY_STUCK_AFTER_MINUTES,
+        },
+    )
+
+
+def _safe_cell(value: Any) -> Any:
+    # A cell starting with = + - @ is a formula to a spreadsheet: message text and names come from
+    # customers and agents, so such cells are prefixed with ' (OWASP "CSV injection").
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+CSV_COLUMNS = [
+    "id", "created_at", "application", "channel", "channel_kind", "conversation_id", "recipient", "agent",
+    "status", "stuck", "error_code", "error_message", "attempts", "hub_message_id", "sent_at",
+    "delivered_at", "read_at", "preview",
+]  # fmt: skip
+
+
+def _iso(value: Any) -> str:
+    return timezone.localtime(value).isoformat() if value else ""
+
+
+def _csv_row(message: Message) -> list[Any]:
+    author = message.author
+    return [
+        message.pk,
+        _iso(message.created_at),
+        message.channel.application.name,
+        message.channel.display_name,
+        message.channel.kind,
+        message.conversation_id,
+        message.conversation.contact.external_id,
+        (author.get_full_name() or author.get_username()) if author else "",
+        message.status,
+        "yes" if message.stuck else "",
+        message.error_code,
+        message.error_message,
+        message.attempt_count,
+        message.hub_message_id or "",
+        _iso(message.sent_at),
+        _iso(message.delivered_at),
+        _iso(message.read_at),
+        message.preview,
+    ]
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_GET
+@lead_required
+def review_export(request: HttpRequest) -> StreamingHttpResponse:
+    filters = ReviewFilters.from_params(request.GET)
+    rows = (
+        review_messages(user=request.user, filters=filters)
+        .select_related("channel__application", "author", "conversation__contact")
+        .order_by("-id")
+    )
+    writer = csv.writer(_Echo())
+
+    def lines() -> Iterator[str]:
+        yield writer.writerow(CSV_COLUMNS)
+        for message in rows.iterator(chunk_size=500):
+            yield writer.writerow([_safe_cell(cell) for cell in _csv_row(message)])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="hubdash-delivery-{stamp}.csv"'
+    return response
+
+
+@require_GET
+@lead_required
+def review_message(request: HttpRequest, message_id: int) -> HttpResponse:
+    message = review_message_for(request.user, message_id)
+    return render(
+        request,
+        "review/message.html",
+        {
+            "message": message,
+            "timeline": review_timeline(message=message),
+            "attempts": message.attempts.all(),
+            "stuck_minutes": settings.DELIVERY_STUCK_AFTER_MINUTES,
+        },
+    )
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect(reverse("review:list"))
+
+
+@require_POST
+@lead_required
+def review_retry(request: HttpRequest) -> HttpResponse:
+    """Retry the selected failed replies (the bulk form) or one (the timeline page's button)."""
+    ids = [int(value) for value in request.POST.getlist("message") if value.isdigit()][:MAX_BULK_RETRY]
+    if not ids:
+        flash.warning(request, "Select the failed replies to send again.")
+        return _back(request)
+    retried = 0
+    refused: list[str] = []
+    for message_id in ids:
+        try:
+            message = review_message_for(request.user, message_id)  # 404 for a message of someone else's
+            do_retry_reply(message=message, actor=request.user)
+            retried += 1
+        except ContentError as error:
+            refused.append(f"#{message_id}: {error}")
+        except Http404:
+            refused.append(f"#{message_id}: no such reply.")
+    if retried:
+        flash.success(request, f"{retried} repl{'y' if retried == 1 else 'ies'} queued to be sent again.")
+    for reason in refused[:10]:
+        flash.error(request, reason)
+    return _back(request)

@@ -33,6 +33,12 @@ RECIPIENTS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The personas are created with passwords; the production hasher costs ~0.5 s per user here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_conversation(
     app: Application, kind: str, *, external_id: str | None = None, wrote_minutes_ago: float | None = 5
 ) -> Conversation:
