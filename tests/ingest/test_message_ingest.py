@@ -303,3 +303,14 @@ def test_legacy_message_echo_is_ignored(hub, app_a):
     assert response.status_code == 200
     assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.IGNORED
     assert not Message.objects.exists()
+
+
+def test_a_message_to_a_known_customer_costs_a_bounded_number_of_queries(
+    hub, app_a, whatsapp_a, django_assert_max_num_queries
+):
+    # The hottest path: look up (application, secrets, channel), record, find contact and thread, insert,
+    # update counters under the lock; savepoints included. Grows only if someone adds work per event.
+    post_event(hub, app_a, message_event(whatsapp_a))
+
+    with django_assert_max_num_queries(15):
+        post_event(hub, app_a, message_event(whatsapp_a))
