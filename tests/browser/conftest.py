@@ -8,9 +8,9 @@ One stack per session (started once, it is the slow part):
   live_server is WSGI only), and `manage.py run_worker` once that command exists, so replies really go
   out through the sandbox and its status webhooks come back.
 
-Per test: every test runs with `transactional_db` (rows are committed, so daphne sees them; the tables
-are truncated after the test), the sandbox is reset, the personas of tests/conftest.py are reused, and
-each page records console errors, page errors and dialogs: any of them fails the test.
+Per test: `db` is overridden so rows are committed at once (daphne and the worker see them) and every
+table is emptied afterwards; the sandbox is reset; the personas of tests/conftest.py are reused; each
+page records console errors, page errors and dialogs, and any of them fails the test.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from browser_support import Agent, watch_page
 from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
@@ -36,6 +35,7 @@ from django.test.utils import override_settings
 from channels_app.actions import do_connect_webhooks
 from channels_app.models import Application
 from hubsandbox import HubSandbox
+from tests.browser.browser_support import Agent, watch_page
 from tests.conftest import register_in_sandbox
 
 # Playwright's sync API keeps an asyncio loop "running" in the main thread between calls, and Django
@@ -122,12 +122,34 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
         teardown_databases(config, verbosity=0)
 
 
-@pytest.fixture(autouse=True)
-def _committed_data(transactional_db: None) -> None:
-    """Rows must be committed for daphne to see them; pytest-django truncates the tables afterwards.
+# Filled by migrations and never changed by a test: emptying them would cost a post_migrate per test.
+KEPT_TABLES = {"django_migrations", "django_content_type", "auth_permission"}
 
-    Being autouse, this also makes the `db`-based personas of tests/conftest.py transactional.
+
+def _empty_tables() -> None:
+    from django.db import connection, transaction
+
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    # DELETE rather than TRUNCATE: no ACCESS EXCLUSIVE lock to wait for behind daphne's and the worker's
+    # connections, and Django's foreign keys are deferred on PostgreSQL, so the order does not matter.
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in sorted(set(tables) - KEPT_TABLES):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+@pytest.fixture
+def db(stack: Stack, django_db_blocker: Any) -> Iterator[None]:
+    """Replaces pytest-django's `db` here: rows are committed at once, so daphne and the worker see them.
+
+    The personas of tests/conftest.py ask for `db`, so they get this one too. Afterwards the sandbox is
+    reset first (no late status webhook lands in the next test), then every table is emptied.
     """
+    for process in stack.processes:
+        process.mark()  # a failure report shows what the servers logged during this test
+    with django_db_blocker.unblock():
+        yield
+        stack.sandbox.reset()
+        _empty_tables()
 
 
 # --- subprocesses -----------------------------------------------------------------------------------
@@ -286,7 +308,10 @@ def stack(
     worker = None
     if _has_management_command("run_worker"):
         worker = ServerProcess(
-            "worker", [sys.executable, "manage.py", "run_worker"], env, logs / "worker.log"
+            "worker",
+            [sys.executable, "manage.py", "run_worker", "--interval", "0.2"],
+            env,
+            logs / "worker.log",
         )
     processes = [p for p in (daphne, worker) if p is not None]
     # This process talks to the same Hub and announces the same public URL when it connects webhooks.
@@ -303,15 +328,11 @@ def stack(
 
 
 @pytest.fixture
-def hub(stack: Stack) -> Iterator[HubSandbox]:
+def hub(stack: Stack, db: None) -> HubSandbox:
     """The sandbox, reset for this test, with quick status webhooks."""
     stack.sandbox.reset()
     stack.sandbox.configure(statusDelaysMs=STATUS_DELAYS_MS)
-    for process in stack.processes:
-        process.mark()
-    yield stack.sandbox
-    # Reset before the tables are truncated, so no late status webhook lands in the next test.
-    stack.sandbox.reset()
+    return stack.sandbox
 
 
 @pytest.fixture
@@ -356,7 +377,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def open_browser(
-    browser: Any, stack: Stack, request: pytest.FixtureRequest
+    browser: Any, stack: Stack, db: None, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Agent]]:
     """`open_browser(user=None, viewport=VIEWPORT)` → an Agent in a fresh context, signed in as `user`.
 
@@ -364,8 +385,6 @@ def open_browser(
     """
     opened: list[Agent] = []
     request.node.page_watches = []
-    for process in stack.processes:
-        process.mark()
 
     def open_(user: Any = None, *, viewport: dict[str, int] | None = None) -> Agent:
         context = browser.new_context(viewport=viewport or VIEWPORT, base_url=stack.base_url)

@@ -3,8 +3,9 @@
 import re
 
 import pytest
-from browser_support import sign_in_with_form
 from playwright.sync_api import expect
+
+from tests.browser.browser_support import sign_in_with_form
 
 pytestmark = pytest.mark.browser
 
