@@ -15,6 +15,14 @@ KIND_CHOICES = [(kind.value, kind.label) for kind in ChannelKind]
 ROLE_CHOICES = [("", "No access"), *Membership.Role.choices]
 
 
+class SettingsForm(forms.Form):
+    """Labels without Django's trailing colon: they sit above their inputs (app.css)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 class ApiKeyField(forms.CharField):
     """The Hub API key: write-only, so the input never renders a value back (not even after an error)."""
 
@@ -39,7 +47,7 @@ class ApiKeyField(forms.CharField):
         return key
 
 
-class ApplicationForm(forms.Form):
+class ApplicationForm(SettingsForm):
     name = forms.CharField(max_length=120)
 
     def __init__(self, *args: Any, instance: Application | None = None, **kwargs: Any) -> None:
@@ -62,11 +70,11 @@ class ApplicationCreateForm(ApplicationForm):
     api_key = ApiKeyField()
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(SettingsForm):
     api_key = ApiKeyField(label="New Hub API key")
 
 
-class ChannelCreateForm(forms.Form):
+class ChannelCreateForm(SettingsForm):
     hub_channel_id = forms.UUIDField(
         label="Hub channel UUID",
         help_text="The Application channel ID the Hub shows on the channel's page.",
@@ -87,11 +95,11 @@ class ChannelCreateForm(forms.Form):
         return value
 
 
-class ChannelForm(forms.Form):
+class ChannelForm(SettingsForm):
     display_name = forms.CharField(max_length=80, label="Display name")
 
 
-class TestMessageForm(forms.Form):
+class TestMessageForm(SettingsForm):
     to = forms.CharField(max_length=128, label="Recipient (to)")
     text = forms.CharField(max_length=300, initial="Test message from Hubdash.", label="Text")
 
@@ -108,7 +116,7 @@ class TestMessageForm(forms.Form):
         return to
 
 
-class WebhookLogFilterForm(forms.Form):
+class WebhookLogFilterForm(SettingsForm):
     event = forms.ChoiceField(choices=HubWebhook.EventType.choices, required=False)
     status = forms.ChoiceField(
         choices=[("", "All"), ("Failed", "Failed"), ("Success", "Success")], required=False
@@ -144,7 +152,7 @@ class UUIDListField(forms.Field):
         return list(dict.fromkeys(ids))
 
 
-class RetryLogsForm(forms.Form):
+class RetryLogsForm(SettingsForm):
     event = forms.ChoiceField(choices=HubWebhook.EventType.choices)
     # Any UUID may be asked for: the Hub answers only for logs of this key's webhooks.
     log_ids = UUIDListField(error_messages={"required": "Select the logs to retry."})
@@ -159,7 +167,7 @@ class RetryLogsForm(forms.Form):
 # --- Team ------------------------------------------------------------------------------------------
 
 
-class _AccessFields(forms.Form):
+class _AccessFields(SettingsForm):
     """One role field per Application the acting admin administers."""
 
     def __init__(self, *args: Any, applications: list[Application], **kwargs: Any) -> None:
@@ -225,6 +233,6 @@ class AccessForm(_AccessFields):
         super().__init__(*args, applications=applications, **kwargs)
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(SettingsForm):
     application = forms.IntegerField(required=False, min_value=1)
     before = forms.IntegerField(required=False, min_value=1)
