@@ -352,7 +352,7 @@ def _store_outcome(claim: _Claim, result: SendResult | None, error: HubError | N
         attempt.http_status = error.status
         attempt.hub_request_id = error.request_id[:128]
         attempt.error_code = _error_code(error)
-        attempt.error_message = str(error)
+        attempt.error_message = error.message  # status and code have their own columns
         if error.permanent:
             attempt.outcome = SendAttempt.Outcome.PERMANENT_ERROR
             attempt.save()
