@@ -12,7 +12,7 @@ from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from channels_app.access import User, application_for, is_admin_of_any, visible_applications
 from channels_app.hub import HubClient, HubError, WebhookLog
@@ -214,7 +214,8 @@ def health(applications: list[Application]) -> HealthReport:
 
     now = timezone.now()
     ready = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
-    due = Q(run_after__lte=now)
+    # django_tasks_db stores "no run_after" as its far-future date: those are due now (as in `.ready()`).
+    due = Q(run_after=get_date_max()) | Q(run_after__lte=now)
     queue = ready.aggregate(
         due=Count("id", filter=due),
         scheduled=Count("id", filter=~due),
