@@ -98,9 +98,9 @@ def base_context(*, user: AbstractBaseUser, filters: InboxFilters, request: Any 
         "multi_app": len(visible_application_ids(user)) > 1 or user.is_superuser,
     }
     if request is None:
-        # Frames have no request, so no CSRF token: their forms post through htmx, which sends the
-        # page's token in a header (base.html `hx-headers`). "NOTPROVIDED" renders the tag as nothing.
-        context["csrf_token"] = "NOTPROVIDED"
+        # Frames have no request, so no CSRF token field: their forms post through htmx, which sends the
+        # page's token in a header (base.html `hx-headers`). The partials skip the tag in frames.
+        context["in_frame"] = True
     return context
 
 

@@ -166,13 +166,25 @@ def _back_to(conversation: Conversation) -> HttpResponse:
     return redirect("conversation", conversation_id=conversation.pk)
 
 
-def _error_frame(conversation: Conversation, message: str, *, status: int = 422) -> HttpResponse:
-    html = format_html(
-        '<div id="composer-error-{}" class="composer-error" data-live="replace" role="alert">{}</div>',
-        conversation.pk,
-        message,
-    )
-    return HttpResponse(frame(html), status=status)
+def _refused(
+    request: HttpRequest, conversation: Conversation, error: str, *, title: str, target: str = "toast"
+) -> HttpResponse:
+    """A write that could not be done, said in a sentence: in the composer's error box or the toast
+    (htmx, 422 so the page shows it), or on a small page without JavaScript."""
+    if not request.htmx:
+        context = {"conversation": conversation, "error": error, "title": title}
+        return render(request, "conversations/action_error.html", context, status=422)
+    if target == "composer":
+        html = format_html(
+            '<div id="composer-error-{}" class="composer-error" data-live="replace" role="alert">{}</div>',
+            conversation.pk,
+            error,
+        )
+    else:
+        html = format_html(
+            '<div id="inbox-toast" class="toast" data-live="replace" role="alert">{}</div>', error
+        )
+    return HttpResponse(frame(html), status=422)
 
 
 def _template_params(values: list[str]) -> list[str]:
@@ -205,14 +217,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
             idempotency_key=data.get("idempotency_key", ""),
         )
     except ContentError as error:
-        if not request.htmx:
-            return render(
-                request,
-                "conversations/reply_error.html",
-                {"conversation": conversation, "error": str(error)},
-                status=422,
-            )
-        return _error_frame(conversation, str(error))
+        return _refused(request, conversation, str(error), title="Reply not sent", target="composer")
     if not request.htmx:
         return _back_to(conversation)
     # The new bubble at once (pending); the websocket brings its ticks. The browser already put a fresh
@@ -232,14 +237,7 @@ def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRe
     try:
         message = do_retry_reply(message=message, actor=request.user)
     except ContentError as error:
-        if not request.htmx:
-            return render(
-                request,
-                "conversations/reply_error.html",
-                {"conversation": message.conversation, "error": str(error)},
-                status=422,
-            )
-        return _error_frame(message.conversation, str(error))
+        return _refused(request, message.conversation, str(error), title="Not sent again")
     if not request.htmx:
         return _back_to(message.conversation)
     message = message_for(request.user, conversation_id, message_id)
@@ -258,13 +256,13 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     elif value.isdigit():
         assignee = get_user_model().objects.filter(pk=int(value)).first()
         if assignee is None:
-            return HttpResponse("No such agent.", status=400)
+            return _refused(request, conversation, "No such agent.", title="Not assigned")
     else:
         assignee = None
     try:
         conversation = do_assign(conversation=conversation, assignee=assignee, actor=request.user)
     except ThreadActionError as error:
-        return HttpResponse(str(error), status=400)
+        return _refused(request, conversation, str(error), title="Not assigned")
     return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
 
 
@@ -278,7 +276,7 @@ def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
             conversation=conversation, status=request.POST.get("status", ""), actor=request.user
         )
     except ThreadActionError as error:
-        return HttpResponse(str(error), status=400)
+        return _refused(request, conversation, str(error), title="Status not changed")
     return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
 
 

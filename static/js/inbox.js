@@ -280,6 +280,18 @@
   // Out-of-band swaps come from frames and from action responses alike.
   document.body.addEventListener("htmx:oobAfterSwap", scheduleAfterChange);
 
+  // A refused action says why in the toast for a few seconds.
+  var toastTimer = null;
+  document.body.addEventListener("htmx:oobAfterSwap", function () {
+    var toast = byId("inbox-toast");
+    if (!toast || !toast.textContent.trim()) return;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(function () {
+      var current = byId("inbox-toast");
+      if (current) current.textContent = "";
+    }, 6000);
+  });
+
   window.addEventListener("online", function () {
     if (!socketOpen() && state.wrapper) state.wrapper.reconnect();
   });

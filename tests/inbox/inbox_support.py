@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -132,14 +133,19 @@ def sync_message(
 
 
 async def connect(user: Any, application: Any) -> WebsocketCommunicator:
-    communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=session_headers(user))
+    headers = await database_sync_to_async(session_headers)(user)
+    communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
     connected, _ = await communicator.connect(timeout=5)
     assert connected
     return communicator
 
 
-async def frames_until_quiet(communicator: WebsocketCommunicator, quiet: float = 0.5) -> list[str]:
-    frames = []
-    while not await communicator.receive_nothing(timeout=quiet):
+async def frames_until_quiet(
+    communicator: WebsocketCommunicator, *, first: float = 3.0, quiet: float = 0.8
+) -> list[str]:
+    """Every frame until the socket has been quiet for `quiet` s (waiting up to `first` s for the first:
+    rendering is slow on a busy machine, and a test that expects nothing must wait long enough too)."""
+    frames: list[str] = []
+    while not await communicator.receive_nothing(timeout=quiet if frames else first):
         frames.append((await communicator.receive_output(timeout=5))["text"])
     return frames
