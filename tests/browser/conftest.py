@@ -119,6 +119,13 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
         )
     yield
     with django_db_blocker.unblock():
+        # The subprocesses are gone, but PostgreSQL may not have ended their sessions yet, and a database
+        # cannot be dropped while anyone is connected.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
         teardown_databases(config, verbosity=0)
 
 
@@ -379,15 +386,16 @@ def browser() -> Iterator[Any]:
 def open_browser(
     browser: Any, stack: Stack, db: None, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., Agent]]:
-    """`open_browser(user=None, viewport=VIEWPORT)` → an Agent in a fresh context, signed in as `user`.
+    """`open_browser(user=None, viewport=VIEWPORT, **context_options)` → an Agent in a fresh context,
+    signed in as `user`.
 
     Each context is isolated (own cookies, own websocket), so two agents are two desks.
     """
     opened: list[Agent] = []
     request.node.page_watches = []
 
-    def open_(user: Any = None, *, viewport: dict[str, int] | None = None) -> Agent:
-        context = browser.new_context(viewport=viewport or VIEWPORT, base_url=stack.base_url)
+    def open_(user: Any = None, *, viewport: dict[str, int] | None = None, **options: Any) -> Agent:
+        context = browser.new_context(viewport=viewport or VIEWPORT, base_url=stack.base_url, **options)
         context.set_default_timeout(5_000)
         if user is not None:
             context.add_cookies([session_cookie(user, stack.base_url)])
