@@ -1,0 +1,422 @@
+"""The inbox websocket on the real ASGI app: HTML frames, access per event, and a resync without gaps.
+
+Each test drives `hubdash.asgi.application` with channels' WebsocketCommunicator, a session cookie as a
+browser sends it, and the configured channel layer (in-memory, or Redis with REDIS_URL).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app.models import Membership
+from conversations.actions.statuses import do_record_status, do_store_send_result
+from conversations.actions.threads import do_assign
+from conversations.events import publish_on_commit
+from conversations.models import Conversation, Message
+from hubdash.asgi import application
+from tests.inbox.inbox_support import (
+    add_message,
+    connect,
+    frames_until_quiet,
+    make_conversation,
+    sync_message,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def customer_writes(conversation: Conversation, text: str) -> Message:
+    """What ingest does for an inbound message: store it, move the conversation, publish after commit."""
+    with transaction.atomic():
+        message = add_message(conversation, content={"type": "text", "text": text})
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_message=message,
+            last_activity_at=timezone.now(),
+            last_inbound_at=timezone.now(),
+            unread_count=conversation.unread_count + 1,
+        )
+        for kind in ("message.created", "conversation.updated"):
+            event = {
+                "type": kind,
+                "application_id": conversation.application_id,
+                "conversation_id": conversation.pk,
+            }
+            if kind == "message.created":
+                event["message_id"] = message.pk
+            publish_on_commit(event)
+    return message
+
+
+def cursor_of(frame: str) -> str:
+    match = re.search(r'data-cursor="([^"]+)"', frame)
+    assert match, frame[:200]
+    return match.group(1)
+
+
+def bubble_ids(frames: list[str]) -> list[int]:
+    return [int(i) for frame in frames for i in re.findall(r'<li id="msg-(\d+)"', frame)]
+
+
+def run(scenario):
+    return async_to_sync(scenario)()
+
+
+# --- connecting -------------------------------------------------------------------------------------
+
+
+def test_a_socket_without_a_session_is_closed(db):
+    async def scenario():
+        communicator = WebsocketCommunicator(
+            application, "/ws/inbox/", headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")]
+        )
+        connected, code = await communicator.connect(timeout=5)
+        return connected, code
+
+    connected, code = run(scenario)
+
+    assert not connected
+    assert code == 4401
+
+
+def test_first_sync_answers_with_the_list_and_a_cursor(agent_a, app_a):
+    conversation = make_conversation(app_a, name="Joana")
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message())
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    frames = run(scenario)
+
+    assert len(frames) == 1
+    frame = frames[0]
+    assert frame.startswith("<!--live-->")
+    assert 'data-live="meta"' in frame and 'data-kind="sync"' in frame and 'data-gen="1"' in frame
+    assert '<ul id="inbox-list"' in frame and 'data-live="replace"' in frame
+    assert f'id="conv-{conversation.pk}"' in frame
+    assert cursor_of(frame)
+
+
+def test_ping_is_answered_and_garbage_is_ignored(agent_a, app_a):
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_to(text_data="{not json")
+        await inbox.send_json_to({"type": "ping"})
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    frames = run(scenario)
+
+    assert frames == ["<!--live-->"]  # before any sync: a bare pong, and the socket is still open
+
+
+# --- live events ------------------------------------------------------------------------------------
+
+
+def test_new_message_reaches_the_open_thread_and_moves_its_row(agent_a, app_a):
+    conversation = make_conversation(app_a, name="Joana")
+    other = make_conversation(app_a, name="Pedro")
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(conversation=conversation.pk, since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        message = await database_sync_to_async(customer_writes)(conversation, "Chegou?\nObrigada")
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return message, frames
+
+    message, frames = run(scenario)
+
+    html = "".join(frames)
+    assert f'<li id="msg-{message.pk}"' in html
+    assert f'data-live-into="thread-messages-{conversation.pk}"' in html
+    assert "Chegou?<br>Obrigada" in html
+    assert f'<li id="conv-{conversation.pk}"' in html  # the row, with its new sort key
+    assert f'id="thread-header-{conversation.pk}"' in html
+    assert f'id="window-state-{conversation.pk}"' in html
+    assert f'id="conv-{other.pk}"' not in html
+
+
+def test_a_message_in_another_thread_updates_only_its_row(agent_a, app_a):
+    open_one = make_conversation(app_a)
+    other = make_conversation(app_a)
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(conversation=open_one.pk, since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        message = await database_sync_to_async(customer_writes)(other, "Another thread")
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return message, frames
+
+    message, frames = run(scenario)
+
+    html = "".join(frames)
+    assert f'id="conv-{other.pk}"' in html
+    assert f'id="msg-{message.pk}"' not in html
+    assert "thread-header" not in html
+
+
+def test_ticks_move_as_statuses_arrive(agent_a, app_a):
+    conversation = make_conversation(app_a)
+    reply = add_message(
+        conversation, content={"text": "Olá"}, direction=Message.Direction.OUTBOUND, author=agent_a
+    )
+
+    def accepted() -> None:
+        with transaction.atomic():
+            locked = Message.objects.select_for_update().select_related("channel").get(pk=reply.pk)
+            do_store_send_result(message=locked, hub_message_id="wamid.42", status="sent")
+
+    def reported(status: str):
+        return lambda: do_record_status(application_id=app_a.pk, hub_message_id="wamid.42", status=status)
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(conversation=conversation.pk, since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        seen = []
+        for step in (accepted, reported("delivered"), reported("read")):
+            await database_sync_to_async(step)()
+            frame = "".join(await frames_until_quiet(inbox))
+            found = re.search(
+                rf'data-message-id="{reply.pk}" data-direction="out" data-status="(\w+)"', frame
+            )
+            seen.append(found.group(1) if found else None)
+        await inbox.disconnect()
+        return seen
+
+    assert run(scenario) == ["sent", "delivered", "read"]
+
+
+def test_assignment_by_a_colleague_updates_row_and_header(agent_a, admin, app_a):
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(conversation=conversation.pk, since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        await database_sync_to_async(do_assign)(conversation=conversation, assignee=admin, actor=admin)
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    frames = run(scenario)
+
+    html = "".join(frames)
+    assert f'<li id="conv-{conversation.pk}"' in html and f'data-assignee="{admin.pk}"' in html
+    assert f'id="thread-header-{conversation.pk}"' in html
+
+
+def test_a_row_that_no_longer_matches_the_tabs_filters_is_removed(agent_a, app_a):
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(
+            sync_message(filters="assigned=unassigned", since=timezone.now().isoformat())
+        )
+        await frames_until_quiet(inbox)
+        await database_sync_to_async(do_assign)(conversation=conversation, assignee=agent_a, actor=agent_a)
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    frames = run(scenario)
+
+    assert f'<div id="conv-{conversation.pk}" data-live="remove"' in "".join(frames)
+
+
+def test_customer_text_is_escaped_in_frames(agent_a, app_a):
+    conversation = make_conversation(app_a)
+    attack = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(conversation=conversation.pk, since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        await database_sync_to_async(customer_writes)(conversation, attack)
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    html = "".join(run(scenario))
+
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in html
+    assert "<script" not in html
+    assert "<img src=x" not in html
+
+
+# --- access -----------------------------------------------------------------------------------------
+
+
+def test_an_agent_of_b_hears_nothing_of_a(agent_b, app_a, app_b):
+    conversation = make_conversation(app_a, name="Acme Customer")
+
+    async def scenario():
+        inbox = await connect(agent_b, application)
+        # Even asking for A's conversation by id, and for everything since long ago.
+        await inbox.send_json_to(
+            sync_message(
+                conversation=conversation.pk, since=(timezone.now() - timedelta(hours=1)).isoformat()
+            )
+        )
+        first = await frames_until_quiet(inbox)
+        await database_sync_to_async(customer_writes)(conversation, "segredo da Acme")
+        later = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return first, later
+
+    first, later = run(scenario)
+
+    assert later == []
+    html = "".join(first)
+    assert f"conv-{conversation.pk}" not in html
+    assert "Acme Customer" not in html
+    assert "thread-header" not in html
+
+
+def test_frames_stop_when_membership_is_revoked(agent_a, app_a):
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        await database_sync_to_async(Membership.objects.filter(user=agent_a).delete)()
+        await database_sync_to_async(customer_writes)(conversation, "after revocation")
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    assert run(scenario) == []
+
+
+# --- resync -----------------------------------------------------------------------------------------
+
+
+def test_reconnecting_tab_gets_every_missed_message_once_and_current_ticks(agent_a, app_a):
+    conversation = make_conversation(app_a, text=None)
+    seen = [add_message(conversation, content={"type": "text", "text": f"seen {i}"}) for i in range(3)]
+    reply = add_message(
+        conversation, content={"text": "our reply"}, direction=Message.Direction.OUTBOUND, author=agent_a
+    )
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(conversation=conversation.pk, since=timezone.now().isoformat()))
+        cursor = cursor_of((await frames_until_quiet(inbox))[-1])
+        await inbox.disconnect()  # the websocket drops...
+
+        # ...while the customer writes and the Hub reports on our reply.
+        missed = [
+            await database_sync_to_async(customer_writes)(conversation, f"missed {i}") for i in range(3)
+        ]
+
+        def hub_reports():
+            with transaction.atomic():
+                locked = Message.objects.select_for_update().select_related("channel").get(pk=reply.pk)
+                do_store_send_result(message=locked, hub_message_id="wamid.7", status="sent")
+            do_record_status(application_id=app_a.pk, hub_message_id="wamid.7", status="delivered")
+
+        await database_sync_to_async(hub_reports)()
+
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(
+            sync_message(
+                gen=2, conversation=conversation.pk, since=cursor, after=reply.pk, rows=[conversation.pk]
+            )
+        )
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return missed, frames
+
+    missed, frames = run(scenario)
+
+    assert len(frames) == 1
+    ids = bubble_ids(frames)
+    for message in missed:
+        assert ids.count(message.pk) == 1
+    assert len(ids) == len(set(ids))  # none twice
+    assert f'data-message-id="{reply.pk}" data-direction="out" data-status="delivered"' in frames[0]
+    assert f'<li id="conv-{conversation.pk}"' in frames[0]
+    # What the tab already had is not sent again unless it changed (or is within the overlap window).
+    assert set(ids) <= {m.pk for m in [*missed, reply, *seen]}
+
+
+def test_a_message_committed_out_of_id_order_is_not_missed(agent_a, app_a):
+    conversation = make_conversation(app_a, text=None)
+    late = add_message(conversation, content={"type": "text", "text": "lower id, committed late"})
+    newest = add_message(conversation, content={"type": "text", "text": "higher id"})
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        since = (timezone.now() - timedelta(seconds=5)).isoformat()
+        # The tab has `newest` (after=newest.pk) but not `late`, which has a lower id.
+        await inbox.send_json_to(sync_message(conversation=conversation.pk, since=since, after=newest.pk))
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    assert late.pk in bubble_ids(run(scenario))
+
+
+def test_a_tab_away_too_long_gets_fresh_regions(agent_a, app_a):
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        long_ago = (timezone.now() - timedelta(days=2)).isoformat()
+        await inbox.send_json_to(sync_message(conversation=conversation.pk, since=long_ago, after=1))
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    frame = run(scenario)[0]
+
+    assert '<ul id="inbox-list"' in frame
+    assert (
+        f'<ol id="thread-messages-{conversation.pk}" class="thread-messages" data-live-order="asc" data-live="replace"'
+        in frame
+    )
+
+
+def test_two_agents_see_each_others_replies(agent_a, admin, app_a):
+    from conversations.actions.replies import do_send_reply
+
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        alice = await connect(agent_a, application)
+        ada = await connect(admin, application)
+        for inbox in (alice, ada):
+            await inbox.send_json_to(
+                sync_message(conversation=conversation.pk, since=timezone.now().isoformat())
+            )
+            await frames_until_quiet(inbox)
+        reply = await database_sync_to_async(do_send_reply)(
+            conversation=conversation, author=admin, content={"text": "Ada here"}, idempotency_key="ada-1"
+        )
+        frames = await frames_until_quiet(alice)
+        await alice.disconnect()
+        await ada.disconnect()
+        return reply, frames
+
+    reply, frames = run(scenario)
+
+    html = "".join(frames)
+    assert f'<li id="msg-{reply.pk}"' in html
+    assert "Ada Admin" in html and "Ada here" in html
