@@ -38,6 +38,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # Until the tab says what it shows, events are not rendered: its first `sync` covers them.
         self.state: TabState | None = None
         if self.user is None or not self.user.is_authenticated:
+            # Accept, then close with our code: a refused handshake reaches the browser as a bare 1006,
+            # which it would retry forever instead of showing "Signed out".
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         application_ids = await database_sync_to_async(visible_application_ids)(self.user)

@@ -42,7 +42,23 @@
 
   var pendingMeta = [];
 
-  function planUpsert(el) {
+  // Where an element of a frame goes among its container's children. `planned` holds, per container,
+  // the sorted children as they will be once the frame's earlier elements are in: several new messages
+  // in one frame (a resync) then land in order, each after the one before it.
+  function sortedChildren(container, planned) {
+    if (!planned[container.id]) {
+      planned[container.id] = Array.prototype.filter
+        .call(container.children, function (child) {
+          return child.hasAttribute("data-sort") && child.id;
+        })
+        .map(function (child) {
+          return { id: child.id, key: child.getAttribute("data-sort") };
+        });
+    }
+    return planned[container.id];
+  }
+
+  function planUpsert(el, planned) {
     var container = byId(el.getAttribute("data-live-into"));
     var key = el.getAttribute("data-sort") || "";
     var existing = byId(el.id);
@@ -50,39 +66,40 @@
       el.remove(); // e.g. a bubble of a thread this tab is not showing any more
       return;
     }
-    if (existing && existing.parentNode === container && existing.getAttribute("data-sort") === key) {
+    var siblings = sortedChildren(container, planned);
+    var at = siblings.findIndex(function (s) { return s.id === el.id; });
+    if (existing && at >= 0 && siblings[at].key === key && existing.parentNode === container) {
       el.setAttribute("hx-swap-oob", "outerHTML"); // same place: redraw in place
       return;
     }
+    if (at >= 0) siblings.splice(at, 1);
     var desc = container.getAttribute("data-live-order") === "desc";
-    var sorted = Array.prototype.filter.call(container.children, function (child) {
-      return child.hasAttribute("data-sort") && child !== existing;
-    });
-    var index = sorted.length;
-    for (var i = 0; i < sorted.length; i++) {
-      var cmp = compareKeys(sorted[i].getAttribute("data-sort"), key);
+    var index = siblings.length;
+    for (var i = 0; i < siblings.length; i++) {
+      var cmp = compareKeys(siblings[i].key, key);
       if (desc ? cmp < 0 : cmp > 0) {
         index = i;
         break;
       }
     }
     // Past an unloaded part (older messages, the next page of rows): scrolling will bring it.
-    var beyondStart = index === 0 && sorted.length > 0 && container.querySelector(":scope > [data-sentinel=before]");
-    var beyondEnd = index === sorted.length && container.querySelector(":scope > [data-sentinel=after]");
+    var beyondStart = index === 0 && siblings.length > 0 && container.querySelector(":scope > [data-sentinel=before]");
+    var beyondEnd = index === siblings.length && container.querySelector(":scope > [data-sentinel=after]");
     if (existing) existing.remove();
     if (beyondStart || beyondEnd) {
       el.remove();
       return;
     }
     var spec;
-    if (index < sorted.length) {
-      spec = "beforebegin:#" + sorted[index].id;
-    } else if (sorted.length) {
-      spec = "afterend:#" + sorted[sorted.length - 1].id;
+    if (index < siblings.length) {
+      spec = "beforebegin:#" + siblings[index].id;
+    } else if (siblings.length) {
+      spec = "afterend:#" + siblings[siblings.length - 1].id;
     } else {
       var start = container.querySelector(":scope > [data-live-start]");
       spec = start && start.id ? "afterend:#" + start.id : "afterbegin:#" + container.id;
     }
+    siblings.splice(index, 0, { id: el.id, key: key });
     // Non-outerHTML out-of-band swaps insert the wrapper's children, so wrap the element.
     var wrapper = document.createElement("div");
     wrapper.setAttribute("hx-swap-oob", spec);
@@ -94,13 +111,14 @@
     if (typeof text !== "string" || text.lastIndexOf(LIVE_MARK, 0) !== 0) return text;
     var template = document.createElement("template");
     template.innerHTML = text;
+    var planned = {};
     Array.prototype.slice.call(template.content.children).forEach(function (el) {
       var op = el.getAttribute("data-live");
       if (op === "meta") {
         pendingMeta.push(el.dataset);
         el.remove();
       } else if (op === "upsert") {
-        planUpsert(el);
+        planUpsert(el, planned);
       } else if ((op === "replace" || op === "remove") && byId(el.id)) {
         el.setAttribute("hx-swap-oob", op === "replace" ? "outerHTML" : "delete");
       } else {
@@ -493,6 +511,15 @@
     var form = byId("composer");
     var media = form.querySelector("[name=media_url]");
     if (text.value.trim() || (media && media.value.trim())) form.requestSubmit();
+  });
+
+  // Filters: only what differs from the defaults goes in the request, so the pushed URL stays short.
+  document.body.addEventListener("htmx:configRequest", function (event) {
+    if (!event.detail.elt || event.detail.elt.id !== "inbox-filters") return;
+    var params = event.detail.parameters;
+    ["q", "application", "kind", "status", "assigned"].forEach(function (name) {
+      if (params[name] === "" || (name === "assigned" && params[name] === "all")) delete params[name];
+    });
   });
 
   // Check the channel's limits before anything leaves the browser, with a sentence that says why.
