@@ -5,8 +5,8 @@ One stack per session (started once, it is the slow part):
   `django_db_setup`, shared by this process and the subprocesses below;
 - the Hub sandbox (`sandbox_server` from tests/conftest.py), in this process;
 - `daphne hubdash.asgi:application` in a subprocess (websockets need ASGI; pytest-django's
-  live_server is WSGI only), and `manage.py run_worker` once that command exists, so replies really go
-  out through the sandbox and its status webhooks come back.
+  live_server is WSGI only), and `manage.py run_worker` in another, so replies really go out through
+  the sandbox and its status webhooks come back.
 
 Per test: `db` is overridden so rows are committed at once (daphne and the worker see them) and every
 table is emptied afterwards; the sandbox is reset; the personas of tests/conftest.py are reused; each
@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -260,12 +260,12 @@ class ServerProcess:
 class Stack:
     sandbox: HubSandbox
     daphne: ServerProcess
-    worker: ServerProcess | None
+    worker: ServerProcess
     base_url: str
-    processes: list[ServerProcess] = field(default_factory=list)
 
-    def url(self, path: str) -> str:
-        return self.base_url + path
+    @property
+    def processes(self) -> list[ServerProcess]:
+        return [self.daphne, self.worker]
 
 
 def _e2e_database_url() -> str:
@@ -291,12 +291,6 @@ def _child_env(*, sandbox_url: str, public_url: str) -> dict[str, str]:
     return env
 
 
-def _has_management_command(name: str) -> bool:
-    from django.core.management import get_commands
-
-    return name in get_commands()
-
-
 @pytest.fixture(scope="session")
 def stack(
     django_db_setup: None, sandbox_server: HubSandbox, tmp_path_factory: pytest.TempPathFactory
@@ -312,24 +306,20 @@ def stack(
         logs / "daphne.log",
         port=port,
     )
-    worker = None
-    if _has_management_command("run_worker"):
-        worker = ServerProcess(
-            "worker",
-            [sys.executable, "manage.py", "run_worker", "--interval", "0.2"],
-            env,
-            logs / "worker.log",
-        )
-    processes = [p for p in (daphne, worker) if p is not None]
+    # Polling every 0.2 s (default 0.5) so a reply leaves as soon as a test sends it.
+    worker = ServerProcess(
+        "worker", [sys.executable, "manage.py", "run_worker", "--interval", "0.2"], env, logs / "worker.log"
+    )
+    stack = Stack(sandbox_server, daphne, worker, base_url)
     # This process talks to the same Hub and announces the same public URL when it connects webhooks.
     overrides = override_settings(HUB_BASE_URL=sandbox_server.url, PUBLIC_BASE_URL=base_url)
     overrides.enable()
     try:
-        for process in processes:
+        for process in stack.processes:
             process.start()
-        yield Stack(sandbox_server, daphne, worker, base_url, processes)
+        yield stack
     finally:
-        for process in reversed(processes):
+        for process in reversed(stack.processes):
             process.stop()
         overrides.disable()
 
@@ -340,12 +330,6 @@ def hub(stack: Stack, db: None) -> HubSandbox:
     stack.sandbox.reset()
     stack.sandbox.configure(statusDelaysMs=STATUS_DELAYS_MS)
     return stack.sandbox
-
-
-@pytest.fixture
-def requires_worker(stack: Stack) -> None:
-    if stack.worker is None:
-        pytest.skip("`manage.py run_worker` does not exist yet: replies cannot go out")
 
 
 def connect_to_hub(sandbox: HubSandbox, app: Application) -> None:

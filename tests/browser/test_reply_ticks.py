@@ -14,7 +14,7 @@ from tests.browser.browser_support import (
     send_reply,
 )
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("requires_worker")]
+pytestmark = pytest.mark.browser
 
 CUSTOMER = "5521987654321"
 ORDER = ["pending", "enqueued", "sent", "delivered", "read"]

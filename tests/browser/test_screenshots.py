@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from conversations.models import Contact, Conversation
 from tests.browser.browser_support import BUBBLES, open_inbox, send_reply
 
-pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("requires_worker")]
+pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
