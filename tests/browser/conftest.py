@@ -38,11 +38,6 @@ from hubsandbox import HubSandbox
 from tests.browser.browser_support import Agent, watch_page
 from tests.conftest import register_in_sandbox
 
-# Playwright's sync API keeps an asyncio loop "running" in the main thread between calls, and Django
-# refuses ORM calls from a thread with a running loop. The loop is only parked in another greenlet
-# while our code runs, so the check is a false alarm here; the subprocesses keep it (see _child_env).
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"
 # Nothing is downloaded at run time: Debian's Chromium, with everything that phones home turned off.
 CHROMIUM_ARGS = [
@@ -360,10 +355,18 @@ def browser() -> Iterator[Any]:
 
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    # Playwright's sync API keeps an asyncio loop "running" in the main thread between calls, and Django
+    # refuses ORM calls from a thread with a running loop. The loop is only parked in another greenlet
+    # while test code runs, so the check is a false alarm here. Only this process, only while the browser
+    # runs: the subprocesses keep the check (see _child_env).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            yield chromium
+            chromium.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture
