@@ -16,6 +16,11 @@ class Application(models.Model):
     name = models.CharField(max_length=120)
     hub_api_key = EncryptedTextField(help_text="Write-only: never shown after it is saved.")
     hub_api_key_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    # Outcome of the last settings call to the Hub (test connection, connect webhooks, log reads): the
+    # health panel shows it when "messages stopped arriving". The message never contains the key.
+    hub_ok_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_hub_error = models.TextField(blank=True, editable=False)
+    last_hub_error_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,6 +85,29 @@ class HubWebhook(models.Model):
         return f"{self.event_type} webhook {self.hub_id}"
 
 
+class HubDeliveryRetry(models.Model):
+    """A failed Hub delivery (a webhook log) we asked the Hub to send again.
+
+    The Hub keeps the failed log as `Failed` after a retry (the outcome is a new log, hub-api.md §5.3), so
+    without this record every recovery run would re-send every failure ever logged.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="delivery_retries")
+    hub_webhook_id = models.CharField(max_length=64)
+    hub_log_id = models.CharField(max_length=64)
+    new_log_id = models.CharField(max_length=64, blank=True)
+    accepted = models.BooleanField(help_text="Whether the Hub accepted the retry (success: true).")
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["application", "hub_log_id"], name="one_retry_per_hub_log")
+        ]
+
+    def __str__(self) -> str:
+        return f"retry of Hub log {self.hub_log_id}"
+
+
 class Channel(models.Model):
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="channels")
     hub_channel_id = models.UUIDField(unique=True, verbose_name="Hub channel UUID")
@@ -117,3 +145,33 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.application} ({self.role})"
+
+
+class AuditEntry(models.Model):
+    """Who changed which Application, Channel, webhook or membership, when, from what to what.
+
+    `changes` maps a field to {"from": ..., "to": ...}. Secrets never get here: an API key is recorded
+    as "••••<last4>" and a signing secret as "changed" (see channels_app/audit.py).
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A copy, so the entry still names who did it after the account is renamed or deleted.
+    actor_name = models.CharField(max_length=150, blank=True)
+    application = models.ForeignKey(
+        Application, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    action = models.CharField(max_length=40)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["application", "-id"], name="audit_by_application")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type} {self.target_repr} by {self.actor_name}"

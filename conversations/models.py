@@ -101,6 +101,9 @@ class Message(models.Model):
     # Outbound sending bookkeeping (the database is the queue: see conversations/sending.py).
     attempt_count = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # A worker's lease while it calls the Hub: nobody else sends this reply before it expires, and an
+    # expired lease on a pending reply means that worker died (conversations/actions/replies.py).
+    locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
