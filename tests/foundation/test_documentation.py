@@ -6,7 +6,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCT_DIRS = ["hubdash", "channels_app", "conversations"]
 # env.str("NAME", ...), env.int("NAME"), env.db("NAME"), os.environ.get("NAME"), os.environ["NAME"]
-ENV_READ = re.compile(r"""(?:\benv(?:\.\w+)?\(|os\.environ(?:\.get\(|\[)|os\.getenv\()\s*["']([A-Z][A-Z0-9_]+)["']""")
+ENV_READ = re.compile(
+    r"""(?:\benv(?:\.\w+)?\(|os\.environ(?:\.get\(|\[)|os\.getenv\()\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
 
 
 def _variables_read_by_the_product() -> set[str]:
