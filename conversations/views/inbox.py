@@ -57,12 +57,14 @@ def _wants(request: HttpRequest, target: str) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request and request.htmx.target == target
 
 
-def _page_context(request: HttpRequest, filters: InboxFilters, *, active_id: int | None) -> dict[str, Any]:
+def _page_context(
+    request: HttpRequest, filters: InboxFilters, *, active_id: int | None, before: str | None = None
+) -> dict[str, Any]:
     cursor = new_cursor()  # before any read: the browser's resync starts here
     return {
         **base_context(user=request.user, filters=filters, request=request),
         **filter_choices(user=request.user),
-        "page": inbox_page(user=request.user, filters=filters),
+        "page": inbox_page(user=request.user, filters=filters, before=before),
         "active_id": active_id,
         "cursor": cursor,
     }
@@ -81,7 +83,8 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "conversations/partials/inbox_rows.html", context)
     if _wants(request, "thread-pane"):
         return render(request, "conversations/partials/thread_pane.html", {"conversation": None})
-    context = _page_context(request, filters, active_id=None)
+    # Without JavaScript, `before` pages through whole pages ("Older conversations" link).
+    context = _page_context(request, filters, active_id=None, before=before)
     if _wants(request, "inbox-list-wrap"):
         return render(request, "conversations/partials/inbox_list.html", context)
     return render(request, "conversations/inbox.html", {**context, "conversation": None})

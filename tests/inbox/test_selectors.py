@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -183,3 +185,15 @@ def test_filters_swap_only_the_list_for_htmx(agent_a_client, varied):
 
     assert html.lstrip().startswith('<ul id="inbox-list"')
     assert 'data-filters="status=pending"' in html
+
+
+def test_without_javascript_older_conversations_are_a_link_to_the_next_page(agent_a_client, app_a):
+    rows = [make_conversation(app_a, at=ago(minutes=i)) for i in range(35)]
+
+    first = agent_a_client.get("/").content.decode()
+    link = re.search(r'<a href="/\?before=([\d-]+)">Older conversations</a>', first)
+    second = agent_a_client.get(f"/?before={link.group(1)}").content.decode()
+
+    assert f'id="conv-{rows[29].pk}"' in first and f'id="conv-{rows[30].pk}"' not in first
+    assert f'id="conv-{rows[30].pk}"' in second and f'id="conv-{rows[29].pk}"' not in second
+    assert "<html" in second
