@@ -242,6 +242,7 @@
       if (Date.now() - state.lastHeard > HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS) {
         // The connection is silently dead (sleep, network change): start a new one.
         setConnection("reconnecting");
+        state.abandoned = state.ws; // its late close event must not start yet another socket
         state.ws = null;
         if (state.wrapper) state.wrapper.reconnect();
         return;
@@ -270,7 +271,7 @@
 
   app.addEventListener("htmx:wsClose", function (event) {
     var socket = event.detail.event.target;
-    if (state.ws && socket !== state.ws) return; // an old socket we already replaced
+    if (socket === state.abandoned || (state.ws && socket !== state.ws)) return; // one we already replaced
     state.ws = null;
     stopHeartbeat();
     var code = event.detail.event.code;
@@ -567,7 +568,6 @@
       saved.values[field.name + "#" + (field.id || "")] = field.value;
     });
     form._pending = saved;
-    key.value = newKey();
     if (form.id === "composer") {
       composerText().value = "";
       var media = form.querySelector("[name=media_url]");
@@ -579,6 +579,7 @@
     } else {
       form.reset();
     }
+    key.value = newKey(); // after reset(), so nothing can bring the used key back
   });
 
   document.body.addEventListener("htmx:afterRequest", function (event) {
