@@ -4,6 +4,7 @@ One exception: the Hub's webhook (`POST /hub/webhook/<public_id>/`) goes to a le
 Django's middleware stack; it runs the same ingest function as the Django view (conversations/webhook.py).
 """
 
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -14,12 +15,16 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry loaded above)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from conversations.routing import websocket_urlpatterns  # noqa: E402
 from conversations.webhook import hub_webhook_asgi, match_webhook  # noqa: E402
+from conversations.worker import start_in_process  # noqa: E402
 
 
 async def http_application(scope, receive, send):
+    if settings.RUN_WORKER_IN_PROCESS:
+        start_in_process(asyncio.get_running_loop())
     # The webhook is the hottest path: sessions, CSRF, auth and messages middleware do nothing for it
     # (measured: +60 % events/s without them). Everything else, including GET on that URL, is Django's.
     public_id = match_webhook(scope)

@@ -135,6 +135,11 @@ TASKS = {
     }
 }
 
+# Run the background worker inside each daphne process (threads) instead of `manage.py run_worker`.
+# `make run` turns it on when there is no Redis: the in-memory channel layer only reaches browsers of
+# the process that publishes, so replies' live ticks need the worker in daphne's process.
+RUN_WORKER_IN_PROCESS = env.bool("RUN_WORKER_IN_PROCESS", default=False)
+
 # --- Hub ------------------------------------------------------------------------------------------
 HUB_BASE_URL = env.str("HUB_BASE_URL", default="http://127.0.0.1:8765").rstrip("/")
 HUB_CONNECT_TIMEOUT = env.float("HUB_CONNECT_TIMEOUT", default=3.05)

@@ -55,6 +55,9 @@ class Command(BaseCommand):
         env.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
         if not no_sandbox:
             env["HUB_BASE_URL"] = f"http://127.0.0.1:{sandbox_port}"
+        if not env.get("REDIS_URL"):
+            # One process, one in-memory channel layer: daphne runs the worker in its own threads.
+            env["RUN_WORKER_IN_PROCESS"] = "true"
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         procs: list[subprocess.Popen] = []
 
@@ -84,7 +87,8 @@ class Command(BaseCommand):
                     cwd=settings.BASE_DIR,
                 )
             )
-            procs.append(subprocess.Popen([*manage, "run_worker"], env=env))
+            if env.get("REDIS_URL"):
+                procs.append(subprocess.Popen([*manage, "run_worker"], env=env))
             _wait_for_port(host, port, 60, procs)
             seed = [*manage, "seed_demo"]
             if no_sandbox:

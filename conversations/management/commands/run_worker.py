@@ -16,32 +16,11 @@ import threading
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
-from django.utils.crypto import get_random_string
-from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
-from django_tasks_db.management.commands.db_worker import Worker
 
-from conversations.actions.replies import do_requeue_stalled_replies
+from conversations.events import publisher
+from conversations.worker import build_worker, start_sweeper, sweep_once
 
 log = logging.getLogger("conversations.worker")
-
-
-def sweep_once() -> int:
-    try:
-        return do_requeue_stalled_replies()
-    except Exception:  # a failed sweep (database briefly away) must not stop the worker; next one retries
-        log.exception("recovery sweep failed")
-        return 0
-    finally:
-        close_old_connections()
-
-
-def sweep_forever(stop: threading.Event, interval: float) -> None:
-    try:
-        while not stop.wait(interval):
-            sweep_once()
-    finally:
-        connection.close()  # this thread's own connection
 
 
 class Command(BaseCommand):
@@ -75,28 +54,26 @@ class Command(BaseCommand):
         max_tasks: int | None,
         **options,
     ):
-        worker_id = worker_id or f"hubdash-{get_random_string(12)}"
-        worker = Worker(
+        worker = build_worker(
             queue_names=queue_name.split(","),
             interval=interval,
-            batch=batch,
-            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-            startup_delay=False,
-            max_tasks=max_tasks,
             worker_id=worker_id,
-            excluded_queue_names=[],
+            batch=batch,
+            max_tasks=max_tasks,
         )
+        worker_id = worker.worker_id
+        if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
+            log.warning(
+                "the channel layer is in-memory: this worker's live updates cannot reach browsers served by "
+                "another process; set REDIS_URL, or let daphne run the worker (RUN_WORKER_IN_PROCESS)"
+            )
+        # One long-lived loop for this process's realtime events (see conversations/events.py).
+        publisher.start_background_loop()
         # Replies left pending by a previous run (a crash, a restart with replies queued) go first.
         recovered = sweep_once()
         self.stdout.write(f"Worker {worker_id} started; {recovered} stalled repl(ies) re-queued.")
         stop = threading.Event()
-        sweeper = threading.Thread(
-            target=sweep_forever,
-            args=(stop, sweep_interval or settings.WORKER_SWEEP_INTERVAL),
-            name="reply-sweeper",
-            daemon=True,
-        )
-        sweeper.start()
+        sweeper = start_sweeper(stop, sweep_interval)
         worker.configure_signals()
         try:
             worker.run()
@@ -104,4 +81,5 @@ class Command(BaseCommand):
             stop.set()
             sweeper.join(timeout=10)
             worker.reset_signals()
+            publisher.close()
             self.stdout.write(f"Worker {worker_id} stopped.")

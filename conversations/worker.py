@@ -1,0 +1,98 @@
+"""The background worker: django-tasks-db's worker loop plus the sweep that recovers stalled replies.
+
+Two ways to run it:
+- `manage.py run_worker`: its own process (production, several of them if needed);
+- in-process, in a daphne thread, when `RUN_WORKER_IN_PROCESS` is on (the `make run` default without
+  Redis). The in-memory channel layer only reaches browsers connected to the same process, so a worker
+  in another process could not move the ticks of a reply; inside daphne it publishes on daphne's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils.crypto import get_random_string
+from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
+from django_tasks_db.management.commands.db_worker import Worker
+
+from conversations.actions.replies import do_requeue_stalled_replies
+from conversations.events import publisher
+
+log = logging.getLogger("conversations.worker")
+
+
+def sweep_once() -> int:
+    try:
+        return do_requeue_stalled_replies()
+    except Exception:  # a failed sweep (database briefly away) must not stop the worker; next one retries
+        log.exception("recovery sweep failed")
+        return 0
+    finally:
+        close_old_connections()
+
+
+def sweep_forever(stop: threading.Event, interval: float) -> None:
+    try:
+        while not stop.wait(interval):
+            sweep_once()
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def build_worker(
+    *,
+    queue_names: list[str] | None = None,
+    interval: float = 0.5,
+    worker_id: str = "",
+    batch: bool = False,
+    max_tasks: int | None = None,
+) -> Worker:
+    return Worker(
+        queue_names=queue_names or ["default"],
+        interval=interval,
+        batch=batch,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=max_tasks,
+        worker_id=worker_id or f"hubdash-{get_random_string(12)}",
+        excluded_queue_names=[],
+    )
+
+
+def start_sweeper(stop: threading.Event, interval: float | None = None) -> threading.Thread:
+    sweeper = threading.Thread(
+        target=sweep_forever,
+        args=(stop, interval or settings.WORKER_SWEEP_INTERVAL),
+        name="reply-sweeper",
+        daemon=True,
+    )
+    sweeper.start()
+    return sweeper
+
+
+_in_process_started = threading.Lock()
+_in_process: Worker | None = None
+
+
+def start_in_process(loop: asyncio.AbstractEventLoop) -> None:
+    """Run the worker in daemon threads of this (daphne) process, publishing on `loop`. Idempotent."""
+    global _in_process
+    with _in_process_started:
+        if _in_process is not None:
+            return
+        publisher.bind(loop)
+        _in_process = build_worker(worker_id=f"in-process-{get_random_string(8)}")
+
+    def run() -> None:
+        log.info("in-process worker started; %d stalled repl(ies) re-queued", sweep_once())
+        try:
+            _in_process.run()  # type: ignore[union-attr]
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name="in-process-worker", daemon=True).start()
+    start_sweeper(threading.Event())
