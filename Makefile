@@ -21,12 +21,12 @@ run: $(STAMP)
 
 ## The test suite on SQLite + the in-memory channel layer (no services needed).
 test: $(STAMP)
-	$(PY) -m pytest -m "not browser" -q
+	$(PY) -m pytest -m "not browser" -q -n auto
 
 ## The same suite on PostgreSQL + Redis (the services of the production configuration).
 test-postgres: $(STAMP)
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) CHANNEL_LAYER_PREFIX=hubdash-test \
-		$(PY) -m pytest -m "not browser" -q
+		$(PY) -m pytest -m "not browser" -q -n auto
 
 ## Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium) against a live daphne.
 test-browser: $(STAMP)

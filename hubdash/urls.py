@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+# The Django admin is for superusers only: admins of an Application use the settings area, which checks
+# per-Application access; staff flags and model permissions would not.
+admin.site.has_permission = lambda request: request.user.is_active and request.user.is_superuser
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
