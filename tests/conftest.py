@@ -6,6 +6,7 @@ sees everything. `app_a` and `app_b` each have one channel of every kind, regist
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -18,6 +19,20 @@ from channels_app.models import Application, Channel, Membership
 from hubsandbox import HubSandbox
 
 PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _channel_layer_per_test_process() -> None:
+    """With pytest-xdist, each worker has its own test database (ids start at 1 in each), so on a shared
+    Redis one worker's `app.1` events would reach another worker's listeners: give each its own prefix."""
+    from channels.layers import channel_layers
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    config = settings.CHANNEL_LAYERS["default"].get("CONFIG")
+    if worker and config and "prefix" in config:
+        config["prefix"] = f"{config['prefix']}-{worker}"
+        channel_layers.backends.clear()
 
 
 @pytest.fixture(scope="session")
