@@ -6,6 +6,7 @@ Django's middleware stack; it runs the same ingest function as the Django view (
 
 import asyncio
 import os
+import threading
 
 from django.core.asgi import get_asgi_application
 
@@ -17,14 +18,21 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from conversations.events import publisher  # noqa: E402
 from conversations.routing import websocket_urlpatterns  # noqa: E402
 from conversations.webhook import hub_webhook_asgi, match_webhook  # noqa: E402
 from conversations.worker import start_in_process  # noqa: E402
 
 
 async def http_application(scope, receive, send):
+    loop = asyncio.get_running_loop()
+    if threading.current_thread() is threading.main_thread():
+        # The server's own, long-lived loop (daphne runs it in the main thread; a test's short-lived loop
+        # runs elsewhere): realtime events from request threads are queued onto it rather than waited
+        # for, so the webhook answers without a round trip through the channel layer (events.py).
+        publisher.bind(loop)
     if settings.RUN_WORKER_IN_PROCESS:
-        start_in_process(asyncio.get_running_loop())
+        start_in_process(loop)
     # The webhook is the hottest path: sessions, CSRF, auth and messages middleware do nothing for it
     # (measured: +60 % events/s without them). Everything else, including GET on that URL, is Django's.
     public_id = match_webhook(scope)

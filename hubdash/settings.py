@@ -150,6 +150,9 @@ HUB_SEND_BACKOFF_BASE = env.float("HUB_SEND_BACKOFF_BASE", default=2.0)
 HUB_SEND_BACKOFF_MAX = env.float("HUB_SEND_BACKOFF_MAX", default=300.0)
 # Signed webhooks older or newer than this are refused (hub-api.md §4.6 uses 300 s).
 HUB_SIGNATURE_MAX_SKEW = env.int("HUB_SIGNATURE_MAX_SKEW", default=300)
+# Seconds a process keeps an Application's secrets and channels for its webhook (saves two queries per
+# event; a failed check always re-reads them, so only a deactivated secret lingers this long). 0 = off.
+WEBHOOK_ROUTE_CACHE_SECONDS = env.float("WEBHOOK_ROUTE_CACHE_SECONDS", default=5.0)
 # A reply still `enqueued`/`sent` after this long is flagged as stuck on the delivery review.
 DELIVERY_STUCK_AFTER_MINUTES = env.int("DELIVERY_STUCK_AFTER_MINUTES", default=15)
 # A read timeout may hide a send the Hub accepted. True: retry it (at-least-once: never lost, rarely twice).

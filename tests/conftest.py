@@ -35,6 +35,15 @@ def _channel_layer_per_test_process() -> None:
         channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_webhook_route_cache(settings) -> None:
+    """Tests change secrets and channels between deliveries; the per-process cache has its own tests."""
+    from conversations.actions import inbound
+
+    settings.WEBHOOK_ROUTE_CACHE_SECONDS = 0
+    inbound._routes.clear()
+
+
 @pytest.fixture(scope="session")
 def sandbox_server() -> Iterator[HubSandbox]:
     server = HubSandbox(port=0, seed=1234).start()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,11 +95,43 @@ def _dedup_key(key: str) -> str:
     return key[:200] + "#" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _application(public_id: uuid.UUID | str) -> Application | None:
+@dataclass(frozen=True)
+class _Route:
+    """What every delivery to one webhook URL needs before it touches the database for real."""
+
+    application: Application
+    secrets: tuple[str, ...]
+    channels: dict[uuid.UUID, Channel]
+    expires: float
+
+
+# Per process, WEBHOOK_ROUTE_CACHE_SECONDS: the Application, its signing secrets and its channels are read
+# for every delivery but change rarely. A signature that fails, or a channel not found, is checked again
+# against the database at once, so a new secret or a new channel never costs an event; a deactivated
+# secret stays accepted for at most that long.
+_routes: dict[str, _Route] = {}
+
+
+def _route(public_id: uuid.UUID | str, *, fresh: bool = False) -> _Route | None:
+    key = str(public_id)
+    route = _routes.get(key)
+    if route is not None and not fresh and route.expires > time.monotonic():
+        return route
     try:
-        return Application.objects.filter(public_id=uuid.UUID(str(public_id))).first()
+        application = Application.objects.filter(public_id=uuid.UUID(key)).first()
     except ValueError:
         return None
+    if application is None:
+        _routes.pop(key, None)
+        return None
+    route = _Route(
+        application=application,
+        secrets=tuple(application.signing_secrets.filter(active=True).values_list("secret", flat=True)),
+        channels={c.hub_channel_id: c for c in application.channels.all()},
+        expires=time.monotonic() + settings.WEBHOOK_ROUTE_CACHE_SECONDS,
+    )
+    _routes[key] = route
+    return route
 
 
 def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mapping[str, str]) -> IngestResult:
@@ -106,19 +139,32 @@ def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mappi
 
     Raises only when the database cannot even be read (the ASGI door answers 503 then).
     """
-    application = _application(public_id)
-    if application is None:
+    route = _route(public_id)
+    if route is None:
         return IngestResult(404, {"error": "unknown webhook URL"}, "unknown")
+    application = route.application
     token = headers.get("x-validation-token")
     if token:
         # §4.5: the token back as a JSON string. Nothing to store and nothing to check.
         return IngestResult(200, token, "handshake")
 
-    secrets = list(application.signing_secrets.filter(active=True).values_list("secret", flat=True))
-    if secrets:
+    if route.secrets:
         reason = verify(
-            body, headers.get("x-hub-signature"), secrets, max_skew=settings.HUB_SIGNATURE_MAX_SKEW
+            body, headers.get("x-hub-signature"), route.secrets, max_skew=settings.HUB_SIGNATURE_MAX_SKEW
         )
+        if reason:
+            # The cached secrets may predate a rotation: check against the database before refusing.
+            route = _route(public_id, fresh=True) or route
+            reason = (
+                verify(
+                    body,
+                    headers.get("x-hub-signature"),
+                    route.secrets,
+                    max_skew=settings.HUB_SIGNATURE_MAX_SKEW,
+                )
+                if route.secrets
+                else None
+            )
         if reason:
             row = _record(
                 application,
@@ -152,7 +198,7 @@ def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mappi
         body=body,
     )
     try:
-        _apply(application, event, row)
+        _apply(route, event, row)
     except Exception as exc:  # a bug or the database: keep the body, tell the Hub it failed
         log.exception("hub webhook for application %s failed while applying", application.pk)
         try:
@@ -218,17 +264,16 @@ def do_reprocess_webhook_event(*, event: WebhookEvent) -> str:
         return event.outcome
     event.reprocessed_count += 1
     event.event_type = clean_text(parsed.event_type)[:40]
-    _apply(event.application, parsed, event)
+    _apply(_route(event.application.public_id, fresh=True), parsed, event)
     return event.outcome
 
 
 # --- applying ---------------------------------------------------------------------------------------
 
 
-def _apply(
-    application: Application, event: InboundMessage | StatusUpdate | UnknownEvent, row: WebhookEvent
-) -> None:
+def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, row: WebhookEvent) -> None:
     """Record `row` and apply `event`, in one transaction. Sets row.outcome/error."""
+    application = route.application
     row.processed_at = timezone.now()
     row.error = ""
     with transaction.atomic():
@@ -255,7 +300,7 @@ def _apply(
             )
             _finish(row, WebhookEvent.Outcome.PROCESSED)
             return
-        channel, reason = _channel_for(application, event)
+        channel, reason = _channel_for(route, event)
         if channel is None:
             _ignore(row, reason)
             return
@@ -317,9 +362,12 @@ def _claim(row: WebhookEvent, key: str) -> bool:
         return False
 
 
-def _channel_for(application: Application, event: InboundMessage) -> tuple[Channel | None, str]:
+def _channel_for(route: _Route, event: InboundMessage) -> tuple[Channel | None, str]:
     if event.channel_id is not None:
-        channel = Channel.objects.filter(application=application, hub_channel_id=event.channel_id).first()
+        channel = route.channels.get(event.channel_id)
+        if channel is None:  # registered since the route was cached?
+            route = _route(route.application.public_id, fresh=True) or route
+            channel = route.channels.get(event.channel_id)
         if channel is None:
             return None, (
                 f"channel {event.channel_id} is not registered for this Application: "
@@ -329,7 +377,9 @@ def _channel_for(application: Application, event: InboundMessage) -> tuple[Chann
     # Legacy §4.4 bodies name no channel. They came from Messenger/Instagram only; when the Application has
     # exactly one such active channel it is that one, otherwise we cannot tell which.
     candidates = list(
-        Channel.objects.filter(application=application, active=True, kind__in=("messenger", "instagram"))
+        Channel.objects.filter(
+            application=route.application, active=True, kind__in=("messenger", "instagram")
+        )
     )
     if len(candidates) == 1:
         return candidates[0], ""
