@@ -46,7 +46,8 @@ format: $(STAMP)
 
 ## Benchmarks (results and the exact command go to docs/benchmarks.md).
 bench: $(STAMP)
-	$(PY) -m bench
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
+	$(PY) -m bench --events 3000 --runs 3
 
 ## README screenshots of the inbox and a thread, with the browser-test setup against demo data.
 screenshots: $(STAMP)

@@ -1,0 +1,1 @@
+"""Benchmarks, run by `make bench` (results and the exact command: docs/benchmarks.md)."""
