@@ -128,15 +128,24 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
 KEPT_TABLES = {"django_migrations", "django_content_type", "auth_permission"}
 
 
-def _empty_tables() -> None:
-    from django.db import connection, transaction
+def _empty_tables(attempts: int = 5) -> None:
+    from django.db import OperationalError, connection, transaction
 
     tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
-    # DELETE rather than TRUNCATE: no ACCESS EXCLUSIVE lock to wait for behind daphne's and the worker's
-    # connections, and Django's foreign keys are deferred on PostgreSQL, so the order does not matter.
-    with transaction.atomic(), connection.cursor() as cursor:
-        for table in sorted(set(tables) - KEPT_TABLES):
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+    for attempt in range(1, attempts + 1):
+        try:
+            # DELETE rather than TRUNCATE: no ACCESS EXCLUSIVE lock to wait for behind daphne's and the
+            # worker's connections; Django's foreign keys are deferred on PostgreSQL, so order does not matter.
+            with transaction.atomic(), connection.cursor() as cursor:
+                for table in sorted(set(tables) - KEPT_TABLES):
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+            return
+        except OperationalError:
+            # A webhook or a reply that was already in flight when the test ended can deadlock with
+            # the DELETEs; PostgreSQL aborts one side, and if it was ours we try again once it is done.
+            if attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
 
 
 @pytest.fixture
