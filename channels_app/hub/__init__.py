@@ -2,8 +2,10 @@
 
 - `client`: the only module that talks HTTP to the Hub (requests lives here and nowhere else).
 - `capabilities`: channel kinds, recipient formats and content types per channel.
+- `content`: outbound content per channel (the shapes the send API takes) and the checks before storing.
+- `events`: parsing of the Hub's webhook bodies (normalized and legacy shapes) into typed events.
+- `payloads`: one-line previews of any content object, inbound or outbound.
 - `signatures`: X-hub-Signature verification.
-- `payloads`: parsing of the Hub's webhook bodies (normalized and legacy shapes) and outbound content.
 
 Assumptions where hub-api.md says [GAP] are marked "[GAP]" in these modules.
 """

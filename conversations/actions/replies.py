@@ -35,8 +35,7 @@ from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
-from conversations.actions.statuses import _apply as apply_status_change
-from conversations.actions.statuses import do_store_send_result
+from conversations.actions.statuses import apply_status_change, do_store_send_result
 from conversations.events import publish_on_commit
 from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
 

@@ -33,7 +33,7 @@ def status_moves(current: str, new: str) -> bool:
     return STATUS_RANK.get(new, -1) > STATUS_RANK.get(current, -1)
 
 
-def _apply(message: Message, change: MessageStatusChange) -> bool:
+def apply_status_change(message: Message, change: MessageStatusChange) -> bool:
     """Apply `change` to `message` (locked by the caller). Returns whether the status moved."""
     if not status_moves(message.status, change.status):
         return False
@@ -103,7 +103,7 @@ def do_record_status(
             raw=raw,
         )
         if message is not None:
-            _apply(message, change)
+            apply_status_change(message, change)
         change.save()
     if message is None:
         # The reply may have been given this id by a transaction that committed meanwhile.
@@ -127,7 +127,7 @@ def do_apply_parked_statuses(*, application_id: int, hub_message_id: str) -> int
         )
         for change in parked:
             change.message = message
-            _apply(message, change)
+            apply_status_change(message, change)
             change.save(update_fields=["message", "applied"])
             applied += 1
     return applied
@@ -155,7 +155,7 @@ def do_store_send_result(
         source="send",
         raw=raw,
     )
-    _apply(message, change)
+    apply_status_change(message, change)
     change.save()
     application_id = message.channel.application_id
     do_apply_parked_statuses(application_id=application_id, hub_message_id=hub_message_id)
