@@ -145,7 +145,8 @@ HUB_BASE_URL = env.str("HUB_BASE_URL", default="http://127.0.0.1:8765").rstrip("
 HUB_CONNECT_TIMEOUT = env.float("HUB_CONNECT_TIMEOUT", default=3.05)
 HUB_READ_TIMEOUT = env.float("HUB_READ_TIMEOUT", default=10.0)
 # Sending: transient failures retry with exponential backoff and jitter, up to this many attempts.
-HUB_SEND_MAX_ATTEMPTS = env.int("HUB_SEND_MAX_ATTEMPTS", default=8)
+# 12 attempts with the defaults below ride out a Hub outage of 12 to 24 minutes (jitter) before a reply fails.
+HUB_SEND_MAX_ATTEMPTS = env.int("HUB_SEND_MAX_ATTEMPTS", default=12)
 HUB_SEND_BACKOFF_BASE = env.float("HUB_SEND_BACKOFF_BASE", default=2.0)
 HUB_SEND_BACKOFF_MAX = env.float("HUB_SEND_BACKOFF_MAX", default=300.0)
 # Signed webhooks older or newer than this are refused (hub-api.md §4.6 uses 300 s).
