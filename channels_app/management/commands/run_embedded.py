@@ -72,6 +72,8 @@ class Command(BaseCommand):
                     proc.kill()
 
         signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        # Started in the background by a shell, SIGINT arrives ignored; Ctrl-C must still stop everything.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             if not no_sandbox:
                 procs.append(
