@@ -35,7 +35,7 @@ from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
-from conversations.actions.statuses import apply_status_change, do_store_send_result
+from conversations.actions.statuses import apply_status_change, do_store_send_result, publish_status_on_commit
 from conversations.events import publish_on_commit
 from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
 
@@ -94,18 +94,6 @@ def _publish_created(message: Message, conversation: Conversation) -> None:
             "type": "conversation.updated",
             "application_id": conversation.application_id,
             "conversation_id": conversation.pk,
-        }
-    )
-
-
-def _publish_status(message: Message) -> None:
-    publish_on_commit(
-        {
-            "type": "message.status",
-            "application_id": message.channel.application_id,
-            "conversation_id": message.conversation_id,
-            "message_id": message.pk,
-            "status": message.status,
         }
     )
 
@@ -467,7 +455,7 @@ def do_retry_reply(*, message: Message, actor: Any) -> Message:
                 "status", "status_changed_at", "error_code", "error_message", "next_attempt_at", "locked_until"
             ]
         )  # fmt: skip
-        _publish_status(locked)
+        publish_status_on_commit(locked)
         _enqueue_on_commit(locked.pk)
     return locked
 

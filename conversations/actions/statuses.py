@@ -50,6 +50,12 @@ def apply_status_change(message: Message, change: MessageStatusChange) -> bool:
         fields += ["error_code", "error_message"]
     message.save(update_fields=fields)
     change.applied = True
+    publish_status_on_commit(message)
+    return True
+
+
+def publish_status_on_commit(message: Message) -> None:
+    """The `message.status` event for a reply whose status just changed (sent after commit)."""
     publish_on_commit(
         {
             "type": "message.status",
@@ -59,7 +65,6 @@ def apply_status_change(message: Message, change: MessageStatusChange) -> bool:
             "status": message.status,
         }
     )
-    return True
 
 
 def _locked_reply(*, application_id: int, hub_message_id: str) -> Message | None:
