@@ -37,6 +37,7 @@ from channels_app.models import Application
 from hubsandbox import HubSandbox
 from tests.browser.browser_support import Agent, watch_page
 from tests.conftest import register_in_sandbox
+from tests.support import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 # Nothing is downloaded at run time: Debian's Chromium, with everything that phones home turned off.
@@ -164,12 +165,6 @@ def db(stack: Stack, django_db_blocker: Any) -> Iterator[None]:
 
 
 # --- subprocesses -----------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _port_open(port: int) -> bool:
@@ -300,7 +295,7 @@ def stack(
     django_db_setup: None, sandbox_server: HubSandbox, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("stack")
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = _child_env(sandbox_url=sandbox_server.url, public_url=base_url)
     daphne = ServerProcess(

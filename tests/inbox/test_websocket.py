@@ -263,11 +263,14 @@ def test_customer_text_is_escaped_in_frames(agent_a, app_a):
 # --- access -----------------------------------------------------------------------------------------
 
 
-def test_an_agent_of_b_hears_nothing_of_a(agent_b, app_a, app_b):
+def test_an_agent_of_b_hears_nothing_of_a(agent_a, agent_b, app_a, app_b):
     conversation = make_conversation(app_a, name="Acme Customer")
 
     async def scenario():
         inbox = await connect(agent_b, application)
+        own = await connect(agent_a, application)  # the control: A's own agent does hear it
+        await own.send_json_to(sync_message())
+        await frames_until_quiet(own)
         # Even asking for A's conversation by id, and for everything since long ago.
         await inbox.send_json_to(
             sync_message(
@@ -277,11 +280,14 @@ def test_an_agent_of_b_hears_nothing_of_a(agent_b, app_a, app_b):
         first = await frames_until_quiet(inbox)
         await database_sync_to_async(customer_writes)(conversation, "segredo da Acme")
         later = await frames_until_quiet(inbox)
+        heard = await frames_until_quiet(own)
         await inbox.disconnect()
-        return first, later
+        await own.disconnect()
+        return first, later, heard
 
-    first, later = run(scenario)
+    first, later, heard = run(scenario)
 
+    assert any("segredo da Acme" in frame for frame in heard)
     assert later == []
     html = "".join(first)
     assert f"conv-{conversation.pk}" not in html

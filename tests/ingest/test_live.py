@@ -9,43 +9,20 @@ import time
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import HttpCommunicator, WebsocketCommunicator
-from django.conf import settings as django_settings
-from django.test import Client
 
 from conversations.models import Message, WebhookEvent
 from hubdash.asgi import application
+from tests.inbox.inbox_support import session_headers, sync_message
 from tests.ingest.ingest_support import encode, message_event, post_event, webhook_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# What a tab sends after connecting (consumers.py): the inbox with no thread open and nothing loaded.
-SYNC = {
-    "type": "sync",
-    "gen": 1,
-    "since": None,
-    "conversation": None,
-    "after": None,
-    "rows": [],
-    "filters": "",
-}
-
-
-def session_headers(user) -> list[tuple[bytes, bytes]]:
-    client = Client()
-    client.force_login(user)
-    session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    return [
-        (b"cookie", f"{django_settings.SESSION_COOKIE_NAME}={session}".encode()),
-        (b"origin", b"http://testserver"),
-        (b"host", b"testserver"),
-    ]
 
 
 async def open_inbox(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
     communicator = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
     connected, _ = await communicator.connect(timeout=5)
     assert connected
-    await communicator.send_json_to(SYNC)
+    await communicator.send_json_to(sync_message())  # what a tab sends after connecting
     # Drain what the tab gets before any event (the sync answer, if the consumer sends one).
     while not await communicator.receive_nothing(timeout=0.3):
         await communicator.receive_output(timeout=1)
@@ -95,21 +72,28 @@ def test_inbox_websocket_receives_the_new_message_after_commit(app_a, agent_a, w
     assert any(frame_mentions(frame, message) for frame in frames), frames
 
 
-def test_inbox_websocket_of_another_application_hears_nothing(app_a, agent_b, whatsapp_a):
-    headers = session_headers(agent_b)
-    body = encode(message_event(whatsapp_a))
+def test_inbox_websocket_of_another_application_hears_nothing(app_a, agent_a, agent_b, whatsapp_a):
+    event = message_event(whatsapp_a)
+    headers_b, headers_a = session_headers(agent_b), session_headers(agent_a)
 
-    async def scenario() -> tuple[dict, bool]:
-        inbox = await open_inbox(headers)
-        response = await deliver(app_a, body)
-        quiet = await inbox.receive_nothing(timeout=1.0)
-        await inbox.disconnect()
-        return response, quiet
+    async def scenario() -> tuple[dict, bool, list[str]]:
+        other = await open_inbox(headers_b)
+        own = await open_inbox(headers_a)  # the control: A's own agent does hear it
+        response = await deliver(app_a, encode(event))
+        quiet = await other.receive_nothing(timeout=1.0)
+        heard = []
+        while not await own.receive_nothing(timeout=1.0):
+            heard.append((await own.receive_output(timeout=2))["text"])
+        await other.disconnect()
+        await own.disconnect()
+        return response, quiet, heard
 
-    response, quiet = async_to_sync(scenario)()
+    response, quiet, heard = async_to_sync(scenario)()
 
     assert response["status"] == 200
     assert quiet
+    message = Message.objects.get(hub_message_id=event["messageId"])
+    assert any(frame_mentions(frame, message) for frame in heard)
 
 
 # --- a broken channel layer -----------------------------------------------------------------------

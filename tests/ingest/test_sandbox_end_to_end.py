@@ -6,7 +6,6 @@ The sandbox posts over real HTTP to pytest-django's live server (the Django view
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from django.db import transaction
@@ -17,6 +16,7 @@ from channels_app.models import SigningSecret
 from conversations.actions.statuses import do_store_send_result
 from conversations.models import Contact, Conversation, Message, WebhookEvent
 from tests.conftest import register_in_sandbox
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,16 +28,6 @@ def connected(live_server, hub_sandbox, app_a, settings):
     register_in_sandbox(hub_sandbox, app_a)
     hooks = do_connect_webhooks(application=app_a)
     return hooks
-
-
-def wait_for(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    return predicate()
 
 
 def test_the_sandbox_handshake_marks_both_webhooks_verified(connected, hub_sandbox, app_a):
@@ -85,7 +75,7 @@ def test_duplicated_deliveries_from_the_sandbox_store_one_message(connected, hub
     sent = hub_sandbox.customer_message(channel_id=str(whatsapp_a.hub_channel_id))
 
     assert len(sent["deliveries"]) >= 1
-    wait_for(lambda: WebhookEvent.objects.count() >= 2)
+    wait_for(lambda: WebhookEvent.objects.count() >= 2, timeout=5, what="the duplicated delivery")
     assert Message.objects.filter(hub_message_id=sent["messageId"]).count() == 1
     assert Conversation.objects.get().unread_count == 1
 
@@ -113,7 +103,7 @@ def test_reordered_statuses_of_a_reply_end_at_read(connected, hub_sandbox, app_a
         do_store_send_result(message=locked, hub_message_id=result.message_id, status=result.status)
 
     # The sandbox delivers read, delivered, sent — newest first — and all are kept.
-    assert wait_for(lambda: reply.status_changes.filter(source="webhook").count() >= 3)
+    assert wait_for(lambda: reply.status_changes.filter(source="webhook").count() >= 3, timeout=5)
     reply.refresh_from_db()
     assert reply.status == Message.Status.READ
     assert {"sent", "delivered", "read"} <= set(reply.status_changes.values_list("status", flat=True))

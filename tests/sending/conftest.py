@@ -7,7 +7,6 @@ process, so they share its test database; `test_worker_process.py` runs the real
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -117,15 +116,6 @@ def workers(count: int = 1) -> Iterator[None]:
             thread.join(timeout=30)
     if errors:
         raise errors[0]
-
-
-def wait_for(predicate: Callable[[], bool], *, timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def settled(*message_ids: int) -> Callable[[], bool]:

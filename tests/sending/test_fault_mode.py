@@ -8,7 +8,8 @@ import pytest
 
 from conversations.actions.replies import do_send_reply
 from conversations.models import Message, SendAttempt
-from tests.sending.conftest import key, make_conversation, settled, wait_for, workers
+from tests.sending.conftest import key, make_conversation, settled, workers
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,8 @@ from django_tasks_db.models import DBTaskResult
 from conversations.actions.replies import do_requeue_stalled_replies, do_send_reply
 from conversations.models import Message, SendAttempt
 from conversations.tasks import send_reply
-from tests.sending.conftest import key, make_conversation, settled, wait_for, workers
+from tests.sending.conftest import key, make_conversation, settled, workers
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -23,7 +23,8 @@ from conversations.actions.replies import (
 )
 from conversations.events import application_group
 from conversations.models import Message, SendAttempt
-from tests.sending.conftest import key, make_conversation, settled, wait_for, workers
+from tests.sending.conftest import key, make_conversation, settled, workers
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

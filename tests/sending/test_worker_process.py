@@ -20,7 +20,8 @@ from django_tasks_db.models import DBTaskResult
 
 from conversations.actions.replies import do_send_reply
 from conversations.models import Message, SendAttempt
-from tests.sending.conftest import key, make_conversation, settled, wait_for
+from tests.sending.conftest import key, make_conversation, settled
+from tests.support import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,20 +1,13 @@
 """Applications: created with a key the Hub accepts, the key write-only, and a clear connection test."""
 
-import socket
-
 import pytest
 from django.urls import reverse
 
 from channels_app.models import Application, AuditEntry, Membership
 from tests.conftest import register_in_sandbox
+from tests.support import free_port
 
 NEW_KEY = "hubkey-charlie-7777-8888-9999-cccc"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.django_db
@@ -55,7 +48,7 @@ def test_a_key_the_hub_refuses_is_a_form_error_that_shows_the_401(admin_client_a
 
 @pytest.mark.django_db
 def test_an_unreachable_hub_is_said_and_nothing_is_saved(admin_client_a, settings, db):
-    settings.HUB_BASE_URL = f"http://127.0.0.1:{_free_port()}"
+    settings.HUB_BASE_URL = f"http://127.0.0.1:{free_port()}"
     response = admin_client_a.post(
         reverse("settings:application_create"), {"name": "Charlie Co", "api_key": NEW_KEY}
     )
