@@ -17,24 +17,26 @@ nothing the second time: nothing is missing and nothing appears twice.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
 from channels_app.access import visible_application_ids
-from channels_app.hub.capabilities import capability
+from channels_app.hub.capabilities import MEDIA_KEYS, capability
 from channels_app.hub.content import window_closes_at
 from conversations.models import Conversation, Message
 from conversations.selectors import (
     InboxFilters,
     assignable_agents,
+    conversation_for,
     inbox_changes,
     inbox_page,
     inbox_row,
@@ -90,12 +92,21 @@ class TabState:
 # --- Rendering contexts: one per partial, shared by pages and frames ---------------------------------
 
 
-def base_context(*, user: AbstractBaseUser, filters: InboxFilters, request: Any = None) -> dict[str, Any]:
+def base_context(
+    *,
+    user: AbstractBaseUser,
+    filters: InboxFilters,
+    request: Any = None,
+    application_ids: Collection[int] | None = None,
+) -> dict[str, Any]:
+    """`application_ids`: the user's visible Applications when the caller already has them (a frame)."""
+    if application_ids is None:
+        application_ids = visible_application_ids(user)
     context: dict[str, Any] = {
         "user": user,
         "filters": filters,
         "filters_query": filters.as_query(),
-        "multi_app": len(visible_application_ids(user)) > 1 or user.is_superuser,
+        "multi_app": len(application_ids) > 1 or user.is_superuser,
     }
     if request is None:
         # Frames have no request, so no CSRF token field: their forms post through htmx, which sends the
@@ -111,7 +122,7 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     closes_at = window_closes_at(conversation.last_inbound_at, kind)
     windowed = cap.window_hours is not None
     window_open = not windowed or (closes_at is not None and timezone.now() < closes_at)
-    media_types = [t for t in ("image", "video", "audio", "document", "sticker") if t in cap.content_types]
+    media_types = [t for t in MEDIA_KEYS if t in cap.content_types]
     return {
         "kind": kind,
         "kind_label": cap.label,
@@ -172,13 +183,13 @@ def thread_state_html(conversation: Conversation, base: dict[str, Any]) -> str:
 
 
 def _visible_conversation(user: AbstractBaseUser, conversation_id: int | None) -> Conversation | None:
+    """`conversation_for`, for a frame: a conversation the tab may no longer see is simply left out."""
     if conversation_id is None:
         return None
-    return (
-        Conversation.objects.select_related("application", "channel", "contact", "assignee")
-        .filter(pk=conversation_id, application_id__in=visible_application_ids(user))
-        .first()
-    )
+    try:
+        return conversation_for(user, conversation_id)
+    except Http404:
+        return None
 
 
 # --- Frames for the websocket ----------------------------------------------------------------------
@@ -191,12 +202,13 @@ def render_event(*, user: AbstractBaseUser, state: TabState, event: dict[str, An
     may have been revoked since the socket connected.
     """
     cursor = new_cursor()
-    if event.get("application_id") not in visible_application_ids(user):
+    application_ids = visible_application_ids(user)
+    if event.get("application_id") not in application_ids:
         return None
     conversation_id = event.get("conversation_id")
     if not isinstance(conversation_id, int):
         return None
-    base = base_context(user=user, filters=state.filters)
+    base = base_context(user=user, filters=state.filters, application_ids=application_ids)
     parts = [
         row_html(
             conversation_id=conversation_id,

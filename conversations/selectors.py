@@ -226,10 +226,6 @@ class ThreadPage:
     def oldest_id(self) -> int | None:
         return self.messages[0].pk if self.messages else None
 
-    @property
-    def newest_id(self) -> int | None:
-        return self.messages[-1].pk if self.messages else None
-
 
 def thread_page(
     *,
@@ -368,8 +364,15 @@ def thread_changes(
     messages = list(_messages().filter(conversation=conversation).filter(changed).order_by("id")[: limit + 1])
     if len(messages) > limit:
         return ThreadCatchUp(messages=[], complete=False)
-    # Prompts answered by a message in the batch are re-rendered too, so their chosen option shows.
-    prompts = [p for m in messages if (p := prompt_answered_by(m)) and p.pk not in {x.pk for x in messages}]
+    # Prompts answered by a message in the batch are re-rendered too, so their chosen option shows. Those
+    # in the batch pair up without a query; only an answer whose prompt is older costs one.
+    attach_choices(messages)
+    in_batch = {m.pk for m in messages}
+    prompts = [
+        p
+        for m in messages
+        if getattr(m, "prompt_id", None) is None and (p := prompt_answered_by(m)) and p.pk not in in_batch
+    ]
     batch = sorted([*messages, *prompts], key=lambda m: m.pk)
     attach_choices(batch)
     return ThreadCatchUp(messages=batch, complete=True)

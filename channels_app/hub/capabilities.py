@@ -114,6 +114,16 @@ KIND_BY_EVENT_CHANNEL: dict[str, ChannelKind] = {
 }
 
 
+# Media sent by URL: our capability name (Capability.content_types) -> the Hub's content key (§3.3).
+MEDIA_KEYS: dict[str, str] = {
+    "image": "imageUrl",
+    "video": "videoUrl",
+    "audio": "audioUrl",
+    "document": "documentUrl",
+    "sticker": "stickerUrl",
+}
+
+
 def capability(kind: str) -> Capability:
     return CAPABILITIES[ChannelKind(kind)]
 

@@ -23,21 +23,13 @@ from urllib.parse import urlsplit
 
 from django.utils import timezone
 
-from channels_app.hub.capabilities import capability, recipient_error
+from channels_app.hub.capabilities import MEDIA_KEYS, capability, recipient_error
 
 
 class ContentError(ValueError):
     """A reply that cannot go out as composed. `str(error)` is a sentence an agent understands."""
 
 
-# Content key of the Hub -> our capability name (capabilities.Capability.content_types).
-MEDIA_KEYS: dict[str, str] = {
-    "image": "imageUrl",
-    "video": "videoUrl",
-    "audio": "audioUrl",
-    "document": "documentUrl",
-    "sticker": "stickerUrl",
-}
 _TYPE_BY_KEY: dict[str, str] = {
     **{key: media for media, key in MEDIA_KEYS.items()},
     "location": "location",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels_app.hub.capabilities import MEDIA_KEYS
+
 PREVIEW_LENGTH = 280
 
 _MEDIA_LABELS = {
@@ -19,13 +21,6 @@ _MEDIA_LABELS = {
     "document": "📄 Document",
     "file": "📄 Document",
     "sticker": "Sticker",
-}
-_OUTBOUND_MEDIA_KEYS = {
-    "imageUrl": "image",
-    "videoUrl": "video",
-    "audioUrl": "audio",
-    "documentUrl": "document",
-    "stickerUrl": "sticker",
 }
 
 
@@ -102,7 +97,7 @@ def content_preview(content: Any) -> str:
         return _clip(_str(content.get("text")) or f"[{kind}]")
     # Outbound (unified fields).
     text = _str(content.get("text"))
-    for key, media in _OUTBOUND_MEDIA_KEYS.items():
+    for media, key in MEDIA_KEYS.items():
         if content.get(key):
             return _clip(f"{_MEDIA_LABELS[media]}{': ' + text if text else ''}")
     if isinstance(content.get("template"), dict):

@@ -19,15 +19,14 @@ from django.utils import timezone
 from django.utils.html import urlize
 from django.utils.safestring import SafeString, mark_safe
 
-from channels_app.hub.capabilities import ChannelKind, capability
+from channels_app.hub.capabilities import MEDIA_KEYS, ChannelKind
 from channels_app.hub.payloads import content_preview
 from conversations.selectors import message_sort_key, sort_key
 
 register = template.Library()
 
-MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
-_OUTBOUND_MEDIA = {"imageUrl": "image", "videoUrl": "video", "audioUrl": "audio", "documentUrl": "document",
-                   "stickerUrl": "sticker"}  # fmt: skip
+MEDIA_KINDS = tuple(MEDIA_KEYS)
+_OUTBOUND_MEDIA = {key: media for media, key in MEDIA_KEYS.items()}
 
 
 def safe_url(value: Any) -> str:
@@ -359,16 +358,6 @@ def short_time(value: datetime | None) -> str:
 @register.filter
 def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
-
-
-@register.filter
-def max_text_length(kind: str) -> int:
-    return capability(kind).max_text_length
-
-
-@register.filter
-def supports(kind: str, content_type: str) -> bool:
-    return content_type in capability(kind).content_types
 
 
 STATUS_LABELS = {
