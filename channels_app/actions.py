@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,12 +91,8 @@ def do_connect_webhooks(*, application: Application, actor: Actor = None) -> lis
         .first()
         or 0
     )
-    try:
+    with _hub_call(application):
         result = _connect_webhooks(application)
-    except HubError as exc:
-        _note_hub_result(application, exc)
-        raise
-    _note_hub_result(application, None)
     rotated = set(
         SigningSecret.objects.filter(application=application, id__gt=last_secret_id).values_list(
             "hub_webhook_id", flat=True
@@ -202,6 +200,17 @@ def _note_hub_result(application: Application, error: HubError | None) -> None:
         message = str(error)[:1000]
         Application.objects.filter(pk=application.pk).update(last_hub_error=message, last_hub_error_at=now)
         application.last_hub_error, application.last_hub_error_at = message, now
+
+
+@contextmanager
+def _hub_call(application: Application) -> Iterator[None]:
+    """Note the outcome of the Hub calls in the block for the health panel; a HubError still propagates."""
+    try:
+        yield
+    except HubError as exc:
+        _note_hub_result(application, exc)
+        raise
+    _note_hub_result(application, None)
 
 
 def check_api_key(*, api_key: str) -> None:
@@ -347,14 +356,10 @@ def do_send_test_message(*, channel: Channel, to: str, text: str) -> SendResult:
     if problem:
         raise SettingsError(problem)
     client = HubClient.for_application(channel.application)
-    try:
+    with _hub_call(channel.application):
         result = client.send_message(
             channel_kind=channel.kind, channel_id=str(channel.hub_channel_id), to=to, content={"text": text}
         )
-    except HubError as exc:
-        _note_hub_result(channel.application, exc)
-        raise
-    _note_hub_result(channel.application, None)
     log.info("test message on channel %s: %s %s", channel.pk, result.status, result.message_id)
     return result
 
@@ -363,7 +368,7 @@ def do_refresh_webhooks(*, application: Application) -> list[HubWebhook]:
     """Read our webhooks back from the Hub (isVerified, verifiedAt, numberOfErrors). Raises HubError."""
     client = HubClient.for_application(application)
     refreshed: list[HubWebhook] = []
-    try:
+    with _hub_call(application):
         for hook in application.hub_webhooks.all():
             try:
                 info = client.get_webhook(hook.hub_id)
@@ -376,10 +381,6 @@ def do_refresh_webhooks(*, application: Application) -> list[HubWebhook]:
                 )
                 continue
             refreshed.append(_record_webhook(application, info))
-    except HubError as exc:
-        _note_hub_result(application, exc)
-        raise
-    _note_hub_result(application, None)
     return refreshed
 
 
@@ -401,7 +402,7 @@ def do_retry_webhook_logs(
     hook = application.hub_webhooks.get(event_type=event_type)
     client = HubClient.for_application(application)
     outcomes: list[RetryOutcome]
-    try:
+    with _hub_call(application):
         if len(log_ids) == 1:
             try:
                 one = client.retry_webhook_log(hook.hub_id, log_ids[0])
@@ -416,10 +417,6 @@ def do_retry_webhook_logs(
                 RetryOutcome(r.log_id, r.success, r.new_log_id)
                 for r in client.retry_webhook_logs(hook.hub_id, log_ids)
             ]
-    except HubError as exc:
-        _note_hub_result(application, exc)
-        raise
-    _note_hub_result(application, None)
     with transaction.atomic():
         audit.record(
             actor=actor,

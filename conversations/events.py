@@ -160,3 +160,22 @@ def publish_on_commit(event: Event) -> None:
     """Send `event` to its Application's group and its conversation's group once the transaction commits."""
     groups = [application_group(event["application_id"]), conversation_group(event["conversation_id"])]
     transaction.on_commit(lambda: _send(groups, event), robust=True)
+
+
+def publish_conversation_updated(*, application_id: int, conversation_id: int) -> None:
+    publish_on_commit(
+        {"type": "conversation.updated", "application_id": application_id, "conversation_id": conversation_id}
+    )
+
+
+def publish_message_created(*, application_id: int, conversation_id: int, message_id: int) -> None:
+    """A new message in a thread: the message itself, and its conversation's row (which moved up)."""
+    publish_on_commit(
+        {
+            "type": "message.created",
+            "application_id": application_id,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+        }
+    )
+    publish_conversation_updated(application_id=application_id, conversation_id=conversation_id)

@@ -49,7 +49,7 @@ from channels_app.hub.payloads import content_preview
 from channels_app.hub.signatures import verify
 from channels_app.models import Application, Channel
 from conversations.actions.statuses import do_record_status
-from conversations.events import publish_on_commit
+from conversations.events import publish_message_created
 from conversations.models import Contact, Conversation, Message, WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -514,19 +514,7 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
 
     _count_inbound(conversation_id=conversation_id, message_id=message.pk, now=now, sent_at=sent_at)
 
-    publish_on_commit(
-        {
-            "type": "message.created",
-            "application_id": channel.application_id,
-            "conversation_id": conversation_id,
-            "message_id": message.pk,
-        }
-    )
-    publish_on_commit(
-        {
-            "type": "conversation.updated",
-            "application_id": channel.application_id,
-            "conversation_id": conversation_id,
-        }
+    publish_message_created(
+        application_id=channel.application_id, conversation_id=conversation_id, message_id=message.pk
     )
     return True

@@ -36,7 +36,7 @@ from channels_app.hub.content import ContentError, check_content, check_recipien
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
 from conversations.actions.statuses import apply_status_change, do_store_send_result, publish_status_on_commit
-from conversations.events import publish_on_commit
+from conversations.events import publish_message_created
 from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
 
 log = logging.getLogger(__name__)
@@ -78,24 +78,6 @@ def _enqueue(message_id: int, *, run_after: datetime | None = None) -> None:
 def _enqueue_on_commit(message_id: int, *, run_after: datetime | None = None) -> None:
     # robust: if queueing fails the reply is still stored `pending`, and the worker's sweep queues it.
     transaction.on_commit(lambda: _enqueue(message_id, run_after=run_after), robust=True)
-
-
-def _publish_created(message: Message, conversation: Conversation) -> None:
-    publish_on_commit(
-        {
-            "type": "message.created",
-            "application_id": conversation.application_id,
-            "conversation_id": conversation.pk,
-            "message_id": message.pk,
-        }
-    )
-    publish_on_commit(
-        {
-            "type": "conversation.updated",
-            "application_id": conversation.application_id,
-            "conversation_id": conversation.pk,
-        }
-    )
 
 
 # --- storing a reply --------------------------------------------------------------------------------
@@ -153,7 +135,11 @@ def do_send_reply(
                 next_attempt_at=now,
             )
             Conversation.objects.filter(pk=conversation.pk).update(last_message=message, last_activity_at=now)
-            _publish_created(message, conversation)
+            publish_message_created(
+                application_id=conversation.application_id,
+                conversation_id=conversation.pk,
+                message_id=message.pk,
+            )
             _enqueue_on_commit(message.pk)
     except IntegrityError:
         # Two submissions of one form raced: the other one stored it first.

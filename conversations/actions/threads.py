@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from channels_app.access import visible_application_ids
-from conversations.events import publish_on_commit
+from conversations.events import publish_conversation_updated
 from conversations.models import Conversation
 
 
@@ -28,13 +28,7 @@ def _save(conversation: Conversation, locked: Conversation, fields: list[str]) -
     for name in fields:
         # Keep the caller's (select_related) instance current for rendering.
         setattr(conversation, name, getattr(locked, name))
-    publish_on_commit(
-        {
-            "type": "conversation.updated",
-            "application_id": locked.application_id,
-            "conversation_id": locked.pk,
-        }
-    )
+    publish_conversation_updated(application_id=locked.application_id, conversation_id=locked.pk)
     return conversation
 
 
