@@ -21,10 +21,11 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from channels_app.access import User, application_for, is_admin_of_any, visible_applications
+from channels_app.access import User, application_for, visible_applications
 from channels_app.hub.capabilities import ChannelKind
 from channels_app.hub.content import DELIVERY_REPORTING_KINDS
 from channels_app.models import Application, Channel, Membership
+from channels_app.selectors import can_use_settings
 from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
 
 # --- Inbox and thread ------------------------------------------------------------------------------
@@ -426,7 +427,9 @@ def review_applications(user: User) -> QuerySet[Application]:
 
 
 def can_review(user: User) -> bool:
-    return is_admin_of_any(user)
+    """Leads are the admins of an Application: the same people, and the same per-request answer, as the
+    settings area's (the nav asks both on every page)."""
+    return can_use_settings(user)
 
 
 def stuck_cutoff(now: datetime | None = None) -> datetime:
