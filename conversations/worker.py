@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import sys
 import threading
+from types import FrameType
 
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -43,6 +46,25 @@ def sweep_forever(stop: threading.Event, interval: float) -> None:
         connection.close()  # this thread's own connection
 
 
+class ReplyWorker(Worker):
+    """django-tasks-db's worker, with a stop that cannot break a database call.
+
+    Its own handler calls `sys.exit()` from the signal handler when no task is running, which raises
+    wherever the main thread happens to be — inside the transaction that claims the next task, it left
+    psycopg's connection mid-transaction and the process exited 1 with a traceback. Here the first
+    signal only clears `running`: the loop ends after the task in hand or within one poll interval.
+    A second signal still exits at once.
+    """
+
+    def shutdown(self, signum: int, frame: FrameType | None) -> None:
+        if not self.running:
+            log.warning("received %s again: exiting now", signal.strsignal(signum))
+            self.reset_signals()
+            sys.exit(1)
+        log.warning("received %s: stopping after the task in hand", signal.strsignal(signum))
+        self.running = False
+
+
 def build_worker(
     *,
     queue_names: list[str] | None = None,
@@ -50,8 +72,8 @@ def build_worker(
     worker_id: str = "",
     batch: bool = False,
     max_tasks: int | None = None,
-) -> Worker:
-    return Worker(
+) -> ReplyWorker:
+    return ReplyWorker(
         queue_names=queue_names or ["default"],
         interval=interval,
         batch=batch,
@@ -75,7 +97,7 @@ def start_sweeper(stop: threading.Event, interval: float | None = None) -> threa
 
 
 _in_process_started = threading.Lock()
-_in_process: Worker | None = None
+_in_process: ReplyWorker | None = None
 
 
 def start_in_process(loop: asyncio.AbstractEventLoop) -> None:

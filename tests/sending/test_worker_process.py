@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ def _database_url() -> str:
 
 
 @contextmanager
-def worker_process(sandbox_url: str) -> Iterator[subprocess.Popen]:
+def worker_process(sandbox_url: str, interval: float = 0.05) -> Iterator[subprocess.Popen]:
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -51,11 +52,18 @@ def worker_process(sandbox_url: str) -> Iterator[subprocess.Popen]:
     }
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "run_worker", "--interval", "0.05"],
+            [
+                sys.executable,
+                str(Path(settings.BASE_DIR) / "manage.py"),
+                "run_worker",
+                "--interval",
+                str(interval),
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        proc.log = log  # read by _output()
         try:
             yield proc
         finally:
@@ -64,6 +72,11 @@ def worker_process(sandbox_url: str) -> Iterator[subprocess.Popen]:
                 proc.wait(timeout=10)
             log.seek(0)
             print(log.read().decode(errors="replace")[-4000:])  # shown by pytest when the test fails
+
+
+def _output(proc: subprocess.Popen) -> str:
+    proc.log.seek(0)
+    return proc.log.read().decode(errors="replace")
 
 
 def _sent_count(ids: list[int]) -> int:
@@ -134,3 +147,17 @@ def test_a_restarted_server_sends_the_replies_that_were_queued(sandbox_a, app_a,
     assert Counter(send["content"]["text"] for send in sandbox_a.accepted_sends()) == {
         f"queued {n}": 1 for n in range(5)
     }
+
+
+def test_an_idle_worker_stops_cleanly_whenever_the_signal_lands(sandbox_a):
+    # An idle worker polls in a transaction that claims the next task; a SIGTERM that landed inside it
+    # used to break the connection mid-transaction (exit 1, a traceback). Polling without a pause keeps
+    # the worker in that transaction nearly all the time.
+    for delay in (0.0, 0.013, 0.029, 0.041, 0.057, 0.071):
+        with worker_process(sandbox_a.url, interval=0) as worker:
+            wait_for(lambda w=worker: "started" in _output(w), timeout=30, what="the worker started")
+            time.sleep(delay)
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=15) == 0, _output(worker)
+            assert "Traceback" not in _output(worker)
+            assert "stopped." in _output(worker)
