@@ -252,6 +252,7 @@ def do_create_application(*, actor: AbstractBaseUser, name: str, api_key: str) -
             target=application,
             changes=audit.diff({}, {"name": name, "hub_api_key": audit.masked(api_key)}),
         )
+        _access_changed(actor.pk)
     return application
 
 
@@ -434,6 +435,14 @@ def do_retry_webhook_logs(
 # --- Team ------------------------------------------------------------------------------------------------
 
 
+def _access_changed(*user_ids: int) -> None:
+    """After commit, these users' open inbox tabs join or leave the Applications' live groups."""
+    # Imported here: conversations depends on channels_app, never the other way round at import time.
+    from conversations.events import publish_access_changed
+
+    publish_access_changed(user_ids=list(user_ids))
+
+
 def _admins_left(application: Application, *, without_user_id: int) -> bool:
     return (
         Membership.objects.filter(application=application, role=Membership.Role.ADMIN, user__is_active=True)
@@ -509,6 +518,7 @@ def do_set_membership(
             target_repr=user.get_username(),
             changes={"role": {"from": old_role, "to": role}},
         )
+        _access_changed(user.pk)
     return membership
 
 
@@ -544,6 +554,7 @@ def do_set_user_active(*, actor: AbstractBaseUser, user: AbstractBaseUser, activ
                     raise SettingsError(f"{m.application.name} must keep at least one active admin.")
         locked.is_active = active
         locked.save(update_fields=["is_active"])
+        _access_changed(locked.pk)  # a deactivated user's open tabs are signed out
         for m in memberships:
             audit.record(
                 actor=actor,

@@ -11,6 +11,10 @@ From the browser, JSON:
   everything changed since `since`; later frames carry `gen` so the tab knows which state they follow.
 - `{"type": "ping"}` — heartbeat; the answer is a pong frame (with a cursor once the tab has synced).
 
+Groups: one per visible Application, and the user's own (`user.<id>`), which says when their access
+changed: the socket then joins or leaves Application groups and sends the tab a fresh list, so a
+colleague given an Application sees it at once, without a reload.
+
 Only the Application groups are joined, not `conv.<id>`: every event goes to both, and the Application
 group already brings the open thread's events (joining both would render each event twice).
 """
@@ -22,9 +26,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 
 from channels_app.access import visible_application_ids
-from conversations.events import application_group
+from conversations.events import application_group, user_group
 from conversations.live import TabState, render_event, render_pong, render_sync
 
 # Close codes: 4401 no session (the page shows "signed out"); the browser does not retry those.
@@ -43,11 +49,18 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
-        application_ids = await database_sync_to_async(visible_application_ids)(self.user)
-        self.groups_joined = [application_group(app_id) for app_id in application_ids]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self._join(await database_sync_to_async(_groups_of)(self.user))
         await self.accept()
+
+    async def _join(self, groups: list[str]) -> None:
+        """Be in exactly `groups`: join the new ones, leave those no longer visible."""
+        for group in groups:
+            if group not in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+        for group in self.groups_joined:
+            if group not in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = groups
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:
@@ -87,6 +100,20 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if html is not None:
             await self.send(text_data=html)
 
+    async def access_changed(self, event: dict[str, Any]) -> None:
+        user = await database_sync_to_async(_reload_user)(self.user.pk)
+        if user is None or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)  # deactivated: the page shows "Signed out"
+            return
+        self.user = user
+        await self._join(await database_sync_to_async(_groups_of)(user))
+        if self.state is not None:
+            # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
+            html = await database_sync_to_async(render_sync)(
+                user=user, state=self.state, since=None, after_id=None, loaded_ids=None, scope="list"
+            )
+            await self.send(text_data=html)
+
     async def message_created(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
@@ -95,3 +122,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def conversation_updated(self, event: dict[str, Any]) -> None:
         await self._forward(event)
+
+
+def _groups_of(user: AbstractBaseUser) -> list[str]:
+    return [user_group(user.pk)] + [application_group(app_id) for app_id in visible_application_ids(user)]
+
+
+def _reload_user(user_id: int) -> AbstractBaseUser | None:
+    return get_user_model().objects.filter(pk=user_id).first()

@@ -29,6 +29,11 @@ def conversation_group(conversation_id: int) -> str:
     return f"conv.{conversation_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every open tab of one user: told when their access changes."""
+    return f"user.{user_id}"
+
+
 class MessageCreated(TypedDict):
     type: Literal["message.created"]
     application_id: int
@@ -50,7 +55,12 @@ class ConversationUpdated(TypedDict):
     conversation_id: int
 
 
-Event = MessageCreated | MessageStatusChanged | ConversationUpdated
+class AccessChanged(TypedDict):
+    type: Literal["access.changed"]
+    user_id: int
+
+
+Event = MessageCreated | MessageStatusChanged | ConversationUpdated | AccessChanged
 
 
 async def _fan_out(groups: list[str], event: Event) -> None:
@@ -179,3 +189,10 @@ def publish_message_created(*, application_id: int, conversation_id: int, messag
         }
     )
     publish_conversation_updated(application_id=application_id, conversation_id=conversation_id)
+
+
+def publish_access_changed(*, user_ids: list[int]) -> None:
+    """These users' Applications changed: their open tabs join or leave groups and reload the list."""
+    for user_id in user_ids:
+        event: AccessChanged = {"type": "access.changed", "user_id": user_id}
+        transaction.on_commit(lambda e=event: _send([user_group(e["user_id"])], e), robust=True)

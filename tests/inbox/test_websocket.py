@@ -16,6 +16,7 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.utils import timezone
 
+from channels_app.actions import do_set_membership, do_set_user_active
 from channels_app.models import Membership
 from conversations.actions.statuses import do_record_status, do_store_send_result
 from conversations.actions.threads import do_assign
@@ -309,6 +310,67 @@ def test_frames_stop_when_membership_is_revoked(agent_a, app_a):
         return frames
 
     assert run(scenario) == []
+
+
+def test_an_agent_given_an_application_sees_its_inbox_without_a_reload(admin, agent_b, app_a, app_b):
+    conversation = make_conversation(app_a, name="Acme Customer")
+
+    async def scenario():
+        inbox = await connect(agent_b, application)
+        await inbox.send_json_to(sync_message())
+        before = await frames_until_quiet(inbox)
+        await database_sync_to_async(do_set_membership)(
+            actor=admin, user=agent_b, application=app_a, role=Membership.Role.AGENT
+        )
+        granted = await frames_until_quiet(inbox)
+        await database_sync_to_async(customer_writes)(conversation, "first message Bob may see")
+        later = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return before, granted, later
+
+    before, granted, later = run(scenario)
+
+    assert "Acme Customer" not in "".join(before)
+    assert len(granted) == 1  # the whole list, rebuilt: A's conversation is in it
+    assert '<ul id="inbox-list"' in granted[0] and "Acme Customer" in granted[0]
+    assert any("first message Bob may see" in frame for frame in later)  # and the socket hears A now
+
+
+def test_an_agent_whose_access_is_revoked_loses_the_rows_and_the_events(admin, agent_a, app_a):
+    conversation = make_conversation(app_a, name="Acme Customer")
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message())
+        before = await frames_until_quiet(inbox)
+        await database_sync_to_async(do_set_membership)(
+            actor=admin, user=agent_a, application=app_a, role=None
+        )
+        revoked = await frames_until_quiet(inbox)
+        await database_sync_to_async(customer_writes)(conversation, "not for Alice any more")
+        later = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return before, revoked, later
+
+    before, revoked, later = run(scenario)
+
+    assert "Acme Customer" in "".join(before)
+    assert len(revoked) == 1 and '<ul id="inbox-list"' in revoked[0]
+    assert "Acme Customer" not in revoked[0]
+    assert later == []
+
+
+def test_a_deactivated_users_open_tab_is_signed_out(admin, agent_a, app_a):
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message())
+        await frames_until_quiet(inbox)
+        await database_sync_to_async(do_set_user_active)(actor=admin, user=agent_a, active=False)
+        closed = await inbox.receive_output(timeout=5)
+        await inbox.disconnect()
+        return closed
+
+    assert run(scenario) == {"type": "websocket.close", "code": 4401}
 
 
 # --- resync -----------------------------------------------------------------------------------------
