@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks_db.management.commands.db_worker import Worker
 
+from conversations.actions.housekeeping import do_prune_history
 from conversations.actions.replies import do_requeue_stalled_replies
 from conversations.events import publisher
 
@@ -38,10 +40,27 @@ def sweep_once() -> int:
         close_old_connections()
 
 
+def prune_once() -> None:
+    try:
+        report = do_prune_history()
+        if any(vars(report).values()):
+            log.info("housekeeping: %s", report)
+    except Exception:  # like the sweep: logged, and tried again next time
+        log.exception("housekeeping failed")
+    finally:
+        close_old_connections()
+
+
 def sweep_forever(stop: threading.Event, interval: float) -> None:
+    """The recovery sweep every `interval` s, and housekeeping every PRUNE_INTERVAL s (first after one
+    interval, not at start: a fleet of workers restarting together would all prune at once)."""
+    next_prune = time.monotonic() + min(interval, settings.PRUNE_INTERVAL)
     try:
         while not stop.wait(interval):
             sweep_once()
+            if time.monotonic() >= next_prune:
+                prune_once()
+                next_prune = time.monotonic() + settings.PRUNE_INTERVAL
     finally:
         connection.close()  # this thread's own connection
 

@@ -166,6 +166,11 @@ HUB_SEND_LEASE_SECONDS = env.float(
 )
 # How often `run_worker` re-queues pending replies whose worker died or whose task was lost.
 WORKER_SWEEP_INTERVAL = env.float("WORKER_SWEEP_INTERVAL", default=30.0)
+# Housekeeping (conversations/actions/housekeeping.py), run by the worker every PRUNE_INTERVAL seconds:
+# webhook deliveries that need no action, and finished task rows, are deleted after so many days (0: kept).
+WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
+TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
+PRUNE_INTERVAL = env.float("PRUNE_INTERVAL", default=3600.0)
 
 # Secrets at rest (Hub API keys, webhook signing secrets) are Fernet-encrypted. Keys are comma separated;
 # the first encrypts, all decrypt, so a key can be rotated. Unset: derived from SECRET_KEY.

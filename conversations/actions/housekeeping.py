@@ -1,0 +1,78 @@
+"""Housekeeping: delete history that has served its purpose, so tables stop growing with traffic.
+
+Run by every worker's sweeper thread once an hour (`PRUNE_INTERVAL`) and by `manage.py prune_history`.
+Deleting is idempotent, so several workers pruning at once is harmless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from conversations.models import MessageStatusChange, WebhookEvent
+
+# Received deliveries that need nothing more from anyone. `invalid` and `failed` ones are kept until an
+# admin reprocesses them (they then become `processed` and age out like the rest).
+PRUNABLE_OUTCOMES = (
+    WebhookEvent.Outcome.PROCESSED,
+    WebhookEvent.Outcome.DUPLICATE,
+    WebhookEvent.Outcome.IGNORED,
+    WebhookEvent.Outcome.REJECTED,
+)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    webhook_events: int = 0
+    orphan_statuses: int = 0
+    task_results: int = 0
+
+
+def do_prune_history(*, now: datetime | None = None, batch_size: int = 2000) -> PruneReport:
+    """Delete, in batches (short transactions, no long lock on a busy table):
+
+    - webhook deliveries older than WEBHOOK_EVENT_RETENTION_DAYS whose outcome needs no action. A Hub
+      re-delivery of a pruned `Message` still stores nothing twice: the message's own unique key holds;
+    - statuses that never found their message (for messages sent outside Hubdash) after as long;
+    - finished background-task rows older than TASK_RESULT_RETENTION_DAYS (queued and running ones are
+      the queue itself and are never touched).
+
+    A retention of 0 days keeps that history for ever.
+    """
+    now = now or timezone.now()
+    events = statuses = tasks = 0
+    if settings.WEBHOOK_EVENT_RETENTION_DAYS > 0:
+        before = now - timedelta(days=settings.WEBHOOK_EVENT_RETENTION_DAYS)
+        events = _delete_in_batches(
+            WebhookEvent.objects.filter(outcome__in=PRUNABLE_OUTCOMES, received_at__lt=before), batch_size
+        )
+        statuses = _delete_in_batches(
+            MessageStatusChange.objects.filter(message__isnull=True, received_at__lt=before), batch_size
+        )
+    if settings.TASK_RESULT_RETENTION_DAYS > 0:
+        before = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS)
+        tasks = _delete_in_batches(
+            DBTaskResult.objects.filter(
+                status__in=(TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED), finished_at__lt=before
+            ),
+            batch_size,
+        )
+    return PruneReport(webhook_events=events, orphan_statuses=statuses, task_results=tasks)
+
+
+def _delete_in_batches(rows: QuerySet, batch_size: int) -> int:
+    deleted = 0
+    while True:
+        ids = list(rows.order_by().values_list("pk", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        # Nothing references these rows, so this is one plain DELETE … WHERE id IN (…) per batch.
+        deleted += rows.model.objects.filter(pk__in=ids).delete()[0]
+        if len(ids) < batch_size:
+            return deleted

@@ -1,0 +1,141 @@
+"""Housekeeping: old deliveries that need nothing more are deleted; what an admin must still act on, the
+queue itself and anything recent stay; a pruned event delivered again is still stored once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+
+from channels_app.models import SigningSecret
+from conversations.actions.housekeeping import PruneReport, do_prune_history
+from conversations.models import Message, MessageStatusChange, WebhookEvent
+from conversations.tasks import send_reply
+from conversations.worker import sweep_forever
+from tests.ingest.ingest_support import message_event, post_event, status_event
+from tests.support import wait_for
+
+pytestmark = pytest.mark.django_db
+
+
+def age(rows, *, days: float) -> None:
+    """Make `rows` look as if they were received `days` ago."""
+    rows.update(received_at=timezone.now() - timedelta(days=days))
+
+
+def deliveries(hub, app, channel) -> dict[str, WebhookEvent]:
+    """One delivery of each outcome, through the real endpoint (and one `failed`, which needs a bug)."""
+    event = message_event(channel)
+    post_event(hub, app, event)
+    post_event(hub, app, event)
+    post_event(hub, app, {"eventType": "ContactUpdated", "id": "x"})
+    post_event(hub, app, body=b"{not json")
+    post_event(hub, app, status_event("hub-id-we-never-sent", "delivered"))
+    WebhookEvent.objects.create(
+        application=app, body=b"{}", outcome=WebhookEvent.Outcome.FAILED, error="boom"
+    )
+    SigningSecret.objects.create(application=app, secret="whsec_0123456789abcdef", hub_webhook_id="h")
+    post_event(hub, app, message_event(channel), secret="whsec_somebody-else")
+    rows = {}
+    for row in WebhookEvent.objects.order_by("id"):
+        rows.setdefault(row.outcome, row)
+    assert set(rows) == {"processed", "duplicate", "ignored", "invalid", "failed", "rejected"}
+    return rows
+
+
+@pytest.mark.parametrize("days", [31, 29])
+def test_old_deliveries_that_need_no_action_are_pruned_and_the_rest_kept(hub, app_a, whatsapp_a, days):
+    rows = deliveries(hub, app_a, whatsapp_a)
+    age(WebhookEvent.objects.all(), days=days)
+    age(MessageStatusChange.objects.all(), days=days)
+
+    report = do_prune_history()
+
+    left = set(WebhookEvent.objects.values_list("outcome", flat=True))
+    if days > 30:  # WEBHOOK_EVENT_RETENTION_DAYS
+        # processed (2: the message and the unmatched status), duplicate, ignored, rejected
+        assert report == PruneReport(webhook_events=5, orphan_statuses=1, task_results=0)
+        assert left == {"invalid", "failed"}  # an admin must still fix and reprocess these
+        assert not MessageStatusChange.objects.exists()
+    else:
+        assert report == PruneReport()
+        assert left == set(rows)
+        assert MessageStatusChange.objects.count() == 1
+    assert Message.objects.count() == 1  # the conversation itself is never housekeeping's business
+
+
+def test_a_pruned_message_delivered_again_is_still_stored_once(hub, app_a, whatsapp_a):
+    event = message_event(whatsapp_a)
+    post_event(hub, app_a, event)
+    age(WebhookEvent.objects.all(), days=45)
+    do_prune_history()
+    assert not WebhookEvent.objects.exists()
+
+    again = post_event(hub, app_a, event)  # e.g. recover_webhooks re-sending an old failed delivery
+
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert Message.objects.count() == 1
+
+
+def test_finished_task_rows_are_pruned_and_the_queue_is_never_touched(settings):
+    def task_row(status: str, finished_days_ago: float | None) -> DBTaskResult:
+        row = DBTaskResult.objects.get(pk=send_reply.enqueue(message_id=0).id)
+        finished = timezone.now() - timedelta(days=finished_days_ago) if finished_days_ago else None
+        DBTaskResult.objects.filter(pk=row.pk).update(status=status, finished_at=finished)
+        return row
+
+    old_done = task_row(TaskResultStatus.SUCCESSFUL, 15)
+    old_failed = task_row(TaskResultStatus.FAILED, 20)
+    recent = task_row(TaskResultStatus.SUCCESSFUL, 1)
+    ready = task_row(TaskResultStatus.READY, None)
+    running = task_row(TaskResultStatus.RUNNING, None)
+
+    assert do_prune_history() == PruneReport(task_results=2)
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, ready.pk, running.pk}
+    assert {old_done.pk, old_failed.pk}.isdisjoint(DBTaskResult.objects.values_list("pk", flat=True))
+
+    settings.TASK_RESULT_RETENTION_DAYS = 0  # kept for ever
+    DBTaskResult.objects.filter(pk=recent.pk).update(finished_at=timezone.now() - timedelta(days=400))
+    assert do_prune_history() == PruneReport()
+
+
+def test_pruning_works_through_batches(hub, app_a, whatsapp_a):
+    for _ in range(7):
+        post_event(hub, app_a, message_event(whatsapp_a))
+    age(WebhookEvent.objects.all(), days=31)
+
+    assert do_prune_history(batch_size=3) == PruneReport(webhook_events=7)
+    assert not WebhookEvent.objects.exists()
+
+
+def test_the_command_says_what_it_deleted(hub, app_a, whatsapp_a, capsys):
+    post_event(hub, app_a, message_event(whatsapp_a))
+    age(WebhookEvent.objects.all(), days=31)
+
+    call_command("prune_history")
+
+    assert capsys.readouterr().out.startswith(
+        "Deleted 1 webhook deliveries and 0 unmatched statuses older than 30"
+    )
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_sweeper_runs_housekeeping_on_its_own(hub, app_a, whatsapp_a, settings):
+    settings.PRUNE_INTERVAL = 0.2
+    post_event(hub, app_a, message_event(whatsapp_a))
+    age(WebhookEvent.objects.all(), days=31)
+    stop = threading.Event()
+    sweeper = threading.Thread(target=sweep_forever, args=(stop, 0.1), daemon=True)
+    sweeper.start()
+    try:
+        wait_for(lambda: not WebhookEvent.objects.exists(), timeout=10, what="the old delivery pruned")
+    finally:
+        stop.set()
+        sweeper.join(timeout=10)
+    assert Message.objects.count() == 1
