@@ -300,24 +300,20 @@ def do_register_channel(
     kind: str,
     display_name: str,
 ) -> Channel:
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                channel = Channel.objects.create(
-                    application=application,
-                    hub_channel_id=hub_channel_id,
-                    kind=kind,
-                    display_name=display_name,
-                )
-        except IntegrityError:  # the form checked, but two admins may register the same UUID at once
-            raise SettingsError("This Hub channel UUID is already registered.") from None
-        audit.record(
-            actor=actor,
-            action="channel.registered",
-            application=application,
-            target=channel,
-            changes=audit.diff({}, audit.snapshot(channel, _CHANNEL_FIELDS)),
-        )
+    try:
+        with transaction.atomic():
+            channel = Channel.objects.create(
+                application=application, hub_channel_id=hub_channel_id, kind=kind, display_name=display_name
+            )
+            audit.record(
+                actor=actor,
+                action="channel.registered",
+                application=application,
+                target=channel,
+                changes=audit.diff({}, audit.snapshot(channel, _CHANNEL_FIELDS)),
+            )
+    except IntegrityError:  # the form checked, but two admins may register the same UUID at once
+        raise SettingsError("This Hub channel UUID is already registered.") from None
     return channel
 
 
