@@ -48,6 +48,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
 	$(PY) -m bench --events 3000 --runs 3
+	$(PY) -m bench.search
 
 ## README screenshots of the inbox and a thread, with the browser-test setup against demo data.
 screenshots: $(STAMP)

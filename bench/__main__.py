@@ -27,18 +27,10 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import ROOT, production_env, recreate_database, setup_django
+
 DB_NAME = "hubdash_bench"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "REDIS_URL": "redis://127.0.0.1:6379/9",
-    "CHANNEL_LAYER_PREFIX": "bench",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "LOG_LEVEL": "WARNING",
-    "DB_POOL_MAX_SIZE": "20",
-}
+ENV = production_env(DB_NAME)
 TARGET_EVENTS_PER_SECOND = 450
 
 
@@ -57,26 +49,6 @@ def _wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"daphne did not listen on {port}")
-
-
-def _recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def _setup_django():
-    os.environ.update(ENV)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hubdash.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def _seed(contacts: int):
@@ -161,8 +133,8 @@ def main() -> None:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
 
-    _recreate_database()
-    _setup_django()
+    recreate_database(DB_NAME)
+    setup_django(ENV)
     app, channel, secret = _seed(args.contacts)
     from conversations.models import Conversation, Message, WebhookEvent
 

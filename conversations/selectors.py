@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -26,7 +26,7 @@ from channels_app.hub.capabilities import ChannelKind
 from channels_app.hub.content import DELIVERY_REPORTING_KINDS
 from channels_app.models import Application, Channel, Membership
 from channels_app.selectors import can_use_settings
-from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
+from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
 
 # --- Inbox and thread ------------------------------------------------------------------------------
 
@@ -156,15 +156,17 @@ def inbox_conversations(*, user: User, filters: InboxFilters) -> QuerySet[Conver
         qs = qs.filter(unread_count__gt=0)
     if filters.q:
         term = filters.q
+        # Two uncorrelated subqueries, each answered once from its trigram indexes (PostgreSQL, migration
+        # 0002), then probed per row; matching on a join instead compared every visible contact's name.
+        # They need no scoping of their own: the outer query keeps only visible Applications' rows.
+        matching_contacts = Contact.objects.filter(
+            Q(display_name__icontains=term) | Q(external_id__icontains=term)
+        ).values("pk")
         # Preview covers every content type; content.text also finds words past the preview's cut.
-        matching_message = Message.objects.filter(conversation=OuterRef("pk")).filter(
+        matching_messages = Message.objects.filter(
             Q(preview__icontains=term) | Q(content__text__icontains=term)
-        )
-        qs = qs.filter(
-            Q(contact__display_name__icontains=term)
-            | Q(contact__external_id__icontains=term)
-            | Exists(matching_message)
-        )
+        ).values("conversation_id")
+        qs = qs.filter(Q(contact__in=matching_contacts) | Q(pk__in=matching_messages))
     return qs.select_related(
         "application", "channel", "contact", "assignee", "last_message", "last_message__author"
     ).order_by("-last_activity_at", "-id")

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conversations.models import Conversation, Message
-from conversations.selectors import InboxFilters, inbox_page, thread_page
+from conversations.selectors import InboxFilters, inbox_conversations, inbox_page, thread_page
 from tests.inbox.inbox_support import add_message, ago, make_conversation
 
 pytestmark = pytest.mark.django_db
@@ -176,6 +176,26 @@ def test_search_finds_words_past_the_preview(agent_a_client, app_a):
     html = agent_a_client.get("/?q=palavra-escondida").content.decode()
 
     assert f'id="conv-{target.pk}"' in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes exist on PostgreSQL only")
+def test_search_can_answer_from_the_trigram_indexes(app_a, agent_a):
+    # With sequential scans priced out, the plan shows whether each index matches the SQL Django writes
+    # for the search (a cast or a function that differs would leave the index unused, silently).
+    make_conversation(app_a, name="Joana", text="prazo de entrega")
+    query = inbox_conversations(user=agent_a, filters=InboxFilters(q="entrega"))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = query.explain()
+
+    for index in (
+        "message_preview_trgm",
+        "message_text_trgm",
+        "contact_name_trgm",
+        "contact_external_id_trgm",
+    ):
+        assert index in plan, plan
+    assert [c.contact.display_name for c in query] == ["Joana"]
 
 
 def test_filters_swap_only_the_list_for_htmx(agent_a_client, varied):
