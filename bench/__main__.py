@@ -99,13 +99,20 @@ def _wrk(url: str, data: Path, *, connections: int, done: Callable[[], bool], th
     ]  # fmt: skip
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    while not done():
-        if proc.poll() is not None or time.monotonic() - started > 300:
-            raise SystemExit(f"wrk ended before every event was stored:\n{proc.communicate()[0]}")
-        time.sleep(0.02)
-    elapsed = time.monotonic() - started
-    proc.send_signal(signal.SIGINT)  # wrk prints its summary on SIGINT
-    out = proc.communicate(timeout=30)[0]
+    try:
+        while not done():
+            if proc.poll() is not None or time.monotonic() - started > 300:
+                raise SystemExit(f"wrk ended before every event was stored:\n{proc.communicate()[0]}")
+            time.sleep(0.02)
+        elapsed = time.monotonic() - started
+        proc.send_signal(signal.SIGINT)  # wrk prints its summary on SIGINT
+        out = proc.communicate(timeout=30)[0]
+    finally:
+        # Never leave wrk behind (the bench failed, or was interrupted): it would keep a core busy
+        # hammering a closed port, and skew every later measurement on this machine.
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     latency = {f"p{p}": float(v) * scale[u] for p, v, u in _LATENCY.findall(out)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -114,6 +121,12 @@ def _wrk(url: str, data: Path, *, connections: int, done: Callable[[], bool], th
 
 def _stored(queryset, target: int) -> Callable[[], bool]:
     return lambda: queryset.count() >= target
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _rss_mb(pid: int) -> float:
@@ -174,12 +187,14 @@ def main() -> None:
                     contacts=args.contacts,
                 )
                 before = Message.objects.count()
+                cpu = _cpu_seconds(server.pid)
                 new = _wrk(
                     url,
                     data,
                     connections=args.connections,
                     done=_stored(Message.objects, before + args.events),
                 )
+                new_cpu_ms = (_cpu_seconds(server.pid) - cpu) * 1000 / args.events
                 stored = Message.objects.count() - before
                 duplicates = WebhookEvent.objects.filter(outcome="duplicate")
                 dup = _wrk(
@@ -194,6 +209,7 @@ def main() -> None:
                         "run": run,
                         "new_eps": args.events / new["seconds"],
                         "new": new,
+                        "new_cpu_ms": new_cpu_ms,
                         "stored": stored,
                         "dup_eps": args.events / dup["seconds"],
                         "dup": dup,
@@ -202,7 +218,8 @@ def main() -> None:
                 )
                 print(
                     f"run {run}: new {results[-1]['new_eps']:.0f} ev/s (p50 {new['latency_ms'].get('p50', 0):.1f} ms,"
-                    f" p99 {new['latency_ms'].get('p99', 0):.1f} ms, non-2xx {new['non2xx']}), stored {stored}/{args.events};"
+                    f" p99 {new['latency_ms'].get('p99', 0):.1f} ms, non-2xx {new['non2xx']},"
+                    f" daphne CPU {new_cpu_ms:.2f} ms/event), stored {stored}/{args.events};"
                     f" duplicates {results[-1]['dup_eps']:.0f} ev/s, stored after duplicates {stored_after_dup}",
                     flush=True,
                 )
@@ -227,6 +244,10 @@ def main() -> None:
     print(f"median duplicate deliveries/s:           {median_dup:.0f}  ({median_dup / median_new:.2f}x new)")
     print(
         f"messages lost: {lost}, stored twice: {doubled}; conversations: {conversations}; webhook rows: {events}"
+    )
+    print(
+        f"daphne CPU per new event: {statistics.median(r['new_cpu_ms'] for r in results):.2f} ms"
+        " (median; what one process would take per event with a core to itself)"
     )
     print(f"daphne RSS after the runs: {rss:.0f} MB")
     if lost or doubled:
