@@ -628,6 +628,15 @@ def review_filter_choices(*, user: User) -> dict[str, object]:
     }
 
 
+def reviewable_ids(*, user: User, ids: Iterable[int]) -> set[int]:
+    """Which of `ids` are outbound messages of Applications the user reviews."""
+    return set(
+        review_messages(user=user, filters=ReviewFilters())
+        .filter(pk__in=list(ids))
+        .values_list("pk", flat=True)
+    )
+
+
 def review_message_for(user: User, message_id: int | str) -> Message:
     """An outbound message of an Application the user reviews; else 404 (ids of others stay secret)."""
     try:

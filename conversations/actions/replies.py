@@ -395,7 +395,7 @@ def do_attempt_send(*, message_id: int) -> str:
 # --- manual retry -----------------------------------------------------------------------------------
 
 
-def do_retry_reply(*, message: Message, actor: Any) -> Message:
+def do_retry_reply(*, message_id: int, actor: Any) -> Message:
     """Send a failed reply again, for real: back to `pending`, a new (manual) attempt with a fresh budget.
 
     Every earlier attempt and error stays in the reply's history. The caller has checked that `actor` may
@@ -404,7 +404,7 @@ def do_retry_reply(*, message: Message, actor: Any) -> Message:
     """
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked_reply(message.pk)
+        locked = _locked_reply(message_id)
         if locked is None or locked.status != FAILED:
             raise ContentError("Only a failed reply can be sent again.")
         if not locked.channel.active:

@@ -238,7 +238,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = message_for(request.user, conversation_id, message_id)
     try:
-        message = do_retry_reply(message=message, actor=request.user)
+        message = do_retry_reply(message_id=message.pk, actor=request.user)
     except ContentError as error:
         return _refused(request, message.conversation, str(error), title="Not sent again")
     if not request.htmx:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,6 +36,7 @@ from conversations.selectors import (
     review_page,
     review_timeline,
     review_timings,
+    reviewable_ids,
 )
 
 MAX_BULK_RETRY = 500
@@ -180,17 +181,18 @@ def review_retry(request: HttpRequest) -> HttpResponse:
     if not ids:
         flash.warning(request, "Select the failed replies to send again.")
         return _back(request)
+    reviewable = reviewable_ids(user=request.user, ids=ids)  # one query for the whole selection
     retried = 0
     refused: list[str] = []
     for message_id in ids:
+        if message_id not in reviewable:  # someone else's, or no such id: said the same way
+            refused.append(f"#{message_id}: no such reply.")
+            continue
         try:
-            message = review_message_for(request.user, message_id)  # 404 for a message of someone else's
-            do_retry_reply(message=message, actor=request.user)
+            do_retry_reply(message_id=message_id, actor=request.user)
             retried += 1
         except ContentError as error:
             refused.append(f"#{message_id}: {error}")
-        except Http404:
-            refused.append(f"#{message_id}: no such reply.")
     if retried:
         flash.success(request, f"{retried} repl{'y' if retried == 1 else 'ies'} queued to be sent again.")
     for reason in refused[:10]:

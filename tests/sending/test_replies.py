@@ -328,7 +328,7 @@ def test_a_manual_retry_really_sends_again_as_a_new_attempt(sandbox_a, app_a, ag
     assert do_attempt_send(message_id=message.pk) == "failed"
     sandbox_a.configure(failingRecipients={})
 
-    do_retry_reply(message=message, actor=agent_a)
+    do_retry_reply(message_id=message.pk, actor=agent_a)
     message.refresh_from_db()
     assert (message.status, message.error_message) == ("pending", "")
     with workers(1):
@@ -358,7 +358,7 @@ def test_only_a_failed_reply_can_be_retried(sandbox_a, app_a, agent_a, fast_send
         idempotency_key=key(),
     )
     with pytest.raises(ContentError, match="Only a failed reply"):
-        do_retry_reply(message=message, actor=agent_a)
+        do_retry_reply(message_id=message.pk, actor=agent_a)
 
 
 def test_nothing_is_stored_for_a_reply_the_channel_cannot_carry(app_a, agent_a):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from channels_app.models import Membership
-from conversations.actions.replies import do_attempt_send, do_send_reply
+from conversations.actions.replies import do_attempt_send, do_retry_reply, do_send_reply
 from conversations.models import Message, MessageStatusChange
 from tests.conftest import PASSWORD, login
 from tests.sending.conftest import key, make_conversation
@@ -328,3 +328,26 @@ def test_the_review_page_query_count_does_not_grow_with_rows(admin_client_a, app
     with CaptureQueriesContext(connection) as many:
         admin_client_a.get("/review/")
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db
+def test_bulk_retry_checks_access_once_for_the_whole_selection(admin_client_a, app_a, agent_a):
+    conversation = make_conversation(app_a, "sms")
+    failed = [reply(conversation, status="failed", author=agent_a, error_code="x") for _ in range(7)]
+
+    def queries(action) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            action()
+        return len(captured)
+
+    def bulk(messages) -> None:
+        response = admin_client_a.post("/review/retry/", {"message": [m.pk for m in messages]})
+        assert response.status_code == 302
+
+    one_action = queries(lambda: do_retry_reply(message_id=failed[0].pk, actor=agent_a))
+    two = queries(lambda: bulk(failed[1:3]))
+    four = queries(lambda: bulk(failed[3:7]))
+
+    # Each further reply costs what the retry itself costs, nothing more: access is one query in all.
+    assert four - two == 2 * one_action
+    assert Message.objects.filter(pk__in=[m.pk for m in failed], status="pending").count() == 7
