@@ -20,5 +20,6 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/assign/", inbox.assign, name="assign"),
     path("conversations/<int:conversation_id>/status/", inbox.set_status, name="set_status"),
     path("conversations/<int:conversation_id>/unread/", inbox.mark_unread, name="mark_unread"),
+    path("conversations/<int:conversation_id>/contact/", inbox.rename_contact, name="rename_contact"),
     path("conversations/<int:conversation_id>/read/", inbox.mark_read, name="mark_read"),
 ]

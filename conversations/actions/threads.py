@@ -1,4 +1,5 @@
-"""What agents do to a conversation itself: assign it, resolve or reopen it, mark it read or unread.
+"""What agents do to a conversation itself: assign it, resolve or reopen it, mark it read or unread,
+name its contact.
 
 Each action locks the row, changes only what it must (`update_fields`), and publishes
 `conversation.updated` after commit, so every open inbox redraws the row and the thread header.
@@ -11,8 +12,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from channels_app.access import visible_application_ids
+from channels_app.hub.events import clean_text
 from conversations.events import publish_conversation_updated
-from conversations.models import Conversation
+from conversations.models import Contact, Conversation
 
 
 class ThreadActionError(ValueError):
@@ -81,3 +83,26 @@ def do_mark_unread(*, conversation: Conversation, actor: AbstractBaseUser) -> Co
             return conversation
         locked.unread_count = 1
         return _save(conversation, locked, ["unread_count"])
+
+
+def do_rename_contact(
+    *, conversation: Conversation, display_name: str, actor: AbstractBaseUser
+) -> Conversation:
+    """Name the customer of this conversation (the Hub sends no names: agents learn them in the chat).
+
+    An empty name shows the channel id again. Every conversation of that contact redraws live.
+    """
+    name = " ".join(clean_text(display_name).split())
+    limit = Contact._meta.get_field("display_name").max_length
+    if len(name) > limit:
+        raise ThreadActionError(f"A name has at most {limit} characters.")
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+        if contact.display_name == name:
+            return conversation
+        contact.display_name = name
+        contact.save(update_fields=["display_name"])
+        conversation.contact = contact
+        for other in Conversation.objects.filter(contact=contact).values_list("application_id", "pk"):
+            publish_conversation_updated(application_id=other[0], conversation_id=other[1])
+    return conversation

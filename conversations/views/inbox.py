@@ -26,6 +26,7 @@ from conversations.actions.threads import (
     do_assign,
     do_mark_read,
     do_mark_unread,
+    do_rename_contact,
     do_set_status,
 )
 from conversations.live import (
@@ -280,6 +281,20 @@ def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
         )
     except ThreadActionError as error:
         return _refused(request, conversation, str(error), title="Status not changed")
+    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+
+
+@login_required
+@require_POST
+def rename_contact(request: HttpRequest, conversation_id: int) -> HttpResponse:
+    """Name the contact (`display_name`; empty: show the channel id again)."""
+    conversation = conversation_for(request.user, conversation_id)
+    try:
+        conversation = do_rename_contact(
+            conversation=conversation, display_name=request.POST.get("display_name", ""), actor=request.user
+        )
+    except ThreadActionError as error:
+        return _refused(request, conversation, str(error), title="Not renamed")
     return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
 
 

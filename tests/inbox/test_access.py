@@ -36,12 +36,19 @@ def urls_of(conversation: Conversation, reply: Message) -> list[tuple[str, str]]
         ("post", reverse("set_status", args=[c])),
         ("post", reverse("mark_unread", args=[c])),
         ("post", reverse("mark_read", args=[c])),
+        ("post", reverse("rename_contact", args=[c])),
     ]
 
 
 def test_agent_of_b_gets_404_on_every_view_of_a_conversation_of_a(agent_b_client, a_conversation):
     conversation, reply = a_conversation
-    data = {"text": "hi", "idempotency_key": "k1", "assignee": "me", "status": "resolved"}
+    data = {
+        "text": "hi",
+        "idempotency_key": "k1",
+        "assignee": "me",
+        "status": "resolved",
+        "display_name": "X",
+    }
 
     for method, url in urls_of(conversation, reply):
         response = getattr(agent_b_client, method)(url, data) if method == "post" else agent_b_client.get(url)
@@ -51,6 +58,7 @@ def test_agent_of_b_gets_404_on_every_view_of_a_conversation_of_a(agent_b_client
     assert conversation.assignee_id is None
     assert conversation.status == Conversation.Status.OPEN
     assert conversation.messages.count() == 2
+    assert conversation.contact.display_name != "X"
 
 
 def test_a_message_of_a_cannot_be_reached_through_a_conversation_of_b(agent_b_client, a_conversation, app_b):

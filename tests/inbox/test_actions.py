@@ -10,7 +10,13 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
-from conversations.actions.threads import ThreadActionError, do_assign, do_mark_unread, do_set_status
+from conversations.actions.threads import (
+    ThreadActionError,
+    do_assign,
+    do_mark_unread,
+    do_rename_contact,
+    do_set_status,
+)
 from conversations.events import application_group
 from conversations.models import Conversation
 from tests.inbox.inbox_support import make_conversation
@@ -148,3 +154,53 @@ def test_unknown_status_and_foreign_assignee_are_refused(app_a, agent_a, agent_b
         do_set_status(conversation=conversation, status="archived", actor=agent_a)
     with pytest.raises(ThreadActionError):
         do_assign(conversation=conversation, assignee=agent_b, actor=agent_a)
+
+
+def test_naming_a_contact_redraws_row_and_header_and_tells_the_others(agent_a_client, app_a, agent_a):
+    conversation = make_conversation(app_a, external_id="5521987650001")
+
+    response, events = events_during(
+        app_a.pk,
+        lambda: agent_a_client.post(
+            reverse("rename_contact", args=[conversation.pk]),
+            {"display_name": "  Joana   <b>Silva</b> "},
+            **HTMX,
+        ),
+    )
+
+    conversation.contact.refresh_from_db()
+    html = response.content.decode()
+    assert conversation.contact.display_name == "Joana <b>Silva</b>"  # stored as typed, spaces tidied
+    assert "Joana &lt;b&gt;Silva&lt;/b&gt;" in html and "<b>Silva</b>" not in html  # shown as text
+    assert f'id="conv-{conversation.pk}"' in html and f'id="thread-header-{conversation.pk}"' in html
+    assert "5521987650001" in html  # the channel id stays visible under the name
+    assert [e["conversation_id"] for e in events if e["type"] == "conversation.updated"] == [conversation.pk]
+
+
+def test_an_empty_name_shows_the_channel_id_again_and_a_long_one_is_refused(agent_a_client, app_a, agent_a):
+    conversation = make_conversation(app_a, name="Joana", external_id="5521987650002")
+
+    refused = agent_a_client.post(
+        reverse("rename_contact", args=[conversation.pk]), {"display_name": "x" * 121}, **HTMX
+    )
+    conversation.contact.refresh_from_db()
+    assert refused.status_code == 422
+    assert "A name has at most 120 characters." in refused.content.decode()
+    assert conversation.contact.display_name == "Joana"
+
+    cleared = agent_a_client.post(
+        reverse("rename_contact", args=[conversation.pk]), {"display_name": " "}, **HTMX
+    )
+    conversation.contact.refresh_from_db()
+    assert conversation.contact.display_name == ""
+    assert '<h2 id="thread-title">5521987650002</h2>' in cleared.content.decode()
+
+
+def test_renaming_to_the_same_name_publishes_nothing(app_a, agent_a):
+    conversation = make_conversation(app_a, name="Joana")
+
+    _, events = events_during(
+        app_a.pk, lambda: do_rename_contact(conversation=conversation, display_name="Joana", actor=agent_a)
+    )
+
+    assert events == []
