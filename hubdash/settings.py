@@ -115,7 +115,16 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # channels-redis waits up to 5 s for a socket's next message (BRPOP); redis-py 8
+                        # gives up on any read after 5 s by default, which dropped every idle websocket
+                        # every 5 s. Reads may take longer than the wait; a dead Redis still fails.
+                        "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=15.0),
+                        "socket_connect_timeout": 5.0,
+                    }
+                ],
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="hubdash"),
                 "capacity": 1500,
                 "expiry": 30,

@@ -373,6 +373,27 @@ def test_a_deactivated_users_open_tab_is_signed_out(admin, agent_a, app_a):
     assert run(scenario) == {"type": "websocket.close", "code": 4401}
 
 
+def test_an_idle_socket_stays_open_and_still_hears_events(agent_a, app_a):
+    # Regression: with redis-py 8 a read gives up after 5 s by default, exactly as long as channels-redis
+    # waits for the next message, so every idle socket was dropped about every 5 s on Redis.
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        idle = await inbox.receive_nothing(timeout=7)
+        await database_sync_to_async(customer_writes)(conversation, "after a quiet spell")
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return idle, frames
+
+    idle, frames = run(scenario)
+
+    assert idle  # no close, no error frame while nothing happened
+    assert any("after a quiet spell" in frame for frame in frames)
+
+
 # --- resync -----------------------------------------------------------------------------------------
 
 
