@@ -1,5 +1,7 @@
 """Who may see what. Every view, API endpoint and websocket asks here, in one step with the fetch."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
@@ -23,6 +25,16 @@ def visible_applications(user: User, *, role: str | None = None) -> QuerySet[App
 
 def visible_application_ids(user: User, *, role: str | None = None) -> list[int]:
     return list(visible_applications(user, role=role).values_list("id", flat=True))
+
+
+def access_widened_since(user: User, at: datetime) -> bool:
+    """Whether the user may now see an Application they could not see at `at`: a list rendered then
+    lacks its conversations (a tab that missed the live access change while reconnecting)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return Application.objects.filter(created_at__gt=at).exists()
+    return Membership.objects.filter(user=user, created_at__gt=at).exists()
 
 
 def application_for(user: User, application_id: int, *, admin: bool = False) -> Application:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 
-from channels_app.access import visible_application_ids
+from channels_app.access import access_widened_since, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, capability
 from channels_app.hub.content import window_closes_at
 from conversations.models import Conversation, Message
@@ -255,7 +255,7 @@ def render_sync(
     rows, gone, complete = ([], set(), False)
     if scope == "thread":
         complete = True  # the list did not change: live frames kept it current
-    elif not fresh:
+    elif not fresh and not access_widened_since(user, since_at):
         rows, gone, complete = inbox_changes(
             user=user, filters=state.filters, since=since_at, loaded_ids=loaded
         )

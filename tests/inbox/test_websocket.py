@@ -25,6 +25,7 @@ from conversations.models import Conversation, Message
 from hubdash.asgi import application
 from tests.inbox.inbox_support import (
     add_message,
+    ago,
     connect,
     frames_until_quiet,
     make_conversation,
@@ -461,6 +462,32 @@ def test_a_message_committed_out_of_id_order_is_not_missed(agent_a, app_a):
         return frames
 
     assert late.pk in bubble_ids(run(scenario))
+
+
+def test_a_tab_that_missed_an_access_grant_gets_the_new_applications_rows_on_reconnect(agent_b, app_a, app_b):
+    old_of_a = make_conversation(app_a, name="Acme Customer", at=ago(hours=2))
+    own = make_conversation(app_b, name="Bravo Customer", at=ago(hours=3))
+
+    async def scenario():
+        inbox = await connect(agent_b, application)
+        await inbox.send_json_to(sync_message())
+        cursor = cursor_of((await frames_until_quiet(inbox))[0])
+        await inbox.disconnect()
+        # Granted while the tab was away: no socket heard the live access change.
+        await database_sync_to_async(Membership.objects.create)(user=agent_b, application=app_a)
+        again = await connect(agent_b, application)
+        await again.send_json_to(sync_message(since=cursor, rows=[own.pk]))
+        frames = await frames_until_quiet(again)
+        await again.disconnect()
+        return frames
+
+    frames = run(scenario)
+
+    assert len(frames) == 1
+    # The whole list again, A's two-hour-old conversation in it (a catch-up of the last few seconds
+    # would only have brought rows active since the cursor).
+    assert '<ul id="inbox-list"' in frames[0]
+    assert f'id="conv-{old_of_a.pk}"' in frames[0] and f'id="conv-{own.pk}"' in frames[0]
 
 
 def test_a_tab_away_too_long_gets_fresh_regions(agent_a, app_a):
