@@ -120,6 +120,7 @@
       } else if (op === "upsert") {
         planUpsert(el, planned);
       } else if ((op === "replace" || op === "remove") && byId(el.id)) {
+        if (op === "replace") keepRenameDraft(byId(el.id), el);
         el.setAttribute("hx-swap-oob", op === "replace" ? "outerHTML" : "delete");
       } else {
         el.remove(); // nothing to replace or remove here: ignore rather than log an htmx error
@@ -127,6 +128,45 @@
     });
     return template.innerHTML;
   }
+
+  // Naming a contact: the thread header is redrawn by every update of its conversation (a customer's
+  // message, a colleague's assignment, a resync), often while the agent is typing the name. The redraw
+  // keeps the form open with what was typed, and the keyboard in it: a field that vanished would send
+  // the rest of the name to the shortcuts ("e" resolves the conversation).
+  var renameFocus = null;
+
+  function keepRenameDraft(current, incoming) {
+    var open = current.querySelector("details.rename[open]");
+    var next = incoming.querySelector("details.rename");
+    if (!open || !next) return;
+    next.setAttribute("open", "");
+    var typed = open.querySelector("input");
+    var field = next.querySelector("input");
+    if (!typed || !field) return;
+    field.setAttribute("value", typed.value);
+    if (document.activeElement === typed) {
+      renameFocus = { old: typed, id: field.id, start: typed.selectionStart, end: typed.selectionEnd };
+    }
+  }
+
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var saved = renameFocus;
+    var field = saved && byId(saved.id);
+    if (!field || field === saved.old) return; // another element of the frame: the header comes later
+    renameFocus = null;
+    field.focus();
+    field.setSelectionRange(saved.start, saved.end);
+  });
+
+  // Saving closes the form at once; the answer redraws the header with the new name.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var details = event.target.closest && event.target.closest("details.rename");
+      if (details) details.open = false;
+    },
+    true
+  );
 
   htmx.defineExtension("live", {
     transformResponse: function (text) {
