@@ -204,3 +204,15 @@ def test_renaming_to_the_same_name_publishes_nothing(app_a, agent_a):
     )
 
     assert events == []
+
+
+def test_after_a_rename_the_thread_shows_only_the_new_name(agent_a_client, app_a):
+    conversation = make_conversation(app_a, name="Joana Prado", text="Oi, tudo bem?")
+    agent_a_client.post(
+        reverse("rename_contact", args=[conversation.pk]), {"display_name": "Maria Prado"}, **HTMX
+    )
+
+    page = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+
+    assert "Maria Prado" in page and "Oi, tudo bem?" in page
+    assert "Joana Prado" not in page  # bubbles do not repeat the customer's name, so none is left stale
