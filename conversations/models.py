@@ -39,6 +39,11 @@ class Conversation(models.Model):
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
     contact = models.OneToOneField(Contact, on_delete=models.PROTECT, related_name="conversation")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Who last changed the status and when (no one: the customer reopened it by writing again).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -39,7 +39,9 @@ def conversation_for(user: User, conversation_id: int | str) -> Conversation:
     """The conversation if the user may see its Application; else 404 (never 403: ids stay secret)."""
     try:
         return (
-            Conversation.objects.select_related("application", "channel", "contact", "assignee")
+            Conversation.objects.select_related(
+                "application", "channel", "contact", "assignee", "status_changed_by"
+            )
             .filter(application__in=visible_applications(user))
             .get(pk=int(conversation_id))
         )

@@ -454,14 +454,20 @@ def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent
                 SELECT 1 FROM {qn(msg.db_table)} shown
                 WHERE shown.id = {qn(conv.db_table)}.last_message_id AND shown.direction = %s AND shown.sent_at > %s
             ) THEN last_message_id ELSE %s END,
+            status_changed_at = CASE WHEN status = %s THEN %s ELSE status_changed_at END,
+            status_changed_by_id = CASE WHEN status = %s THEN NULL ELSE status_changed_by_id END,
             status = CASE WHEN status = %s THEN %s ELSE status END
         WHERE id = %s
     """
+    resolved = Conversation.Status.RESOLVED
     params = [
         at(now), at(now),
         at(sent_at), at(sent_at),  # NULL > x is not true: the first inbound message sets it
         Message.Direction.INBOUND, at(sent_at), message_id,
-        Conversation.Status.RESOLVED, Conversation.Status.OPEN,
+        # Every SET reads the row as it was: a resolved thread reopens, "by the customer", now.
+        resolved, at(now),
+        resolved,
+        resolved, Conversation.Status.OPEN,
         conversation_id,
     ]  # fmt: skip
     with connection.cursor() as cursor:

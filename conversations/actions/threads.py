@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from channels_app.access import visible_application_ids
 from channels_app.hub.events import clean_text
@@ -60,7 +61,9 @@ def do_set_status(*, conversation: Conversation, status: str, actor: AbstractBas
         if locked.status == status:
             return conversation
         locked.status = status
-        return _save(conversation, locked, ["status"])
+        locked.status_changed_at = timezone.now()
+        locked.status_changed_by = actor
+        return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by"])
 
 
 def do_mark_read(*, conversation: Conversation, actor: AbstractBaseUser) -> Conversation:

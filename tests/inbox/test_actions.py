@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.urls import reverse
+from django.utils import timezone
 
 from conversations.actions.threads import (
     ThreadActionError,
@@ -91,6 +93,11 @@ def test_resolve_then_reopen(agent_a_client, app_a):
     conversation.refresh_from_db()
     assert conversation.status == Conversation.Status.RESOLVED
     assert 'data-action="reopen"' in resolved.content.decode()
+    assert (conversation.status_changed_by.username, conversation.status_changed_at is not None) == (
+        "alice",
+        True,
+    )
+    assert re.search(r'data-role="status-by">by Alice Agent <time', resolved.content.decode())
 
     agent_a_client.post(reverse("set_status", args=[conversation.pk]), {"status": "open"}, **HTMX)
     conversation.refresh_from_db()
@@ -216,3 +223,16 @@ def test_after_a_rename_the_thread_shows_only_the_new_name(agent_a_client, app_a
 
     assert "Maria Prado" in page and "Oi, tudo bem?" in page
     assert "Joana Prado" not in page  # bubbles do not repeat the customer's name, so none is left stale
+
+
+def test_the_header_says_when_the_customer_reopened_the_thread(agent_a_client, app_a):
+    conversation = make_conversation(app_a)
+    never_changed = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+    Conversation.objects.filter(pk=conversation.pk).update(
+        status_changed_at=timezone.now(), status_changed_by=None
+    )
+
+    page = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+
+    assert 'data-role="status-by"' not in never_changed
+    assert re.search(r'data-role="status-by">reopened by the customer <time', page)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from channels_app.models import Channel
 from conversations.actions.inbound import do_reprocess_webhook_event
@@ -85,15 +87,27 @@ def test_same_sender_on_two_channels_is_two_contacts(hub, app_a, whatsapp_a):
     assert Conversation.objects.count() == 2
 
 
-def test_message_in_resolved_conversation_reopens_it(hub, app_a, whatsapp_a):
+def test_message_in_resolved_conversation_reopens_it(hub, app_a, whatsapp_a, agent_a):
     post_event(hub, app_a, message_event(whatsapp_a))
-    Conversation.objects.update(status=Conversation.Status.RESOLVED, unread_count=0)
+    resolved_at = timezone.now() - timedelta(hours=1)
+    Conversation.objects.update(
+        status=Conversation.Status.RESOLVED,
+        unread_count=0,
+        status_changed_by=agent_a,
+        status_changed_at=resolved_at,
+    )
 
     post_event(hub, app_a, message_event(whatsapp_a))
 
     conversation = Conversation.objects.get()
     assert conversation.status == Conversation.Status.OPEN
     assert conversation.unread_count == 1
+    # Reopened by the customer: no agent did it, and it happened now.
+    assert conversation.status_changed_by is None
+    assert conversation.status_changed_at > resolved_at + timedelta(minutes=59)
+
+    post_event(hub, app_a, message_event(whatsapp_a))  # an open thread's status history is left alone
+    assert Conversation.objects.get().status_changed_at == conversation.status_changed_at
 
 
 def test_message_delivered_late_joins_the_thread_without_replacing_the_newer_preview(hub, app_a, whatsapp_a):
