@@ -208,7 +208,14 @@ def render_event(*, user: AbstractBaseUser, state: TabState, event: dict[str, An
     conversation_id = event.get("conversation_id")
     if not isinstance(conversation_id, int):
         return None
+    if event.get("type") == "message.created" and conversation_id != state.conversation_id:
+        # Always followed by `conversation.updated` (publish_message_created), whose frame brings the
+        # row and the header: this one only adds the bubble, and only to the tab showing that thread.
+        return None
     base = base_context(user=user, filters=state.filters, application_ids=application_ids)
+    if event.get("type") == "message.created":
+        bubble = message_with_context(message_id=event.get("message_id"), conversation_id=conversation_id)
+        return frame(messages_html(bubble, base), cursor=cursor, gen=state.gen)
     parts = [
         row_html(
             conversation_id=conversation_id,
@@ -219,14 +226,14 @@ def render_event(*, user: AbstractBaseUser, state: TabState, event: dict[str, An
         )
     ]
     if conversation_id == state.conversation_id:
-        if event.get("type") in ("message.created", "message.status"):
+        if event.get("type") == "message.status":
             parts.append(
                 messages_html(
                     message_with_context(message_id=event.get("message_id"), conversation_id=conversation_id),
                     base,
                 )
             )
-        if event.get("type") in ("conversation.updated", "message.created"):
+        if event.get("type") == "conversation.updated":
             conversation = _visible_conversation(user, conversation_id)
             if conversation is not None:
                 parts.append(thread_state_html(conversation, base))
