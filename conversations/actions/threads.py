@@ -93,7 +93,7 @@ def do_rename_contact(
 ) -> Conversation:
     """Name the customer of this conversation (the Hub sends no names: agents learn them in the chat).
 
-    An empty name shows the channel id again. Every conversation of that contact redraws live.
+    An empty name shows the channel id again. The row and header redraw live in every open inbox.
     """
     name = " ".join(clean_text(display_name).split())
     limit = Contact._meta.get_field("display_name").max_length
@@ -106,6 +106,8 @@ def do_rename_contact(
         contact.display_name = name
         contact.save(update_fields=["display_name"])
         conversation.contact = contact
-        for other in Conversation.objects.filter(contact=contact).values_list("application_id", "pk"):
-            publish_conversation_updated(application_id=other[0], conversation_id=other[1])
+        # A contact has one conversation (Conversation.contact is one-to-one): its row and header redraw.
+        publish_conversation_updated(
+            application_id=conversation.application_id, conversation_id=conversation.pk
+        )
     return conversation
