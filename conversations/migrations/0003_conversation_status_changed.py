@@ -6,6 +6,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # No index on status_changed_by: nothing filters by it, and building one would hold the table's lock
+    # (every inbox read and webhook write waits) for as long as the build takes on a large live table.
 
     dependencies = [
         ('conversations', '0002_search_indexes'),
@@ -21,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='conversation',
             name='status_changed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
     ]
