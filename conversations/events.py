@@ -7,6 +7,7 @@ that was rolled back, and a broken channel layer never fails or rolls back the w
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from typing import Literal, TypedDict
@@ -123,6 +124,10 @@ class _Publisher:
                     log.warning("realtime publisher closed with %d events unsent", self.queue.qsize())
             if self._pump_task is not None:
                 self._pump_task.cancel()
+                # Wait for it to finish cancelling: a task left pending is destroyed with the loop
+                # ("Task was destroyed but it is pending!").
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._pump_task
             loop.stop()
 
         loop.call_soon_threadsafe(lambda: loop.create_task(drain_and_stop()))

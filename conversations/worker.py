@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import signal
 import sys
 import threading
@@ -52,17 +53,27 @@ def prune_once() -> None:
 
 
 def sweep_forever(stop: threading.Event, interval: float) -> None:
-    """The recovery sweep every `interval` s, and housekeeping every PRUNE_INTERVAL s (first after one
-    interval, not at start: a fleet of workers restarting together would all prune at once)."""
-    next_prune = time.monotonic() + min(interval, settings.PRUNE_INTERVAL)
     try:
         while not stop.wait(interval):
             sweep_once()
-            if time.monotonic() >= next_prune:
-                prune_once()
-                next_prune = time.monotonic() + settings.PRUNE_INTERVAL
     finally:
         connection.close()  # this thread's own connection
+
+
+def housekeep_forever(stop: threading.Event) -> None:
+    """Housekeeping every PRUNE_INTERVAL s, in its own thread: a long first prune of a big backlog must
+    not hold up the recovery sweep. The first run comes at a random moment in the first
+    min(PRUNE_INTERVAL, 10 min), so a fleet restarted together does not prune all at once, and workers
+    restarted often (deploys) still prune."""
+    first = random.uniform(0.1, 1.0) * min(settings.PRUNE_INTERVAL, 600.0)
+    try:
+        if stop.wait(first):
+            return
+        prune_once()
+        while not stop.wait(settings.PRUNE_INTERVAL):
+            prune_once()
+    finally:
+        connection.close()
 
 
 class ReplyWorker(Worker):
@@ -72,16 +83,26 @@ class ReplyWorker(Worker):
     wherever the main thread happens to be — inside the transaction that claims the next task, it left
     psycopg's connection mid-transaction and the process exited 1 with a traceback. Here the first
     signal only clears `running`: the loop ends after the task in hand or within one poll interval.
-    A second signal still exits at once.
+    A second signal, given more than two seconds later, still exits at once.
     """
 
+    # A second signal this soon after the first is the same stop, not a request to hurry: Ctrl-C reaches
+    # the whole process group and `make run` then forwards its own SIGTERM.
+    SAME_STOP_SECONDS = 2.0
+    _first_signal_at: float | None = None
+
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
-        if not self.running:
-            log.warning("received %s again: exiting now", signal.strsignal(signum))
-            self.reset_signals()
-            sys.exit(1)
-        log.warning("received %s: stopping after the task in hand", signal.strsignal(signum))
-        self.running = False
+        now = time.monotonic()
+        if self._first_signal_at is None:
+            self._first_signal_at = now
+            log.warning("received %s: stopping after the task in hand", signal.strsignal(signum))
+            self.running = False
+            return
+        if now - self._first_signal_at < self.SAME_STOP_SECONDS:
+            return
+        log.warning("received %s again: exiting now", signal.strsignal(signum))
+        self.reset_signals()
+        sys.exit(1)
 
 
 def build_worker(
@@ -104,15 +125,20 @@ def build_worker(
     )
 
 
-def start_sweeper(stop: threading.Event, interval: float | None = None) -> threading.Thread:
-    sweeper = threading.Thread(
-        target=sweep_forever,
-        args=(stop, interval or settings.WORKER_SWEEP_INTERVAL),
-        name="reply-sweeper",
-        daemon=True,
-    )
-    sweeper.start()
-    return sweeper
+def start_sweeper(stop: threading.Event, interval: float | None = None) -> list[threading.Thread]:
+    """The recovery sweep and housekeeping, each in a daemon thread, until `stop` is set."""
+    threads = [
+        threading.Thread(
+            target=sweep_forever,
+            args=(stop, interval or settings.WORKER_SWEEP_INTERVAL),
+            name="reply-sweeper",
+            daemon=True,
+        ),
+        threading.Thread(target=housekeep_forever, args=(stop,), name="housekeeping", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
 
 
 _in_process_started = threading.Lock()

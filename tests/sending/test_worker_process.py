@@ -49,34 +49,36 @@ def worker_process(sandbox_url: str, interval: float = 0.05) -> Iterator[subproc
         "HUB_SEND_BACKOFF_MAX": "0.2",
         "WORKER_SWEEP_INTERVAL": "0.5",
         "LOG_LEVEL": "WARNING",
+        # Its "started"/"stopped" lines must reach the file as they are written, not when a buffer fills.
+        "PYTHONUNBUFFERED": "1",
     }
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(Path(settings.BASE_DIR) / "manage.py"),
-                "run_worker",
-                "--interval",
-                str(interval),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        proc.log = log  # read by _output()
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = Path(tmp) / "worker.log"
+        with log_path.open("ab") as log:  # append: reading it meanwhile never moves the child's offset
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(Path(settings.BASE_DIR) / "manage.py"),
+                    "run_worker",
+                    "--interval",
+                    str(interval),
+                ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        proc.log_path = log_path  # read by _output()
         try:
             yield proc
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=10)
-            log.seek(0)
-            print(log.read().decode(errors="replace")[-4000:])  # shown by pytest when the test fails
+            print(_output(proc)[-4000:])  # shown by pytest when the test fails
 
 
 def _output(proc: subprocess.Popen) -> str:
-    proc.log.seek(0)
-    return proc.log.read().decode(errors="replace")
+    return proc.log_path.read_bytes().decode(errors="replace")
 
 
 def _sent_count(ids: list[int]) -> int:
@@ -161,3 +163,14 @@ def test_an_idle_worker_stops_cleanly_whenever_the_signal_lands(sandbox_a):
             assert worker.wait(timeout=15) == 0, _output(worker)
             assert "Traceback" not in _output(worker)
             assert "stopped." in _output(worker)
+
+
+def test_ctrl_c_then_the_launchers_sigterm_is_one_clean_stop(sandbox_a):
+    # Ctrl-C under `make run` reaches the whole process group, and run_embedded forwards a SIGTERM right
+    # after: the second signal is the same stop, not an order to exit mid-transaction.
+    with worker_process(sandbox_a.url, interval=0) as worker:
+        wait_for(lambda: "started" in _output(worker), timeout=30, what="the worker started")
+        worker.send_signal(signal.SIGINT)
+        worker.send_signal(signal.SIGTERM)  # as close behind as the launcher's
+        assert worker.wait(timeout=15) == 0, _output(worker)
+        assert "stopped." in _output(worker) and "Traceback" not in _output(worker)

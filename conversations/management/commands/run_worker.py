@@ -2,11 +2,12 @@
 
 It runs django-tasks-db's own worker loop (the database is the queue; several workers may run at once,
 each task is claimed with SELECT ... FOR UPDATE SKIP LOCKED), plus the recovery sweep for replies a dead
-worker or a lost task left `pending` — at start, then every WORKER_SWEEP_INTERVAL seconds, in a thread.
+worker or a lost task left `pending` — at start, then every WORKER_SWEEP_INTERVAL seconds, in a thread —
+and housekeeping (conversations/actions/housekeeping.py) in another.
 
-SIGTERM/SIGINT: finish the task in hand, then exit (a second signal exits at once). SIGKILL loses nothing:
-the killed worker's reply keeps its lease until HUB_SEND_LEASE_SECONDS, then the sweep of any worker
-queues it again.
+SIGTERM/SIGINT: finish the task in hand, then exit (a second signal, more than 2 s later, exits at
+once). SIGKILL loses nothing: the killed worker's reply keeps its lease until HUB_SEND_LEASE_SECONDS,
+then the sweep of any worker queues it again.
 """
 
 from __future__ import annotations
@@ -73,13 +74,16 @@ class Command(BaseCommand):
         recovered = sweep_once()
         self.stdout.write(f"Worker {worker_id} started; {recovered} stalled repl(ies) re-queued.")
         stop = threading.Event()
-        sweeper = start_sweeper(stop, sweep_interval)
+        background = start_sweeper(stop, sweep_interval)
         worker.configure_signals()
         try:
             worker.run()
         finally:
+            # Our handler stays in place to the end (the process exits right after): a signal that
+            # follows the first one at once (Ctrl-C, then the launcher's SIGTERM) is the same stop and
+            # must not kill the process half-way through winding down.
             stop.set()
-            sweeper.join(timeout=10)
-            worker.reset_signals()
+            for thread in background:
+                thread.join(timeout=10)
             publisher.close()
             self.stdout.write(f"Worker {worker_id} stopped.")
