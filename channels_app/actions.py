@@ -252,7 +252,9 @@ def do_create_application(*, actor: AbstractBaseUser, name: str, api_key: str) -
             target=application,
             changes=audit.diff({}, {"name": name, "hub_api_key": audit.masked(api_key)}),
         )
-        _access_changed(actor.pk)
+        # Its creator, and every superuser (they see all Applications): their open tabs join its group.
+        superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(pk=actor.pk)
+        _access_changed(actor.pk, *superusers.values_list("pk", flat=True))
     return application
 
 
@@ -485,9 +487,17 @@ def do_create_agent(
 
 
 def do_set_membership(
-    *, actor: AbstractBaseUser, user: AbstractBaseUser, application: Application, role: str | None
+    *,
+    actor: AbstractBaseUser,
+    user: AbstractBaseUser,
+    application: Application,
+    role: str | None,
+    notify: bool = True,
 ) -> Membership | None:
-    """Give `user` `role` on `application`, or revoke their access (role None)."""
+    """Give `user` `role` on `application`, or revoke their access (role None).
+
+    `notify=False` leaves telling the user's open tabs to the caller (one event for several changes).
+    """
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(user=user, application=application).first()
         old_role = membership.role if membership else None
@@ -514,7 +524,8 @@ def do_set_membership(
             target_repr=user.get_username(),
             changes={"role": {"from": old_role, "to": role}},
         )
-        _access_changed(user.pk)
+        if notify:
+            _access_changed(user.pk)
     return membership
 
 
@@ -570,7 +581,8 @@ def do_set_access(
     """Apply a whole access form at once: all of it, or (e.g. the last admin) none of it."""
     with transaction.atomic():
         for application, role in access.items():
-            do_set_membership(actor=actor, user=user, application=application, role=role)
+            do_set_membership(actor=actor, user=user, application=application, role=role, notify=False)
+        _access_changed(user.pk)  # once for the whole form: each open tab rebuilds its list once
 
 
 def do_run_recovery(*, actor: AbstractBaseUser, application: Application) -> RecoveryReport:

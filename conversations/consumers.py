@@ -49,6 +49,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        # The user's own group first: an access change committed while the Applications are read is
+        # then still heard (and applied by `access_changed`).
+        own = user_group(self.user.pk)
+        await self.channel_layer.group_add(own, self.channel_name)
+        self.groups_joined = [own]
         await self._join(await database_sync_to_async(_groups_of)(self.user))
         await self.accept()
 

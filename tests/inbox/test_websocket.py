@@ -7,6 +7,7 @@ browser sends it, and the configured channel layer (in-memory, or Redis with RED
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -16,8 +17,8 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.actions import do_set_membership, do_set_user_active
-from channels_app.models import Membership
+from channels_app.actions import do_create_application, do_set_access, do_set_membership, do_set_user_active
+from channels_app.models import Channel, Membership
 from conversations.actions.statuses import do_record_status, do_store_send_result
 from conversations.actions.threads import do_assign
 from conversations.events import publish_on_commit
@@ -363,6 +364,53 @@ def test_an_agent_whose_access_is_revoked_loses_the_rows_and_the_events(admin, a
     assert len(revoked) == 1 and '<ul id="inbox-list"' in revoked[0]
     assert "Acme Customer" not in revoked[0]
     assert later == []
+
+
+def test_a_superusers_open_tab_hears_an_application_created_by_someone_else(
+    superuser, admin, app_a, hub_sandbox
+):
+    hub_sandbox.add_application(name="Charlie Co", api_key="hubkey-charlie-7777-8888-9999-cccc", channels=[])
+
+    async def scenario():
+        inbox = await connect(superuser, application)
+        await inbox.send_json_to(sync_message())
+        await frames_until_quiet(inbox)
+        charlie = await database_sync_to_async(do_create_application)(
+            actor=admin, name="Charlie Co", api_key="hubkey-charlie-7777-8888-9999-cccc"
+        )
+        rebuilt = await frames_until_quiet(inbox)
+        conversation = await database_sync_to_async(_conversation_in_new_application)(charlie)
+        await database_sync_to_async(customer_writes)(conversation, "first message to Charlie")
+        later = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return rebuilt, later
+
+    rebuilt, later = run(scenario)
+
+    assert len(rebuilt) == 1 and '<ul id="inbox-list"' in rebuilt[0]  # the socket re-joined its groups
+    assert any("first message to Charlie" in frame for frame in later)
+
+
+def _conversation_in_new_application(app) -> Conversation:
+    Channel.objects.create(application=app, hub_channel_id=uuid.uuid4(), kind="whatsapp", display_name="C")
+    return make_conversation(app, name="Charlie's customer")
+
+
+def test_a_whole_access_form_tells_each_open_tab_once(admin, agent_b, app_a, app_b):
+    async def scenario():
+        inbox = await connect(agent_b, application)
+        await inbox.send_json_to(sync_message())
+        await frames_until_quiet(inbox)
+        await database_sync_to_async(do_set_access)(
+            actor=admin, user=agent_b, access={app_a: Membership.Role.AGENT, app_b: Membership.Role.ADMIN}
+        )
+        frames = await frames_until_quiet(inbox)
+        await inbox.disconnect()
+        return frames
+
+    frames = run(scenario)
+
+    assert len(frames) == 1 and '<ul id="inbox-list"' in frames[0]
 
 
 def test_a_deactivated_users_open_tab_is_signed_out(admin, agent_a, app_a):
