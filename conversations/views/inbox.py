@@ -7,6 +7,7 @@ Every view authorizes with one fetch-and-check helper (`conversation_for`, `mess
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -166,6 +167,22 @@ def _conversation_frame(request: HttpRequest, conversation: Conversation, *extra
     return HttpResponse(frame(row, thread_state_html(conversation, base), *extra))
 
 
+def _thread_action(
+    request: HttpRequest,
+    conversation: Conversation,
+    action: Callable[[], Conversation],
+    *,
+    refused_title: str = "Not done",
+) -> HttpResponse:
+    """Run one conversation action: answer with the row and header it changed (htmx) or the thread,
+    or say why it was refused."""
+    try:
+        conversation = action()
+    except ThreadActionError as error:
+        return _refused(request, conversation, str(error), title=refused_title)
+    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+
+
 def _back_to(conversation: Conversation) -> HttpResponse:
     return redirect("conversation", conversation_id=conversation.pk)
 
@@ -263,11 +280,12 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
             return _refused(request, conversation, "No such agent.", title="Not assigned")
     else:
         assignee = None
-    try:
-        conversation = do_assign(conversation=conversation, assignee=assignee, actor=request.user)
-    except ThreadActionError as error:
-        return _refused(request, conversation, str(error), title="Not assigned")
-    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+    return _thread_action(
+        request,
+        conversation,
+        lambda: do_assign(conversation=conversation, assignee=assignee, actor=request.user),
+        refused_title="Not assigned",
+    )
 
 
 @login_required
@@ -275,13 +293,13 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Resolve, reopen or set pending (`status` = resolved | open | pending)."""
     conversation = conversation_for(request.user, conversation_id)
-    try:
-        conversation = do_set_status(
-            conversation=conversation, status=request.POST.get("status", ""), actor=request.user
-        )
-    except ThreadActionError as error:
-        return _refused(request, conversation, str(error), title="Status not changed")
-    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+    status = request.POST.get("status", "")
+    return _thread_action(
+        request,
+        conversation,
+        lambda: do_set_status(conversation=conversation, status=status, actor=request.user),
+        refused_title="Status not changed",
+    )
 
 
 @login_required
@@ -289,13 +307,13 @@ def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def rename_contact(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Name the contact (`display_name`; empty: show the channel id again)."""
     conversation = conversation_for(request.user, conversation_id)
-    try:
-        conversation = do_rename_contact(
-            conversation=conversation, display_name=request.POST.get("display_name", ""), actor=request.user
-        )
-    except ThreadActionError as error:
-        return _refused(request, conversation, str(error), title="Not renamed")
-    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+    name = request.POST.get("display_name", "")
+    return _thread_action(
+        request,
+        conversation,
+        lambda: do_rename_contact(conversation=conversation, display_name=name, actor=request.user),
+        refused_title="Not renamed",
+    )
 
 
 @login_required
@@ -316,5 +334,6 @@ def mark_unread(request: HttpRequest, conversation_id: int) -> HttpResponse:
 def mark_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
     """Read while the thread is open (a message arrived while the agent was looking at it)."""
     conversation = conversation_for(request.user, conversation_id)
-    conversation = do_mark_read(conversation=conversation, actor=request.user)
-    return _conversation_frame(request, conversation) if request.htmx else _back_to(conversation)
+    return _thread_action(
+        request, conversation, lambda: do_mark_read(conversation=conversation, actor=request.user)
+    )
