@@ -140,8 +140,8 @@
     var next = incoming.querySelector("details.rename");
     if (!open || !next) return;
     next.setAttribute("open", "");
-    var typed = open.querySelector("input");
-    var field = next.querySelector("input");
+    var typed = open.querySelector("input[name=display_name]");
+    var field = next.querySelector("input[name=display_name]");
     if (!typed || !field) return;
     field.setAttribute("value", typed.value);
     if (document.activeElement === typed) {

@@ -158,6 +158,36 @@ def test_a_message_arriving_while_naming_keeps_the_form_and_what_was_typed(
     expect(header).to_have_attribute("data-status", "open")
 
 
+def test_the_draft_kept_on_redraw_is_the_name_not_the_forms_csrf_token(open_browser, hub_a, app_a, agent_a):
+    """A header drawn by a page or an htmx swap (not a live frame) has the form's CSRF field ahead of the
+    name field. When a live redraw replaced it while the form was open, the draft carried over was that
+    hidden token, and saving named the contact with it (a CI failure). The header is put in that state
+    here, as the page draws it, because on its own the race depends on timing."""
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMER, "Oi")
+    alice = open_browser(agent_a)
+    open_inbox(alice.page)
+    open_thread(alice.page, CUSTOMER)
+    field = _open_rename(alice.page)
+    field.fill("Joana")
+    alice.page.evaluate(
+        """() => {
+            const form = document.querySelector("#thread .rename-form");
+            const token = document.createElement("input");
+            token.type = "hidden"; token.name = "csrfmiddlewaretoken"; token.value = "the-pages-csrf-token";
+            form.prepend(token);
+            window.__oldHeader = document.querySelector("#thread .thread-header");
+        }"""
+    )
+
+    customer_writes(hub_a, whatsapp, CUSTOMER, "Sou a Joana")
+    alice.page.wait_for_function("!window.__oldHeader.isConnected", timeout=5000)
+
+    expect(field).to_have_value("Joana")
+    field.press("Enter")
+    _names_shown(alice.page, "Joana")
+
+
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
 def test_the_name_form_fits_on_screen(open_browser, hub_a, app_a, agent_a, viewport):
     whatsapp = app_a.channels.get(kind="whatsapp")
@@ -165,6 +195,9 @@ def test_the_name_form_fits_on_screen(open_browser, hub_a, app_a, agent_a, viewp
     alice = open_browser(agent_a, viewport=viewport)
     open_inbox(alice.page)
     open_thread(alice.page, CUSTOMER)
+    # Measure once opening the thread has settled: its read marker redraws the header, and a control
+    # measured just before being swapped out reads as covered by its own replacement.
+    expect(row_for(alice.page, CUSTOMER).locator(".badge")).to_have_count(0)
 
     field = _open_rename(alice.page)
     save = alice.page.locator("#thread .thread-header").get_by_role("button", name="Save")
