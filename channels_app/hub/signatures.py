@@ -33,7 +33,8 @@ def verify(
             timestamp = value.strip()
         elif key == "v1":
             candidates.append(value.strip().lower())
-    if not timestamp.isdigit() or not candidates:
+    # isdigit() alone admits "²" and other digits int() refuses; a header must never raise here.
+    if not (timestamp.isascii() and timestamp.isdigit()) or not candidates:
         return "malformed X-hub-Signature header"
     now = time.time() if now is None else now
     if abs(now - int(timestamp)) > max_skew:
@@ -41,6 +42,7 @@ def verify(
     signed = timestamp.encode() + b"." + raw_body
     for secret in secrets:
         expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-        if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+        # As bytes: compare_digest refuses str with non-ASCII characters, which a forged header may hold.
+        if any(hmac.compare_digest(expected.encode(), c.encode("utf-8", "replace")) for c in candidates):
             return None
     return "signature does not match"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from channels_app.hub.signatures import sign
+from channels_app.hub.signatures import sign, verify
 from channels_app.models import SigningSecret
 from conversations.actions.inbound import REJECTED_BODY_LIMIT, do_reprocess_webhook_event
 from conversations.models import Contact, Message, WebhookEvent
@@ -116,3 +118,49 @@ def test_handshake_is_answered_without_a_signature(hub, signed_app):
     assert response["Content-Type"] == "application/json"
     assert response.content == b'"tok-123"'
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "t=²,v1=00",  # "²".isdigit() is true, int("²") raises
+        "t=1700000000,v1=ünïcödé",  # compare_digest refuses non-ASCII str
+        "t=,v1=",
+        "v1=abc",
+        "t=12x,v1=abc",
+        "garbage",
+    ],
+)
+def test_a_header_the_parser_cannot_read_is_a_401_with_a_rejected_row(hub, signed_app, whatsapp_a, header):
+    response = post_event(hub, signed_app, message_event(whatsapp_a), signature=header)
+
+    assert response.status_code == 401
+    assert not Message.objects.exists()
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.REJECTED
+
+
+# Headers of the Hub's shape with odd parts: digits of every script for `t` (int() refuses some that
+# str.isdigit() accepts), any text for `v1`; and any text at all.
+_digits = st.text(alphabet=st.characters(categories=("Nd", "No")), max_size=12)
+_headers = st.one_of(
+    st.builds(lambda t, v: f"t={t},v1={v}", st.one_of(_digits, st.text(max_size=12)), st.text(max_size=70)),
+    st.text(max_size=200),
+)
+
+
+@given(header=_headers, body=st.binary(max_size=64))
+@settings(max_examples=500, deadline=None)
+def test_the_signature_parser_answers_every_header_with_a_reason_and_never_raises(header, body):
+    reason = verify(body, header, [SECRET], max_skew=300)
+
+    assert isinstance(reason, str) and reason  # nothing made up verifies without the secret
+
+
+@given(skew=st.integers(min_value=0, max_value=300))
+@settings(max_examples=50, deadline=None)
+def test_the_signature_parser_accepts_what_the_hub_signs(skew):
+    # The control for the test above: the same parser does accept a real signature.
+    now = int(time.time())
+    header = sign(b"{}", SECRET, timestamp=now - skew)
+
+    assert verify(b"{}", header, [SECRET], max_skew=300, now=now) is None
