@@ -252,9 +252,6 @@ def do_create_application(*, actor: AbstractBaseUser, name: str, api_key: str) -
             target=application,
             changes=audit.diff({}, {"name": name, "hub_api_key": audit.masked(api_key)}),
         )
-        # Its creator, and every superuser (they see all Applications): their open tabs join its group.
-        superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(pk=actor.pk)
-        _access_changed(actor.pk, *superusers.values_list("pk", flat=True))
     return application
 
 
@@ -433,14 +430,6 @@ def do_retry_webhook_logs(
 # --- Team ------------------------------------------------------------------------------------------------
 
 
-def _access_changed(*user_ids: int) -> None:
-    """After commit, these users' open inbox tabs join or leave the Applications' live groups."""
-    # Imported here: conversations depends on channels_app, never the other way round at import time.
-    from conversations.events import publish_access_changed
-
-    publish_access_changed(user_ids=list(user_ids))
-
-
 def _admins_left(application: Application, *, without_user_id: int) -> bool:
     return (
         Membership.objects.filter(application=application, role=Membership.Role.ADMIN, user__is_active=True)
@@ -492,11 +481,10 @@ def do_set_membership(
     user: AbstractBaseUser,
     application: Application,
     role: str | None,
-    notify: bool = True,
 ) -> Membership | None:
     """Give `user` `role` on `application`, or revoke their access (role None).
 
-    `notify=False` leaves telling the user's open tabs to the caller (one event for several changes).
+    Open tabs of the user hear of it at commit, once per transaction (channels_app/signals.py).
     """
     with transaction.atomic():
         membership = Membership.objects.select_for_update().filter(user=user, application=application).first()
@@ -524,8 +512,6 @@ def do_set_membership(
             target_repr=user.get_username(),
             changes={"role": {"from": old_role, "to": role}},
         )
-        if notify:
-            _access_changed(user.pk)
     return membership
 
 
@@ -561,7 +547,6 @@ def do_set_user_active(*, actor: AbstractBaseUser, user: AbstractBaseUser, activ
                     raise SettingsError(f"{m.application.name} must keep at least one active admin.")
         locked.is_active = active
         locked.save(update_fields=["is_active"])
-        _access_changed(locked.pk)  # a deactivated user's open tabs are signed out
         for m in memberships:
             audit.record(
                 actor=actor,
@@ -581,8 +566,8 @@ def do_set_access(
     """Apply a whole access form at once: all of it, or (e.g. the last admin) none of it."""
     with transaction.atomic():
         for application, role in access.items():
-            do_set_membership(actor=actor, user=user, application=application, role=role, notify=False)
-        _access_changed(user.pk)  # once for the whole form: each open tab rebuilds its list once
+            # The user's open tabs hear of the whole form once, at commit (channels_app/signals.py).
+            do_set_membership(actor=actor, user=user, application=application, role=role)
 
 
 def do_run_recovery(*, actor: AbstractBaseUser, application: Application) -> RecoveryReport:

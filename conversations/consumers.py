@@ -1,46 +1,65 @@
 """The inbox websocket: one per browser tab, joined to the groups of the Applications the user may see.
 
 It speaks HTML to the browser: every event becomes a *live frame* of the same partials the pages render
-(conversations/live.py), which the page applies as htmx out-of-band swaps.
+(conversations/live.py), which the page applies as htmx out-of-band swaps. An event is read and drawn
+once per server process, not once per socket (fanout.py); a socket checks access against the
+Application ids it holds in memory, so an event costs no database work per socket.
 
 From the browser, JSON:
 - `{"type": "sync", "gen", "scope", "since", "conversation", "after", "rows", "filters"}` — what the
   tab shows (open conversation, filters as a query string, ids of the rows it has, newest message id)
-  and the cursor of the last frame it applied. Sent on every (re)connect (scope "all") and whenever the
-  tab swaps in another thread ("thread") or other filters ("list"). The answer is a frame with
-  everything changed since `since`; later frames carry `gen` so the tab knows which state they follow.
+  and the cursor of the last frame it applied. Sent on every (re)connect (scope "all"), whenever the
+  tab swaps in another thread ("thread") or other filters ("list"), and when a frame says `data-gap`.
+  The answer is a frame with everything changed since `since`; later frames carry `gen` so the tab
+  knows which state they follow.
 - `{"type": "ping"}` — heartbeat; the answer is a pong frame (with a cursor once the tab has synced).
 
-Groups: one per visible Application, and the user's own (`user.<id>`), which says when their access
-changed: the socket then joins or leaves Application groups and sends the tab a fresh list, so a
-colleague given an Application sees it at once, without a reload.
+Groups: one per visible Application, and the user's own (`user.<id>`), which says when their access,
+their account or their session changed (channels_app/signals.py): the socket then checks the session
+again (signed out, or ended by a password change: closed with 4401), joins or leaves Application groups
+and, when what the user may see changed, sends the tab a fresh list. Each `sync` checks the session too.
 
-Only the Application groups are joined, not `conv.<id>`: every event goes to both, and the Application
-group already brings the open thread's events (joining both would render each event twice).
+Sequence numbers: each event carries its publisher's `seq` for its group (channels_app/realtime.py).
+A socket that receives a number past the next one it expected missed an event (the channel layer drops
+what exceeds a channel's capacity, silently): its frame says `data-gap`, and the tab resyncs at once.
 """
 
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils.crypto import constant_time_compare
 
 from channels_app.access import visible_application_ids
-from conversations.events import application_group, user_group
-from conversations.live import TabState, render_event, render_pong, render_sync
+from channels_app.realtime import application_group, user_group
+from conversations.fanout import Viewer, renders
+from conversations.live import TabState, render_pong, render_sync
+
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
 # Close codes: 4401 no session (the page shows "signed out"); the browser does not retry those.
 CLOSE_UNAUTHENTICATED = 4401
+# The socket's session key is gone but may have been replaced (Django cycles the key on a password
+# change and at sign-in): the page reconnects with the cookie it holds now, and learns which it was.
+CLOSE_SESSION_CHANGED = 4001
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         self.groups_joined: list[str] = []
+        self.application_ids: frozenset[int] = frozenset()
+        self.multi_app = False
+        # The last `seq` heard per (group, publisher): a jump means an event was lost on the way.
+        self.heard: dict[tuple[str, str], int] = {}
         # Until the tab says what it shows, events are not rendered: its first `sync` covers them.
         self.state: TabState | None = None
         if self.user is None or not self.user.is_authenticated:
@@ -54,11 +73,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         own = user_group(self.user.pk)
         await self.channel_layer.group_add(own, self.channel_name)
         self.groups_joined = [own]
-        await self._join(await database_sync_to_async(_groups_of)(self.user))
+        await self._apply_access(await database_sync_to_async(_access_of)(self.user))
         await self.accept()
 
-    async def _join(self, groups: list[str]) -> None:
-        """Be in exactly `groups`: join the new ones, leave those no longer visible."""
+    async def _apply_access(self, access: tuple[frozenset[int], bool]) -> bool:
+        """Hold these Application ids and be in exactly their groups; True when they changed."""
+        application_ids, multi_app = access
+        changed = (application_ids, multi_app) != (self.application_ids, self.multi_app)
+        groups = [user_group(self.user.pk)] + [application_group(i) for i in sorted(application_ids)]
         for group in groups:
             if group not in self.groups_joined:
                 await self.channel_layer.group_add(group, self.channel_name)
@@ -66,10 +88,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if group not in groups:
                 await self.channel_layer.group_discard(group, self.channel_name)
         self.groups_joined = groups
+        self.application_ids, self.multi_app = application_ids, multi_app
+        return changed
 
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -80,15 +105,19 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return None
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
+        if not isinstance(content, dict) or not self.groups_joined:
             return
         kind = content.get("type")
         if kind == "ping":
             await self.send(text_data=render_pong(self.state))
         elif kind == "sync":
+            user = await self._current_user()
+            if user is None:
+                return
+            self.user = user
             self.state = TabState.from_message(content)
             html = await database_sync_to_async(render_sync)(
-                user=self.user,
+                user=user,
                 state=self.state,
                 since=content.get("since"),
                 after_id=content.get("after"),
@@ -97,22 +126,59 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             )
             await self.send(text_data=html)
 
+    async def _current_user(self) -> AbstractBaseUser | None:
+        """The user as the database has them now; None (and the socket closed) when the session no
+        longer signs them in."""
+        user = await database_sync_to_async(_current_user)(self.scope.get("session"), self.user.pk)
+        if isinstance(user, int):
+            await self._sign_out(code=user)
+            return None
+        return user
+
+    async def _sign_out(self, code: int = CLOSE_UNAUTHENTICATED) -> None:
+        await self.disconnect(code)
+        self.state = None
+        await self.close(code=code)  # 4401: the page shows "Signed out"
+
+    def _missed_before(self, event: dict[str, Any]) -> bool:
+        """Note this event's `seq`; True when an earlier one of the same publisher never arrived."""
+        seq, key = event.get("seq"), (str(event.get("group")), str(event.get("pub")))
+        if not isinstance(seq, int):
+            return False
+        last = self.heard.get(key)
+        self.heard[key] = seq if last is None else max(last, seq)
+        # The first event heard from a publisher sets the baseline: what came before it is the
+        # business of the tab's own sync.
+        return last is not None and seq > last + 1
+
     async def _forward(self, event: dict[str, Any]) -> None:
-        if self.state is None:
+        gap = self._missed_before(event)
+        if self.state is None or not self.groups_joined:
             return
-        # render_event re-checks membership in the database, per event: it may have been revoked.
-        html = await database_sync_to_async(render_event)(user=self.user, state=self.state, event=event)
+        viewer = Viewer(
+            user_id=self.user.pk,
+            application_ids=self.application_ids,
+            multi_app=self.multi_app,
+            state=self.state,
+        )
+        shared = await renders.get(event)
+        html = await shared.frame_for(viewer, gap=gap)
         if html is not None:
             await self.send(text_data=html)
 
     async def access_changed(self, event: dict[str, Any]) -> None:
-        user = await database_sync_to_async(_reload_user)(self.user.pk)
-        if user is None or not user.is_active:
-            await self.close(code=CLOSE_UNAUTHENTICATED)  # deactivated: the page shows "Signed out"
+        self._missed_before(event)
+        session = self.scope.get("session")
+        ended = event.get("ended_session")
+        if ended and session is not None and ended == session.session_key:
+            await self._sign_out()
+            return
+        user = await self._current_user()
+        if user is None:
             return
         self.user = user
-        await self._join(await database_sync_to_async(_groups_of)(user))
-        if self.state is not None:
+        changed = await self._apply_access(await database_sync_to_async(_access_of)(user))
+        if changed and self.state is not None:
             # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
             html = await database_sync_to_async(render_sync)(
                 user=user, state=self.state, since=None, after_id=None, loaded_ids=None, scope="list"
@@ -129,9 +195,24 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self._forward(event)
 
 
-def _groups_of(user: AbstractBaseUser) -> list[str]:
-    return [user_group(user.pk)] + [application_group(app_id) for app_id in visible_application_ids(user)]
+def _access_of(user: AbstractBaseUser) -> tuple[frozenset[int], bool]:
+    application_ids = frozenset(visible_application_ids(user))
+    return application_ids, len(application_ids) > 1 or bool(user.is_superuser)
 
 
-def _reload_user(user_id: int) -> AbstractBaseUser | None:
-    return get_user_model().objects.filter(pk=user_id).first()
+def _current_user(session: SessionBase | None, user_id: int) -> AbstractBaseUser | int:
+    """The socket's user as the database has them now, or the close code when the session no longer
+    signs them in: signed out or replaced (the session is gone), a password changed since (the hash no
+    longer matches, as Django's own auth middleware checks), the account deactivated or deleted."""
+    if session is None or not session.session_key:
+        return CLOSE_UNAUTHENTICATED
+    # Read afresh: the scope's session was loaded when the socket connected.
+    store = SessionStore(session_key=session.session_key)
+    if not store.exists(session.session_key):
+        return CLOSE_SESSION_CHANGED
+    data = store.load()
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or str(data.get(SESSION_KEY)) != str(user_id):
+        return CLOSE_UNAUTHENTICATED
+    stored = data.get(HASH_SESSION_KEY) or ""
+    return user if constant_time_compare(stored, user.get_session_auth_hash()) else CLOSE_UNAUTHENTICATED

@@ -8,8 +8,11 @@ A *live frame* is HTML that starts with `<!--live-->` and whose top-level elemen
   Skipped when its position lies in a part the browser has not loaded yet (another page).
 - `replace` — replace the element with the same id if the page shows it, else ignore.
 - `remove`  — remove the element with that id if present.
-- `meta`    — not shown: carries the resync cursor (`data-cursor`) and the tab's state generation.
+- `meta`    — not shown: carries the resync cursor (`data-cursor`), the tab's state generation and, for
+  an event, its sequence number (`data-seq`); `data-gap` says the socket missed an event before this
+  one, and the tab resyncs from its own cursor at once.
 
+Pages render these partials per request; events are drawn once per server process (fanout.py).
 Every swap is by element id, so a frame applied twice, or a resync overlapping live frames, changes
 nothing the second time: nothing is missing and nothing appears twice.
 """
@@ -28,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from channels_app.access import access_widened_since, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, capability
@@ -40,7 +44,6 @@ from conversations.selectors import (
     inbox_changes,
     inbox_page,
     inbox_row,
-    message_with_context,
     thread_changes,
     thread_page,
 )
@@ -99,11 +102,11 @@ def base_context(
     request: Any = None,
     application_ids: Collection[int] | None = None,
 ) -> dict[str, Any]:
-    """`application_ids`: the user's visible Applications when the caller already has them (a frame)."""
+    """`application_ids`: the user's visible Applications when the caller already has them (a socket)."""
     if application_ids is None:
         application_ids = visible_application_ids(user)
     context: dict[str, Any] = {
-        "user": user,
+        "viewer_id": user.pk,
         "filters": filters,
         "filters_query": filters.as_query(),
         "multi_app": len(application_ids) > 1 or user.is_superuser,
@@ -138,10 +141,10 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def thread_context(conversation: Conversation) -> dict[str, Any]:
+def thread_context(conversation: Conversation, *, agents: list[Any] | None = None) -> dict[str, Any]:
     return {
         "conversation": conversation,
-        "agents": assignable_agents(application=conversation.application),
+        "agents": assignable_agents(application=conversation.application) if agents is None else agents,
         **composer_context(conversation),
     }
 
@@ -150,25 +153,41 @@ def render_partial(name: str, context: dict[str, Any], request: Any = None) -> s
     return render_to_string(f"conversations/partials/{name}.html", context, request=request)
 
 
-def frame(*parts: str, cursor: str | None = None, gen: int | None = None, kind: str = "event") -> str:
+def frame(
+    *parts: str,
+    cursor: str | None = None,
+    gen: int | None = None,
+    kind: str = "event",
+    seq: str = "",
+    gap: bool = False,
+) -> str:
+    """`seq`: the event's `group:publisher:number`; `gap`: the socket missed an event before this one,
+    so the tab must resync from its own cursor (and must not take this frame's)."""
     meta = ""
-    if cursor is not None:
+    if cursor is not None or gap:
         meta = format_html(
-            '<div data-live="meta" hidden data-kind="{}" data-cursor="{}" data-gen="{}"></div>',
+            '<div data-live="meta" hidden data-kind="{}" data-cursor="{}" data-gen="{}"{}{}></div>',
             kind,
-            cursor,
+            "" if gap else cursor or "",
             gen if gen is not None else "",
+            format_html(' data-seq="{}"', seq) if seq else "",
+            mark_safe(' data-gap="1"') if gap else "",
         )
     return LIVE_MARK + meta + "".join(parts)
+
+
+def removal(conversation_id: int) -> str:
+    return format_html('<div id="conv-{}" data-live="remove" hidden></div>', conversation_id)
 
 
 def row_html(
     *, conversation_id: int, user: AbstractBaseUser, filters: InboxFilters, active_id: int | None, base: dict
 ) -> str:
-    """The row as this tab should show it, or a removal when it no longer matches the tab's filters."""
+    """The row as this user's page should show it, or a removal when it no longer matches the filters
+    (an action's answer; live events draw rows in fanout.py)."""
     conversation = inbox_row(user=user, filters=filters, conversation_id=conversation_id)
     if conversation is None:
-        return format_html('<div id="conv-{}" data-live="remove" hidden></div>', conversation_id)
+        return removal(conversation_id)
     return render_partial("inbox_row", {**base, "conversation": conversation, "active_id": active_id})
 
 
@@ -193,51 +212,6 @@ def _visible_conversation(user: AbstractBaseUser, conversation_id: int | None) -
 
 
 # --- Frames for the websocket ----------------------------------------------------------------------
-
-
-def render_event(*, user: AbstractBaseUser, state: TabState, event: dict[str, Any]) -> str | None:
-    """The frame one realtime event means for this tab, or None when it shows nothing of it.
-
-    Checks again, in the database, that the user may still see the event's Application: membership
-    may have been revoked since the socket connected.
-    """
-    cursor = new_cursor()
-    application_ids = visible_application_ids(user)
-    if event.get("application_id") not in application_ids:
-        return None
-    conversation_id = event.get("conversation_id")
-    if not isinstance(conversation_id, int):
-        return None
-    if event.get("type") == "message.created" and conversation_id != state.conversation_id:
-        # Always followed by `conversation.updated` (publish_message_created), whose frame brings the
-        # row and the header: this one only adds the bubble, and only to the tab showing that thread.
-        return None
-    base = base_context(user=user, filters=state.filters, application_ids=application_ids)
-    if event.get("type") == "message.created":
-        bubble = message_with_context(message_id=event.get("message_id"), conversation_id=conversation_id)
-        return frame(messages_html(bubble, base), cursor=cursor, gen=state.gen)
-    parts = [
-        row_html(
-            conversation_id=conversation_id,
-            user=user,
-            filters=state.filters,
-            active_id=state.conversation_id,
-            base=base,
-        )
-    ]
-    if conversation_id == state.conversation_id:
-        if event.get("type") == "message.status":
-            parts.append(
-                messages_html(
-                    message_with_context(message_id=event.get("message_id"), conversation_id=conversation_id),
-                    base,
-                )
-            )
-        if event.get("type") == "conversation.updated":
-            conversation = _visible_conversation(user, conversation_id)
-            if conversation is not None:
-                parts.append(thread_state_html(conversation, base))
-    return frame(*parts, cursor=cursor, gen=state.gen)
 
 
 def render_sync(
@@ -269,9 +243,7 @@ def render_sync(
     if complete:
         context = {**base, "active_id": state.conversation_id}
         parts += [render_partial("inbox_row", {**context, "conversation": c}) for c in rows]
-        parts += [
-            format_html('<div id="conv-{}" data-live="remove" hidden></div>', pk) for pk in sorted(gone)
-        ]
+        parts += [removal(pk) for pk in sorted(gone)]
     else:
         page = inbox_page(user=user, filters=state.filters)
         parts.append(

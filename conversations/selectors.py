@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from channels_app.access import User, application_for, visible_applications
+from channels_app.access import User, application_for, visible_application_ids, visible_applications
 from channels_app.hub.capabilities import ChannelKind
 from channels_app.hub.content import DELIVERY_REPORTING_KINDS
 from channels_app.models import Application, Channel, Membership
@@ -33,6 +33,9 @@ from conversations.models import Contact, Conversation, Message, MessageStatusCh
 INBOX_PAGE_SIZE = 30
 THREAD_PAGE_SIZE = 40
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The row partial's every field, joined; the Application's encrypted Hub key is never decrypted for a row.
+_ROW_RELATED = ("application", "channel", "contact", "assignee", "last_message", "last_message__author")
+_ROW_DEFERRED = ("application__hub_api_key",)
 
 
 def conversation_for(user: User, conversation_id: int | str) -> Conversation:
@@ -42,7 +45,8 @@ def conversation_for(user: User, conversation_id: int | str) -> Conversation:
             Conversation.objects.select_related(
                 "application", "channel", "contact", "assignee", "status_changed_by"
             )
-            .filter(application__in=visible_applications(user))
+            .defer(*_ROW_DEFERRED)
+            .filter(application_id__in=visible_application_ids(user))
             .get(pk=int(conversation_id))
         )
     except (Conversation.DoesNotExist, ValueError, TypeError):
@@ -117,6 +121,18 @@ class InboxFilters:
     def active(self) -> bool:
         return bool(self.as_params())
 
+    def matches(self, conversation: Conversation, *, viewer_id: int | None) -> bool:
+        """Whether the row belongs under these filters, from the row alone (no query); the search
+        term, which needs the database, is left to `conversation_matches_search`."""
+        return (
+            (not self.application_id or conversation.application_id == self.application_id)
+            and (not self.kind or conversation.channel.kind == self.kind)
+            and (not self.status or conversation.status == self.status)
+            and (self.assigned != "mine" or conversation.assignee_id == viewer_id)
+            and (self.assigned != "unassigned" or conversation.assignee_id is None)
+            and (not self.unread or conversation.unread_count > 0)
+        )
+
 
 def sort_key(conversation: Conversation) -> str:
     """The inbox order as one string that sorts like (last_activity_at, id): the keyset cursor and the
@@ -137,13 +153,32 @@ def message_sort_key(message_id: int) -> str:
     return f"{message_id:012d}"
 
 
+def _rows() -> QuerySet[Conversation]:
+    return Conversation.objects.select_related(*_ROW_RELATED).defer(*_ROW_DEFERRED)
+
+
+def _matching_search(qs: QuerySet[Conversation], term: str) -> QuerySet[Conversation]:
+    # Two uncorrelated subqueries, each answered once from its trigram indexes (PostgreSQL, migration
+    # 0002), then probed per row; matching on a join instead compared every visible contact's name.
+    # They need no scoping of their own: the outer query keeps only visible Applications' rows.
+    matching_contacts = Contact.objects.filter(
+        Q(display_name__icontains=term) | Q(external_id__icontains=term)
+    ).values("pk")
+    # Preview covers every content type; content.text also finds words past the preview's cut.
+    matching_messages = Message.objects.filter(
+        Q(preview__icontains=term) | Q(content__text__icontains=term)
+    ).values("conversation_id")
+    return qs.filter(Q(contact__in=matching_contacts) | Q(pk__in=matching_messages))
+
+
 def inbox_conversations(*, user: User, filters: InboxFilters) -> QuerySet[Conversation]:
     """The conversations this user may see that match `filters`, newest activity first.
 
-    Scoped to the visible Applications first; the row partial's every field is joined here, so a page
-    costs the same number of queries whatever its length.
+    Scoped to the visible Applications first, as a list of ids: a subquery there kept PostgreSQL off the
+    `inbox_recent` index (a scan and sort of every conversation). The row partial's every field is
+    joined here, so a page costs the same number of queries whatever its length.
     """
-    qs = Conversation.objects.filter(application__in=visible_applications(user))
+    qs = _rows().filter(application_id__in=visible_application_ids(user))
     if filters.application_id:
         qs = qs.filter(application_id=filters.application_id)
     if filters.kind:
@@ -157,21 +192,18 @@ def inbox_conversations(*, user: User, filters: InboxFilters) -> QuerySet[Conver
     if filters.unread:
         qs = qs.filter(unread_count__gt=0)
     if filters.q:
-        term = filters.q
-        # Two uncorrelated subqueries, each answered once from its trigram indexes (PostgreSQL, migration
-        # 0002), then probed per row; matching on a join instead compared every visible contact's name.
-        # They need no scoping of their own: the outer query keeps only visible Applications' rows.
-        matching_contacts = Contact.objects.filter(
-            Q(display_name__icontains=term) | Q(external_id__icontains=term)
-        ).values("pk")
-        # Preview covers every content type; content.text also finds words past the preview's cut.
-        matching_messages = Message.objects.filter(
-            Q(preview__icontains=term) | Q(content__text__icontains=term)
-        ).values("conversation_id")
-        qs = qs.filter(Q(contact__in=matching_contacts) | Q(pk__in=matching_messages))
-    return qs.select_related(
-        "application", "channel", "contact", "assignee", "last_message", "last_message__author"
-    ).order_by("-last_activity_at", "-id")
+        qs = _matching_search(qs, filters.q)
+    return qs.order_by("-last_activity_at", "-id")
+
+
+def live_row(*, conversation_id: int) -> Conversation | None:
+    """A row for a live event, read once per server process for every tab (live.py): not scoped to a
+    user, so each tab checks its own access and filters (`InboxFilters.matches`) before it shows it."""
+    return _rows().filter(pk=conversation_id).first()
+
+
+def conversation_matches_search(*, conversation_id: int, term: str) -> bool:
+    return _matching_search(Conversation.objects.filter(pk=conversation_id), term).exists()
 
 
 @dataclass

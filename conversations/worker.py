@@ -24,9 +24,9 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks_db.management.commands.db_worker import Worker
 
+from channels_app.realtime import publisher
 from conversations.actions.housekeeping import do_prune_history
 from conversations.actions.replies import do_requeue_stalled_replies
-from conversations.events import publisher
 
 log = logging.getLogger("conversations.worker")
 

@@ -18,7 +18,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from conversations.events import publisher  # noqa: E402
+from channels_app.realtime import publisher  # noqa: E402
 from conversations.routing import websocket_urlpatterns  # noqa: E402
 from conversations.webhook import hub_webhook_asgi, match_webhook  # noqa: E402
 from conversations.worker import start_in_process  # noqa: E402

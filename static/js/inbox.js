@@ -267,6 +267,12 @@
   function applyMeta(meta) {
     state.lastHeard = Date.now();
     if (meta.kind === "pong") return;
+    if (meta.gap) {
+      // The socket missed an event before this one (data-seq jumped): catch up from our own cursor,
+      // which this frame must not move past what we missed.
+      sync();
+      return;
+    }
     if (Number(meta.gen) !== state.gen) return; // rendered for what the tab showed before: no cursor
     if (meta.cursor) {
       state.cursor = meta.cursor;

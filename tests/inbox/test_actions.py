@@ -12,6 +12,7 @@ from channels.layers import get_channel_layer
 from django.urls import reverse
 from django.utils import timezone
 
+from channels_app.realtime import application_group
 from conversations.actions.threads import (
     ThreadActionError,
     do_assign,
@@ -19,7 +20,6 @@ from conversations.actions.threads import (
     do_rename_contact,
     do_set_status,
 )
-from conversations.events import application_group
 from conversations.models import Conversation
 from tests.inbox.inbox_support import make_conversation
 

@@ -21,7 +21,7 @@ from channels_app.actions import do_create_application, do_set_access, do_set_me
 from channels_app.models import Channel, Membership
 from conversations.actions.statuses import do_record_status, do_store_send_result
 from conversations.actions.threads import do_assign
-from conversations.events import publish_on_commit
+from conversations.events import publish_message_created
 from conversations.models import Conversation, Message
 from hubdash.asgi import application
 from tests.inbox.inbox_support import (
@@ -46,15 +46,9 @@ def customer_writes(conversation: Conversation, text: str) -> Message:
             last_inbound_at=timezone.now(),
             unread_count=conversation.unread_count + 1,
         )
-        for kind in ("message.created", "conversation.updated"):
-            event = {
-                "type": kind,
-                "application_id": conversation.application_id,
-                "conversation_id": conversation.pk,
-            }
-            if kind == "message.created":
-                event["message_id"] = message.pk
-            publish_on_commit(event)
+        publish_message_created(
+            application_id=conversation.application_id, conversation_id=conversation.pk, message_id=message.pk
+        )
     return message
 
 
@@ -143,8 +137,8 @@ def test_new_message_reaches_the_open_thread_and_moves_its_row(agent_a, app_a):
     message, frames = run(scenario)
 
     html = "".join(frames)
-    # Each part drawn once: the bubble (message.created), then row and header (conversation.updated).
-    assert len(frames) == 2
+    # One frame, each part drawn once: the bubble, the row and the header.
+    assert len(frames) == 1
     assert html.count(f'<li id="msg-{message.pk}"') == 1
     assert html.count(f'<li id="conv-{conversation.pk}"') == 1
     assert html.count(f'id="thread-header-{conversation.pk}"') == 1
@@ -302,20 +296,32 @@ def test_an_agent_of_b_hears_nothing_of_a(agent_a, agent_b, app_a, app_b):
     assert "thread-header" not in html
 
 
-def test_frames_stop_when_membership_is_revoked(agent_a, app_a):
-    conversation = make_conversation(app_a)
+def test_frames_stop_when_membership_is_revoked_even_outside_settings(agent_a, admin, app_a):
+    """Deleted straight from the table (the Django admin does this): the open tab still hears of it."""
+    conversation = make_conversation(app_a, name="Acme Customer")
 
     async def scenario():
         inbox = await connect(agent_a, application)
-        await inbox.send_json_to(sync_message(since=timezone.now().isoformat()))
-        await frames_until_quiet(inbox)
+        control = await connect(admin, application)  # still a member: hears the same message
+        for socket in (inbox, control):
+            await socket.send_json_to(sync_message(since=timezone.now().isoformat()))
+            await frames_until_quiet(socket)
         await database_sync_to_async(Membership.objects.filter(user=agent_a).delete)()
+        revoked = await frames_until_quiet(inbox)
         await database_sync_to_async(customer_writes)(conversation, "after revocation")
-        frames = await frames_until_quiet(inbox)
-        await inbox.disconnect()
-        return frames
+        after = await frames_until_quiet(inbox)
+        heard = await frames_until_quiet(control)
+        for socket in (inbox, control):
+            await socket.disconnect()
+        return revoked, after, heard
 
-    assert run(scenario) == []
+    revoked, after, heard = run(scenario)
+
+    assert any("after revocation" in frame for frame in heard)
+    # The revoked tab's list is rebuilt without the Application's rows, and nothing arrives after it.
+    assert len(revoked) == 1 and "No conversations yet" in revoked[0]
+    assert f"conv-{conversation.pk}" not in revoked[0]
+    assert after == []
 
 
 def test_an_agent_given_an_application_sees_its_inbox_without_a_reload(admin, agent_b, app_a, app_b):

@@ -18,7 +18,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from conversations.events import publisher
+from channels_app.realtime import publisher
 from conversations.worker import build_worker, start_sweeper, sweep_once
 
 log = logging.getLogger("conversations.worker")

@@ -1,0 +1,198 @@
+"""A live event, read from the database once per server process and framed for each tab from memory.
+
+Every open inbox tab of an Application receives each of its events (its socket is in the group). Drawn
+per socket, 50 agents cost 50 row queries and 50 renders per event, all on the one thread that Channels
+gives database work: one process then fell seconds behind at 2 events/s. Here the first socket of a
+process to receive an event loads it (`SharedRender.load`, one query); every part a tab needs is drawn
+once per *variant* and shared: the row differs only by the tab's filter query string, whether it is the
+open thread, whether the viewer is its author or assignee ("You:", "Mine") and whether the list names
+Applications. A socket checks access from the Application ids it holds in memory (refreshed by
+`access.changed`, consumers.py), so an event costs no database work per socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from conversations.live import (
+    TabState,
+    frame,
+    messages_html,
+    new_cursor,
+    removal,
+    render_partial,
+    thread_context,
+)
+from conversations.models import Conversation
+from conversations.selectors import (
+    assignable_agents,
+    conversation_matches_search,
+    live_row,
+    message_with_context,
+)
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What a socket knows of its tab and its user without asking the database."""
+
+    user_id: int
+    application_ids: frozenset[int]
+    multi_app: bool
+    state: TabState
+
+
+class SharedRender:
+    """One event and the parts drawn from it so far, keyed by variant (see the module docstring)."""
+
+    def __init__(self, event: dict[str, Any], *, cursor: str, conversation: Conversation | None) -> None:
+        self.event = event
+        self.cursor = cursor
+        self.conversation = conversation
+        self._parts: dict[Hashable, asyncio.Future[Any]] = {}
+        self._agents: list[Any] | None = None
+
+    @classmethod
+    def load(cls, event: dict[str, Any]) -> SharedRender:
+        """Read what every tab needs (sync: runs on the database thread)."""
+        cursor = new_cursor()  # before the read: anything committed later is newer than this frame
+        conversation_id = event.get("conversation_id")
+        conversation = live_row(conversation_id=conversation_id) if isinstance(conversation_id, int) else None
+        return cls(event, cursor=cursor, conversation=conversation)
+
+    # --- parts, drawn once each (sync: the database thread) -------------------------------------------
+
+    def _draw(self, key: tuple[Any, ...]) -> Any:
+        c = self.conversation
+        assert c is not None
+        kind = key[0]
+        if kind == "row":
+            _, filters_query, viewer_id, active, multi_app = key
+            context = {
+                "conversation": c,
+                "viewer_id": viewer_id,
+                "filters_query": filters_query,
+                "active_id": c.pk if active else None,
+                "multi_app": multi_app,
+                "in_frame": True,
+            }
+            return render_partial("inbox_row", context)
+        if kind == "search":
+            return conversation_matches_search(conversation_id=c.pk, term=key[1])
+        if kind == "bubble":
+            messages = message_with_context(message_id=self.event.get("message_id"), conversation_id=c.pk)
+            return messages_html(messages, {"in_frame": True})
+        if kind == "thread":
+            _, filters_query, viewer_id = key
+            if self._agents is None:
+                self._agents = assignable_agents(application=c.application)
+            # The composer's own context is not drawn here (only the header and the window state are),
+            # so no per-render value such as its idempotency key is shared between tabs.
+            context = {
+                **thread_context(c, agents=self._agents),
+                "viewer_id": viewer_id,
+                "filters_query": filters_query,
+                "in_frame": True,
+            }
+            return render_partial("thread_header", context) + render_partial("window_state", context)
+        raise ValueError(key)
+
+    async def part(self, key: tuple[Any, ...]) -> Any:
+        future = self._parts.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._parts[key] = future
+            try:
+                future.set_result(await database_sync_to_async(self._draw)(key))
+            except Exception as exc:
+                del self._parts[key]  # the next tab tries again
+                future.set_exception(exc)
+                future.exception()  # retrieved: only this caller reports it
+                raise
+        return await future
+
+    # --- one tab's frame ------------------------------------------------------------------------------
+
+    async def parts_for(self, viewer: Viewer) -> list[str] | None:
+        """The parts this event means for the tab, or None when it shows nothing of it."""
+        event = self.event
+        conversation_id = event.get("conversation_id")
+        if event.get("application_id") not in viewer.application_ids or not isinstance(conversation_id, int):
+            return None
+        c = self.conversation
+        if c is None or c.application_id not in viewer.application_ids:
+            return [removal(conversation_id)]
+        state = viewer.state
+        open_thread = conversation_id == state.conversation_id
+        kind = event.get("type")
+        parts: list[str] = []
+        if open_thread and kind in ("message.created", "message.status"):
+            parts.append(await self.part(("bubble",)))
+        parts.append(await self._row(viewer))
+        if open_thread and kind in ("message.created", "conversation.updated"):
+            # "(me)" in the assignee list names the viewer: the header is drawn per viewer of the thread
+            # (a handful of tabs at most), the row per variant.
+            parts.append(await self.part(("thread", state.filters.as_query(), viewer.user_id)))
+        return parts
+
+    async def _row(self, viewer: Viewer) -> str:
+        c = self.conversation
+        assert c is not None
+        filters = viewer.state.filters
+        if not filters.matches(c, viewer_id=viewer.user_id) or (
+            filters.q and not await self.part(("search", filters.q))
+        ):
+            return removal(c.pk)
+        author_id = c.last_message.author_id if c.last_message is not None else None
+        self_id = viewer.user_id if viewer.user_id in (author_id, c.assignee_id) else None
+        active = c.pk == viewer.state.conversation_id
+        return await self.part(("row", filters.as_query(), self_id, active, viewer.multi_app))
+
+    async def frame_for(self, viewer: Viewer, *, gap: bool = False) -> str | None:
+        parts = await self.parts_for(viewer)
+        if parts is None and not gap:
+            return None
+        event = self.event
+        seq = f"{event.get('group', '')}:{event.get('pub', '')}:{event.get('seq', '')}"
+        return frame(*(parts or []), cursor=self.cursor, gen=viewer.state.gen, seq=seq, gap=gap)
+
+
+class RenderCache:
+    """The events this process drew lately, by (group, publisher, seq): every socket of the process
+    that receives the same event shares one `SharedRender`. Bounded; entries of another event loop (a
+    test's earlier loop) are never reused."""
+
+    SIZE = 512
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Hashable, asyncio.Future[SharedRender]] = OrderedDict()
+
+    async def get(self, event: dict[str, Any]) -> SharedRender:
+        loop = asyncio.get_running_loop()
+        key = (event.get("group"), event.get("pub"), event.get("seq"), event.get("type"))
+        if event.get("seq") is None:  # not stamped by a publisher: nothing to share it with
+            return await database_sync_to_async(SharedRender.load)(event)
+        future = self._entries.get(key)
+        if future is not None and future.get_loop() is loop:
+            return await future
+        future = loop.create_future()
+        self._entries[key] = future
+        while len(self._entries) > self.SIZE:
+            self._entries.popitem(last=False)
+        try:
+            future.set_result(await database_sync_to_async(SharedRender.load)(event))
+        except Exception as exc:
+            self._entries.pop(key, None)
+            future.set_exception(exc)
+            future.exception()
+            raise
+        return future.result()
+
+
+renders = RenderCache()
