@@ -20,6 +20,7 @@ def production_env(db_name: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
         "DB_POOL_MAX_SIZE": "20",
+        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
     }
 
 
@@ -42,3 +43,5 @@ def setup_django(env: dict[str, str]) -> None:
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    # A production server refuses to start without collected static files (hubdash/startup.py).
+    call_command("collectstatic", interactive=False, verbosity=0)

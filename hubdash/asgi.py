@@ -22,6 +22,9 @@ from channels_app.realtime import publisher  # noqa: E402
 from conversations.routing import websocket_urlpatterns  # noqa: E402
 from conversations.webhook import hub_webhook_asgi, match_webhook  # noqa: E402
 from conversations.worker import start_in_process  # noqa: E402
+from hubdash.startup import check_static_files  # noqa: E402
+
+check_static_files()  # DEBUG=false without `collectstatic`: stop here, with what to run, not 500 per page
 
 
 async def http_application(scope, receive, send):

@@ -1,0 +1,80 @@
+"""A production server (DEBUG=false) refuses to start without collected static files, and says why,
+instead of answering 500 on every page."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _production_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "CHANNEL_LAYER_PREFIX"}}
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="production-start-test-" + "k" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        STATIC_ROOT=str(tmp_path / "static"),
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+    )
+    return env
+
+
+def _daphne(env: dict[str, str], port: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hubdash.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_without_collectstatic_the_server_stops_with_what_to_run(tmp_path):
+    env = _production_env(tmp_path)
+    server = _daphne(env, free_port())
+    try:
+        output, _ = server.communicate(timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+    assert server.returncode != 0
+    assert "Static files are not collected" in output
+    assert "manage.py collectstatic --noinput" in output
+
+
+def test_after_collectstatic_the_same_server_serves_pages(tmp_path):
+    # The control: the same configuration starts once the files are collected.
+    env = _production_env(tmp_path)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    port = free_port()
+    server = _daphne(env, port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, server.communicate()[0][-2000:]
+            try:
+                page = requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "daphne did not answer within 60 s"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.communicate(timeout=20)
+
+    assert page.status_code == 200
+    assert "/static/css/app." in page.text  # the hashed name from the manifest
