@@ -105,14 +105,17 @@ def _server(kind: str, target: str, port: int) -> subprocess.Popen:
     return proc
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def _stop(proc: subprocess.Popen) -> float:
+    """SIGTERM, then the seconds until the process exited (SIGKILL after 30 s: reported as 30+)."""
+    started = time.monotonic()
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    return time.monotonic() - started
 
 
 @dataclass
@@ -122,6 +125,7 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     post_latencies: list[float] = field(default_factory=list)
     non_2xx: int = 0
+    stop_seconds: float = float("nan")
 
     @property
     def lost(self) -> int:
@@ -138,7 +142,8 @@ class Result:
             f"{self.label:<14} frames {len(self.latencies)}/{self.expected} (lost {self.lost}),"
             f" p50 {self.pct(self.latencies, 0.5):.0f} ms, p99 {self.pct(self.latencies, 0.99):.0f} ms;"
             f" POST p50 {self.pct(self.post_latencies, 0.5):.0f} ms,"
-            f" p99 {self.pct(self.post_latencies, 0.99):.0f} ms, non-2xx {self.non_2xx}"
+            f" p99 {self.pct(self.post_latencies, 0.99):.0f} ms, non-2xx {self.non_2xx};"
+            f" SIGTERM to exit {self.stop_seconds:.1f} s"
         )
 
 
@@ -183,7 +188,7 @@ def _post_paced(url: str, bodies: list[tuple[bytes, dict]], rate: float, sent: l
 
 async def _measure(
     *, label: str, port: int, post_url: str, ws_path: str, cookies: list[str], hubdash: bool,
-    bodies: list[tuple[bytes, dict]], rate: float,
+    bodies: list[tuple[bytes, dict]], rate: float, server: subprocess.Popen,
 ) -> Result:  # fmt: skip
     import websockets
 
@@ -228,6 +233,8 @@ async def _measure(
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline and len(result.latencies) < result.expected:
         await asyncio.sleep(0.1)
+    # Stopped with every socket still open, as a deploy would: it must exit within 10 s.
+    result.stop_seconds = await asyncio.to_thread(_stop, server)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     return result
@@ -279,6 +286,7 @@ def main() -> None:
                         hubdash=kind == "hubdash",
                         bodies=bodies,
                         rate=args.rate,
+                        server=server,
                     )
                 )
             finally:
@@ -302,6 +310,8 @@ def main() -> None:
         f"webhook POST p99: with sockets {w_sockets:.0f} ms, alone {w_alone:.0f} ms,"
         f" ratio {w_sockets / w_alone:.2f}x (target <= 1.5x)"
     )
+    worst_stop = max(r.stop_seconds for results in rows.values() for r in results)
+    print(f"slowest SIGTERM to exit, sockets open: {worst_stop:.1f} s (target <= 10 s)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

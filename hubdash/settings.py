@@ -113,8 +113,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "hubdash.channel_layer.PooledRedisChannelLayer",
             "CONFIG": {
+                # Connections to Redis per server process; more callers wait (up to the timeout).
+                "pool_size": env.int("REDIS_POOL_SIZE", default=100),
+                "pool_timeout": env.float("REDIS_POOL_TIMEOUT", default=20.0),
                 "hosts": [
                     {
                         "address": REDIS_URL,
