@@ -15,13 +15,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the app registry loaded above)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from channels_app.realtime import publisher  # noqa: E402
 from conversations.routing import websocket_urlpatterns  # noqa: E402
 from conversations.webhook import hub_webhook_asgi, match_webhook  # noqa: E402
 from conversations.worker import start_in_process  # noqa: E402
+from hubdash.origin import SameOriginValidator  # noqa: E402
 from hubdash.startup import check_static_files  # noqa: E402
 
 check_static_files()  # DEBUG=false without `collectstatic`: stop here, with what to run, not 500 per page
@@ -48,6 +48,7 @@ async def http_application(scope, receive, send):
 application = ProtocolTypeRouter(
     {
         "http": http_application,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Only a page of this very origin (scheme, host and port) may open a socket: hubdash/origin.py.
+        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from channels_app.access import visible_application_ids
 from channels_app.hub.events import clean_text
@@ -20,6 +21,11 @@ from conversations.models import Contact, Conversation
 
 class ThreadActionError(ValueError):
     """The request cannot be done as asked; the message is for the agent."""
+
+
+# Said alike for an unknown user id, an inactive user and a user of another Application, so assigning
+# cannot be used to learn which accounts exist or who works for another tenant.
+NOT_ASSIGNABLE = _("That person cannot be assigned this conversation.")
 
 
 def _locked(conversation: Conversation) -> Conversation:
@@ -42,7 +48,7 @@ def do_assign(
     if assignee is not None and (
         not assignee.is_active or conversation.application_id not in visible_application_ids(assignee)
     ):
-        raise ThreadActionError("That person cannot see this Application's conversations.")
+        raise ThreadActionError(NOT_ASSIGNABLE)
     with transaction.atomic():
         locked = _locked(conversation)
         new_id = assignee.pk if assignee is not None else None

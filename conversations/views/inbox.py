@@ -17,12 +17,14 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseLocation
 
 from channels_app.hub.content import ContentError, build_reply_content
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
+    NOT_ASSIGNABLE,
     ThreadActionError,
     do_assign,
     do_mark_read,
@@ -277,14 +279,14 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
     elif value.isdigit():
         assignee = get_user_model().objects.filter(pk=int(value)).first()
         if assignee is None:
-            return _refused(request, conversation, "No such agent.", title="Not assigned")
+            return _refused(request, conversation, str(NOT_ASSIGNABLE), title=_("Not assigned"))
     else:
         assignee = None
     return _thread_action(
         request,
         conversation,
         lambda: do_assign(conversation=conversation, assignee=assignee, actor=request.user),
-        refused_title="Not assigned",
+        refused_title=_("Not assigned"),
     )
 
 

@@ -17,14 +17,17 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from channels_app.hub.content import ContentError
 from conversations.actions.replies import do_retry_reply
+from conversations.forms import ReviewFilterForm
 from conversations.models import Message
 from conversations.selectors import (
     ReviewFilters,
@@ -55,10 +58,16 @@ def lead_required(view: Any) -> Any:
     return wrapped
 
 
+def _filters(request: HttpRequest) -> tuple[ReviewFilters, ReviewFilterForm]:
+    """The filters of the query string, without the values the form refused (said on the page)."""
+    form = ReviewFilterForm(request.GET)
+    return ReviewFilters.from_params(form.valid_params()), form
+
+
 @require_GET
 @lead_required
 def review_list(request: HttpRequest) -> HttpResponse:
-    filters = ReviewFilters.from_params(request.GET)
+    filters, form = _filters(request)
     messages = review_messages(user=request.user, filters=filters)
     before = request.GET.get("before", "")
     page = review_page(messages=messages, before=int(before) if before.isdigit() else None)
@@ -67,6 +76,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "review/list.html",
         {
             "filters": filters,
+            "filter_errors": form.error_lines(),
             "query": filters.query_string(),
             "page": page,
             "counts": review_counts(messages=messages),
@@ -128,8 +138,13 @@ class _Echo:
 
 @require_GET
 @lead_required
-def review_export(request: HttpRequest) -> StreamingHttpResponse:
-    filters = ReviewFilters.from_params(request.GET)
+def review_export(request: HttpRequest) -> HttpResponseBase:
+    filters, form = _filters(request)
+    if form.error_lines():
+        # Exporting without the refused filter would hand over rows nobody asked for: back to the page,
+        # which says what was wrong.
+        flash.error(request, _("Nothing exported: correct the filters first."))
+        return redirect(f"{reverse('review:list')}?{request.GET.urlencode()}")
     rows = (
         review_messages(user=request.user, filters=filters)
         .select_related("channel__application", "author", "conversation__contact")

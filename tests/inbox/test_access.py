@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -117,6 +119,33 @@ def test_cannot_assign_to_someone_who_cannot_see_the_application(agent_a_client,
     assert response.status_code == 422
     conversation.refresh_from_db()
     assert conversation.assignee_id is None
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+def test_assigning_to_an_unknown_id_or_to_another_applications_agent_is_refused_alike(
+    agent_a_client, a_conversation, agent_b, admin, htmx
+):
+    conversation, _ = a_conversation
+    url = reverse("assign", args=[conversation.pk])
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+
+    def refusal(assignee: str) -> tuple[int, str]:
+        response = agent_a_client.post(url, {"assignee": assignee}, **headers)
+        # The page carries a fresh (masked) CSRF token each time; everything else must be the same.
+        return response.status_code, re.sub(r"[A-Za-z0-9]{64}", "<token>", response.content.decode())
+
+    unknown, foreign = refusal("99999"), refusal(str(agent_b.pk))
+
+    # Nothing tells an id nobody has from a person of another Application.
+    assert unknown == foreign
+    assert foreign[0] == 422
+    assert "That person cannot be assigned this conversation." in foreign[1]
+    conversation.refresh_from_db()
+    assert conversation.assignee_id is None
+    # Control: a colleague of the same Application is assigned.
+    assert agent_a_client.post(url, {"assignee": str(admin.pk)}, **headers).status_code in (200, 302)
+    conversation.refresh_from_db()
+    assert conversation.assignee_id == admin.pk
 
 
 def test_anonymous_requests_are_sent_to_sign_in(client, a_conversation):

@@ -351,3 +351,59 @@ def test_bulk_retry_checks_access_once_for_the_whole_selection(admin_client_a, a
     # Each further reply costs what the retry itself costs, nothing more: access is one query in all.
     assert four - two == 2 * one_action
     assert Message.objects.filter(pk__in=[m.pk for m in failed], status="pending").count() == 7
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("date_to=9999-12-31", "To: Enter a date between 1900-01-01 and 2999-12-31."),
+        ("date_from=0001-01-01", "From: Enter a date between 1900-01-01 and 2999-12-31."),
+        ("date_from=9999-12-31", "From: Enter a date between 1900-01-01 and 2999-12-31."),
+        ("date_to=2026-13-45", "To: Enter a date as YYYY-MM-DD."),
+        ("date_from=20260106", "From: Enter a date as YYYY-MM-DD."),
+        ("application=99999999999999999999999", "Application: Ensure this value is less than or equal to"),
+    ],
+)
+def test_an_impossible_filter_is_said_on_the_page_and_the_other_filters_still_apply(
+    admin_client_a, app_a, agent_a, query, error
+):
+    conversation = make_conversation(app_a, "sms")
+    failed = reply(conversation, status="failed", author=agent_a, error_code="x")
+    reply(conversation, status="sent", author=agent_a)
+
+    response = admin_client_a.get(f"/review/?{query}&status=failed")
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    assert shown_ids(response) == {failed.pk}  # the refused filter is dropped, the status filter kept
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=0001-01-01", "date_to=yesterday"])
+def test_the_csv_export_with_an_impossible_date_exports_nothing_and_says_why(
+    admin_client_a, app_a, agent_a, query
+):
+    reply(make_conversation(app_a, "sms"), status="failed", author=agent_a, error_code="x")
+
+    response = admin_client_a.get(f"/review/export.csv?{query}", follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/review/?{query}"
+    assert not response["Content-Type"].startswith("text/csv")
+    body = response.content.decode()
+    assert "Nothing exported: correct the filters first." in body
+    assert 'id="filter-errors"' in body
+
+
+@pytest.mark.django_db
+def test_the_widest_accepted_dates_still_filter(admin_client_a, app_a, agent_a):
+    message = reply(make_conversation(app_a, "sms"), author=agent_a)
+
+    query = "?date_from=1900-01-01&date_to=2999-12-31"
+    response = admin_client_a.get(f"/review/{query}")
+
+    assert response.status_code == 200
+    assert 'id="filter-errors"' not in response.content.decode()
+    assert shown_ids(response) == {message.pk}
+    assert [row["id"] for row in csv_rows(admin_client_a, query)] == [str(message.pk)]

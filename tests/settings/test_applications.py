@@ -63,7 +63,7 @@ def test_an_unreachable_hub_is_said_and_nothing_is_saved(admin_client_a, setting
         (
             {"name": "acme support", "api_key": NEW_KEY},
             "name",
-            "An Application with this name already exists.",
+            "That name cannot be used: choose another.",
         ),
         ({"name": "Charlie", "api_key": "short"}, "api_key", "Ensure this value has at least 8 characters"),
         ({"name": "Charlie", "api_key": "has a space 1234"}, "api_key", "An API key has no spaces"),
@@ -147,6 +147,25 @@ def test_renaming_an_application_is_audited_from_and_to(admin, admin_client_a, a
     entry = AuditEntry.objects.get(action="application.updated")
     assert entry.actor_name == "ada"
     assert entry.changes == {"name": {"from": "Acme Support", "to": "Acme Help"}}
+
+
+@pytest.mark.django_db
+def test_the_name_of_another_tenants_application_is_refused_without_confirming_it_exists(
+    admin_client_a, app_a, app_b, hub_sandbox
+):
+    created = admin_client_a.post(
+        reverse("settings:application_create"), {"name": "BRAVO SHOP", "api_key": NEW_KEY}
+    )
+    renamed = admin_client_a.post(reverse("settings:application", args=[app_a.pk]), {"name": "bravo shop"})
+
+    for response, form in ((created, "form"), (renamed, "name_form")):
+        assert response.status_code == 200
+        assert response.context[form].errors["name"] == ["That name cannot be used: choose another."]
+        assert "already exists" not in response.content.decode()
+    app_a.refresh_from_db()
+    assert app_a.name == "Acme Support"
+    assert Application.objects.filter(name__iexact="bravo shop").count() == 1
+    assert hub_sandbox.send_attempts()["count"] == 0
 
 
 @pytest.mark.django_db

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from channels_app.actions import SettingsError, do_register_channel
 from channels_app.hub.capabilities import CAPABILITIES
 from channels_app.models import AuditEntry, Channel
 from conversations.models import Message
@@ -57,10 +58,38 @@ def test_a_uuid_already_registered_anywhere_is_refused_without_saying_where(admi
 
     response = _register(admin_client_a, app_a, hub_channel_id=str(taken).upper())
 
-    assert response.context["form"].errors["hub_channel_id"] == [
-        "This Hub channel UUID is already registered."
-    ]
-    assert "Bravo Shop" not in response.content.decode()
+    assert response.context["form"].errors["hub_channel_id"] == ["This channel cannot be registered here."]
+    body = response.content.decode()
+    assert "Bravo Shop" not in body
+    assert "already registered" not in body
+    assert not app_a.channels.filter(hub_channel_id=taken).exists()
+
+
+@pytest.mark.django_db
+def test_a_uuid_registered_by_another_tenant_is_refused_as_one_of_ours_is(admin_client_a, app_a, app_b):
+    ours = _register(admin_client_a, app_a, hub_channel_id=str(app_a.channels.first().hub_channel_id))
+    theirs = _register(admin_client_a, app_a, hub_channel_id=str(app_b.channels.first().hub_channel_id))
+
+    assert ours.status_code == theirs.status_code == 200
+    assert (
+        ours.context["form"].errors["hub_channel_id"]
+        == theirs.context["form"].errors["hub_channel_id"]
+        == ["This channel cannot be registered here."]
+    )
+
+
+@pytest.mark.django_db
+def test_a_registration_that_loses_the_race_for_a_uuid_does_not_confirm_the_other_tenant(admin, app_a, app_b):
+    # Two admins submitting the same UUID at once both pass the form; the database refuses the second.
+    taken = app_b.channels.first().hub_channel_id
+
+    with pytest.raises(SettingsError) as refused:
+        do_register_channel(
+            actor=admin, application=app_a, hub_channel_id=taken, kind="whatsapp", display_name="Sales"
+        )
+
+    assert str(refused.value) == "This channel cannot be registered here."
+    assert not app_a.channels.filter(hub_channel_id=taken).exists()
 
 
 @pytest.mark.django_db

@@ -50,7 +50,7 @@ def test_admin_creates_an_agent_who_can_sign_in_and_answer_but_not_reach_setting
 @pytest.mark.parametrize(
     ("data", "error"),
     [
-        ({"username": "ALICE"}, "This username is taken."),
+        ({"username": "ALICE"}, "That username cannot be used: choose another."),
         ({"password": "password"}, "This password is too common."),
         ({"username": "bad name!"}, "Enter a valid username."),
     ],
@@ -59,6 +59,21 @@ def test_create_agent_form_validation(admin_client_a, app_a, agent_a, data, erro
     response = _create(admin_client_a, app_a, **data)
     assert response.status_code == 200
     assert error in response.content.decode()
+    assert not get_user_model().objects.filter(email="carol@example.org").exists()
+
+
+@pytest.mark.django_db
+def test_a_username_of_another_tenant_is_refused_as_one_of_ours_is(admin_client_a, app_a, agent_a, agent_b):
+    ours = _create(admin_client_a, app_a, username="alice")
+    theirs = _create(admin_client_a, app_a, username="Bob")
+
+    assert ours.status_code == theirs.status_code == 200
+    assert (
+        ours.context["form"].errors["username"]
+        == theirs.context["form"].errors["username"]
+        == ["That username cannot be used: choose another."]
+    )
+    assert "taken" not in theirs.content.decode()
     assert not get_user_model().objects.filter(email="carol@example.org").exists()
 
 

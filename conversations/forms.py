@@ -1,0 +1,70 @@
+"""Forms of the conversations app: they parse and validate query strings; reads and writes live elsewhere."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+# Filter days become datetimes in the site's time zone, and the last day is extended by one: near
+# date.min/date.max that arithmetic overflows (a 500), so days outside this range are refused up front.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+# auth.User keeps Django's AutoField (a 32-bit column on PostgreSQL); our own tables use BigAutoField.
+# An id past its column's range is an error in the query (a 500), not "no rows".
+MAX_USER_ID = 2**31 - 1
+MAX_ID = 2**63 - 1
+
+
+class FilterDayField(forms.DateField):
+    def __init__(self, **kwargs: Any) -> None:
+        # The page's <input type="date"> always sends YYYY-MM-DD; nothing else is guessed at.
+        super().__init__(
+            required=False,
+            input_formats=["%Y-%m-%d"],
+            error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+            **kwargs,
+        )
+
+    def validate(self, value: date | None) -> None:
+        super().validate(value)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise forms.ValidationError(
+                _("Enter a date between %(first)s and %(last)s."),
+                params={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+            )
+
+
+class ReviewFilterForm(forms.Form):
+    """The delivery review's filters that reach the database as values: a bad one is dropped and said.
+
+    The other filters (status, error code, stuck) are matched against fixed choices or compared as text
+    by ReviewFilters, so they cannot fail a query.
+    """
+
+    application = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, label=_("Application"))
+    channel = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID, label=_("Channel"))
+    agent = forms.IntegerField(required=False, min_value=1, max_value=MAX_USER_ID, label=_("Agent"))
+    date_from = FilterDayField(label=_("From"))
+    date_to = FilterDayField(label=_("To"))
+
+    def valid_params(self) -> QueryDict:
+        """The query string without the values this form refused (the rest is kept as sent)."""
+        params = self.data.copy()
+        if not self.is_valid():
+            for name in self.errors:
+                params.pop(name, None)
+        return params
+
+    def error_lines(self) -> list[str]:
+        """One line per refused filter, e.g. "To: Enter a date between 1900-01-01 and 2999-12-31."."""
+        if not self.is_bound or self.is_valid():
+            return []
+        return [
+            _("%(filter)s: %(error)s") % {"filter": self.fields[name].label, "error": error}
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
