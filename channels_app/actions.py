@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from channels_app import audit
 from channels_app.audit import Actor
@@ -288,6 +289,31 @@ def do_replace_api_key(*, actor: AbstractBaseUser, application: Application, api
     return locked
 
 
+def do_set_accept_unsigned(*, actor: AbstractBaseUser, application: Application, accept: bool) -> Application:
+    """Turn "accept unsigned events" on (a Hub account that cannot sign) or off, audited.
+
+    Off is the default: an event is taken only with a signature one of our active secrets verifies.
+    The webhook reads the switch afresh before it takes an unsigned event, so turning it off holds at
+    once in every process (see conversations/actions/inbound.py).
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        changes = audit.diff(
+            {"accept_unsigned_events": locked.accept_unsigned_events}, {"accept_unsigned_events": accept}
+        )
+        if changes:
+            locked.accept_unsigned_events = accept
+            locked.save(update_fields=["accept_unsigned_events", "updated_at"])
+            audit.record(
+                actor=actor,
+                action="webhooks.unsigned_accepted" if accept else "webhooks.unsigned_refused",
+                application=locked,
+                target=locked,
+                changes=changes,
+            )
+    return locked
+
+
 _CHANNEL_FIELDS = ["hub_channel_id", "kind", "display_name", "active"]
 
 
@@ -312,7 +338,8 @@ def do_register_channel(
                 changes=audit.diff({}, audit.snapshot(channel, _CHANNEL_FIELDS)),
             )
     except IntegrityError:  # the form checked, but two admins may register the same UUID at once
-        raise SettingsError("This Hub channel UUID is already registered.") from None
+        # Worded as the form's refusal (forms.CHANNEL_UNUSABLE): it must not confirm another tenant has it.
+        raise SettingsError(gettext("This channel cannot be registered here.")) from None
     return channel
 
 

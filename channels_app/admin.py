@@ -14,7 +14,8 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     # The key is write-only: the admin form never renders it (see exclude) and shows only the last 4.
     exclude = ["hub_api_key"]
-    readonly_fields = ["public_id", "masked_api_key"]
+    # The switch is changed from Settings → Webhooks only, so that every change is audited.
+    readonly_fields = ["public_id", "masked_api_key", "accept_unsigned_events"]
     inlines = [ChannelInline]
 
 

@@ -7,9 +7,15 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
 
 from channels_app.hub.capabilities import CAPABILITIES, ChannelKind, recipient_error
 from channels_app.models import Application, Channel, HubWebhook, Membership
+
+# Refusals of a value another tenant may hold: worded so they do not confirm that it does.
+NAME_UNUSABLE = _("That name cannot be used: choose another.")
+CHANNEL_UNUSABLE = _("This channel cannot be registered here.")
+USERNAME_UNUSABLE = _("That username cannot be used: choose another.")
 
 KIND_CHOICES = [(kind.value, kind.label) for kind in ChannelKind]
 ROLE_CHOICES = [("", "No access"), *Membership.Role.choices]
@@ -61,8 +67,10 @@ class ApplicationForm(SettingsForm):
         others = Application.objects.filter(name__iexact=name)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
-        if others.exists():  # names are unique, case-insensitively (a database constraint too)
-            raise forms.ValidationError("An Application with this name already exists.")
+        # Names are unique across all tenants, case-insensitively (a database constraint too). The error
+        # must not confirm that another tenant's Application has this name, and says no more than that.
+        if others.exists():
+            raise forms.ValidationError(NAME_UNUSABLE)
         return name
 
 
@@ -88,10 +96,10 @@ class ChannelCreateForm(SettingsForm):
 
     def clean_hub_channel_id(self) -> uuid.UUID:
         value = self.cleaned_data["hub_channel_id"]
-        # A UUID belongs to one Hub Application, so it is unique across all of ours; the message does
-        # not say whose it is.
+        # A UUID belongs to one Hub Application, so it is unique across all of ours; the message neither
+        # says whose it is nor confirms that another tenant registered it.
         if Channel.objects.filter(hub_channel_id=value).exists():
-            raise forms.ValidationError("This Hub channel UUID is already registered.")
+            raise forms.ValidationError(CHANNEL_UNUSABLE)
         return value
 
 
@@ -114,6 +122,14 @@ class TestMessageForm(SettingsForm):
         if problem:
             raise forms.ValidationError(problem)
         return to
+
+
+class AcceptUnsignedForm(SettingsForm):
+    """The "accept unsigned events" switch: the button posts the state it turns the switch to."""
+
+    accept = forms.TypedChoiceField(
+        choices=[("1", _("on")), ("0", _("off"))], coerce=lambda value: value == "1"
+    )
 
 
 class WebhookLogFilterForm(SettingsForm):
@@ -203,8 +219,10 @@ class AgentCreateForm(_AccessFields):
         username_field = User._meta.get_field(User.USERNAME_FIELD)
         for validator in username_field.validators:
             validator(username)
+        # Usernames are global (Django's user table): the refusal must not confirm that someone of another
+        # Application has this one.
         if User.objects.filter(**{f"{User.USERNAME_FIELD}__iexact": username}).exists():
-            raise forms.ValidationError("This username is taken.")
+            raise forms.ValidationError(USERNAME_UNUSABLE)
         return username
 
     def clean(self) -> dict[str, Any]:

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from channels_app.crypto import EncryptedTextField
 from channels_app.hub.capabilities import ChannelKind
@@ -21,6 +22,14 @@ class Application(models.Model):
     hub_ok_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_hub_error = models.TextField(blank=True, editable=False)
     last_hub_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Off: every event must carry a signature one of our active secrets verifies. On (a Hub account that
+    # cannot sign): an event without any signature is taken too. Changed only by do_set_accept_unsigned.
+    accept_unsigned_events = models.BooleanField(
+        default=False,
+        editable=False,
+        verbose_name=_("accept unsigned events"),
+        help_text=_("Take webhook events that carry no signature. Anyone who knows the URL can post them."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -33,6 +33,11 @@ urlpatterns = [
     path(
         "applications/<int:application_id>/webhooks/recover/", views.webhooks_recover, name="webhooks_recover"
     ),
+    path(
+        "applications/<int:application_id>/webhooks/unsigned/",
+        views.webhooks_accept_unsigned,
+        name="webhooks_accept_unsigned",
+    ),
     path("applications/<int:application_id>/webhooks/logs/", views.webhook_logs, name="webhook_logs"),
     path(
         "applications/<int:application_id>/webhooks/logs/retry/",

@@ -18,11 +18,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels_app import actions, selectors
 from channels_app.access import application_for, visible_applications
 from channels_app.forms import (
+    AcceptUnsignedForm,
     AccessForm,
     AgentCreateForm,
     ApiKeyForm,
@@ -285,6 +287,7 @@ def webhooks(request: HttpRequest, application_id: int) -> HttpResponse:
         "settings/webhooks.html",
         {
             "application": application,
+            "has_signing_secret": application.signing_secrets.filter(active=True).exists(),
             "webhook_url": actions.webhook_url(application),
             "webhook_rows": [
                 (event, label, hooks.get(event)) for event, label in HubWebhook.EventType.choices
@@ -312,6 +315,35 @@ def webhooks_connect(request: HttpRequest, application_id: int) -> HttpResponse:
             )
         else:
             messages.success(request, "Webhooks connected and verified by the Hub; signatures are required.")
+    return redirect("settings:webhooks", application.pk)
+
+
+@require_POST
+@settings_admin_required
+def webhooks_accept_unsigned(request: HttpRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    form = AcceptUnsignedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose whether to accept unsigned events."))
+        return redirect("settings:webhooks", application.pk)
+    application = actions.do_set_accept_unsigned(
+        actor=request.user, application=application, accept=form.cleaned_data["accept"]
+    )
+    if application.accept_unsigned_events:
+        messages.warning(
+            request,
+            _(
+                "%(name)s now accepts unsigned events: anyone who knows its webhook URL can post messages "
+                "into the inbox. Signed events are still checked."
+            )
+            % {"name": application.name},
+        )
+    else:
+        messages.success(
+            request,
+            _("%(name)s accepts only events signed with one of its signing secrets again.")
+            % {"name": application.name},
+        )
     return redirect("settings:webhooks", application.pk)
 
 

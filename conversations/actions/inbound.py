@@ -9,9 +9,13 @@ What the Hub is answered, and what is kept:
 - handshake (`X-Validation-Token`): 200 with the token as a JSON string; nothing stored. Not signature
   checked: the Hub verifies a webhook before we hold its signing secret (it comes in the create answer).
 - unknown URL (no Application with that public id): 404, nothing stored.
-- missing/stale/wrong signature while the Application has signing secrets: 401; a `rejected` row keeps the
-  headers and the first `REJECTED_BODY_LIMIT` bytes for diagnosis. It is never reprocessed (it was not
-  authenticated): the Hub's log holds the failure and `recover_webhooks` has it re-sent, re-signed.
+- not authenticated: 401; a `rejected` row keeps the reason, the headers and the first
+  `REJECTED_BODY_LIMIT` bytes for diagnosis. That is a missing, stale or wrong signature, and any event
+  while the Application has no active signing secret (fail closed: never connected, or its secrets
+  removed). The one exception is an unsigned event while an admin has turned on "accept unsigned events"
+  (`Application.accept_unsigned_events`, for a Hub account that cannot sign); a signature that is present
+  is still checked. A rejected row is never reprocessed (it was not authenticated): the Hub's log holds
+  the failure and `recover_webhooks` has it re-sent, re-signed.
 - unreadable body (malformed JSON, wrong types, missing fields): 400 `{"error": "<field>: <problem>"}`;
   an `invalid` row keeps the whole body to inspect and reprocess after a fix. Nothing else is written.
 - unknown event type, unknown status value, or a channel this Application does not have: 200 and an
@@ -134,6 +138,31 @@ def _route(public_id: uuid.UUID | str, *, fresh: bool = False) -> _Route | None:
     return route
 
 
+# Why an event is refused when nothing could verify it. Kept on the `rejected` row and sent to the Hub (its
+# delivery log shows it): plain English, like the signature parser's reasons.
+NO_SECRET_UNSIGNED = (
+    "unsigned event refused: this Application has no active signing secret; connect its webhooks "
+    '(signatures required), or let an admin turn on "accept unsigned events"'
+)
+NO_SECRET_SIGNED = (
+    "signature cannot be checked: this Application has no active signing secret; connect its webhooks"
+)
+
+
+def _unauthenticated(route: _Route, body: bytes, header: str | None) -> str | None:
+    """Why this delivery is not authenticated, or None when it may be applied.
+
+    Fail closed: without a secret that verifies it, an event is refused. The one exception is an event
+    with no signature at all while the Application's admin has turned on "accept unsigned events" (a Hub
+    account that cannot sign); a signature that is present is always checked, switch or not.
+    """
+    if not header and route.application.accept_unsigned_events:
+        return None
+    if not route.secrets:
+        return NO_SECRET_SIGNED if header else NO_SECRET_UNSIGNED
+    return verify(body, header, route.secrets, max_skew=settings.HUB_SIGNATURE_MAX_SKEW)
+
+
 def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mapping[str, str]) -> IngestResult:
     """Take one delivery from the Hub. `headers` are keyed in lower case.
 
@@ -148,34 +177,27 @@ def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mappi
         # §4.5: the token back as a JSON string. Nothing to store and nothing to check.
         return IngestResult(200, token, "handshake")
 
-    if route.secrets:
-        reason = verify(
-            body, headers.get("x-hub-signature"), route.secrets, max_skew=settings.HUB_SIGNATURE_MAX_SKEW
+    header = headers.get("x-hub-signature")
+    if not header:
+        # Only the admin's switch lets an unsigned event in: judge it on a fresh read, so that turning the
+        # switch off (or storing the first secret) holds at once in every process.
+        route = _route(public_id, fresh=True) or route
+    reason = _unauthenticated(route, body, header)
+    if reason and header:
+        # The cached secrets may predate a rotation: check against the database before refusing.
+        route = _route(public_id, fresh=True) or route
+        reason = _unauthenticated(route, body, header)
+    if reason:
+        row = _record(
+            application,
+            body[:REJECTED_BODY_LIMIT],
+            headers,
+            WebhookEvent.Outcome.REJECTED,
+            reason,
+            event_type=event_type_of(body[:REJECTED_BODY_LIMIT]),
         )
-        if reason:
-            # The cached secrets may predate a rotation: check against the database before refusing.
-            route = _route(public_id, fresh=True) or route
-            reason = (
-                verify(
-                    body,
-                    headers.get("x-hub-signature"),
-                    route.secrets,
-                    max_skew=settings.HUB_SIGNATURE_MAX_SKEW,
-                )
-                if route.secrets
-                else None
-            )
-        if reason:
-            row = _record(
-                application,
-                body[:REJECTED_BODY_LIMIT],
-                headers,
-                WebhookEvent.Outcome.REJECTED,
-                reason,
-                event_type=event_type_of(body[:REJECTED_BODY_LIMIT]),
-            )
-            log.warning("hub webhook for application %s rejected: %s", application.pk, reason)
-            return _answer(row, 401)
+        log.warning("hub webhook for application %s rejected: %s", application.pk, reason)
+        return _answer(row, 401)
 
     try:
         event = parse_event(body)

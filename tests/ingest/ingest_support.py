@@ -14,6 +14,9 @@ from channels_app.hub.signatures import sign
 from channels_app.models import Application, Channel
 
 CUSTOMER = "5521987654321"
+# The signing secret tests/ingest/conftest.py stores for `app_a` and `app_b`, as "connect webhooks" would:
+# every delivery is signed with it unless a test says otherwise.
+HUB_SECRET = "whsec_ingest-tests-0123456789abcdef"
 
 
 def encode(payload: Any) -> bytes:
@@ -57,21 +60,27 @@ def status_event(
     }
 
 
+def signed(body: bytes, secret: str = HUB_SECRET) -> dict[str, str]:
+    """The header the Hub signs `body` with."""
+    return {"X-hub-Signature": sign(body, secret)}
+
+
 def post_event(
     client: Client,
     application: Application,
     payload: Any = None,
     *,
     body: bytes | None = None,
-    secret: str | None = None,
+    secret: str | None = HUB_SECRET,
     signature: str | None = None,
     headers: dict[str, str] | None = None,
 ):
-    """POST a delivery. `secret` signs it like the Hub; `signature` sets the header verbatim."""
+    """POST a delivery, signed with `secret` like the Hub (None: unsigned); `signature` sets the header
+    verbatim."""
     raw = encode(payload) if body is None else body
     extra = dict(headers or {})
     if secret is not None:
-        extra["X-hub-Signature"] = sign(raw, secret)
+        extra.update(signed(raw, secret))
     if signature is not None:
         extra["X-hub-Signature"] = signature
     return client.post(webhook_path(application), data=raw, content_type="application/json", headers=extra)

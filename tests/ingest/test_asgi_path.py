@@ -10,12 +10,15 @@ from django.test import override_settings
 from conversations.models import Message, WebhookEvent
 from conversations.webhook import match_webhook
 from hubdash.asgi import application
-from tests.ingest.ingest_support import encode, message_event, webhook_path
+from tests.ingest.ingest_support import encode, message_event, signed, webhook_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def asgi_request(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> dict:
+    """A request through daphne's ASGI application; a POST is signed like the Hub's unless `headers` say."""
+    if method == "POST" and headers is None:
+        headers = signed(body)
     raw_headers = [(b"content-type", b"application/json"), (b"host", b"testserver")]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 
 from conversations.models import Contact, Conversation, Message, WebhookEvent
-from tests.ingest.ingest_support import encode, message_event, webhook_path
+from tests.ingest.ingest_support import encode, message_event, signed, webhook_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,7 +29,7 @@ def post_from_threads(application, bodies: list[bytes]) -> list[int]:
         try:
             barrier.wait(timeout=10)  # all threads post at the same moment
             return client.post(
-                webhook_path(application), data=body, content_type="application/json"
+                webhook_path(application), data=body, content_type="application/json", headers=signed(body)
             ).status_code
         finally:
             connection.close()  # this thread's own connection

@@ -13,7 +13,7 @@ from channels.testing import HttpCommunicator, WebsocketCommunicator
 from conversations.models import Message, WebhookEvent
 from hubdash.asgi import application
 from tests.inbox.inbox_support import session_headers, sync_message
-from tests.ingest.ingest_support import encode, message_event, post_event, webhook_path
+from tests.ingest.ingest_support import encode, message_event, post_event, signed, webhook_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,6 +31,7 @@ async def open_inbox(headers: list[tuple[bytes, bytes]]) -> WebsocketCommunicato
 
 async def deliver(app, body: bytes) -> dict:
     headers = [(b"content-type", b"application/json"), (b"host", b"testserver")]
+    headers += [(name.lower().encode(), value.encode()) for name, value in signed(body).items()]
     return await HttpCommunicator(
         application, "POST", webhook_path(app), body=body, headers=headers
     ).get_response(timeout=10)

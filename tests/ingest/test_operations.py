@@ -1,4 +1,5 @@
-"""Operations: the received-events admin (filter, inspect, reprocess) and the webhook URL in the API."""
+"""Operations: the received-events admin (filter, inspect, reprocess) and the webhook URL in the API
+(for the Application's admins only)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from channels_app.models import Channel
+from channels_app.models import Channel, Membership
 from conversations.models import Message, WebhookEvent
 from tests.conftest import login
 from tests.ingest.ingest_support import message_event, post_event
@@ -79,7 +80,9 @@ def test_admin_events_are_for_staff_with_permission_only(agent_a, deliveries):
 # --- API ------------------------------------------------------------------------------------------
 
 
-def test_api_lists_the_users_applications_with_their_webhook_url(agent_a, app_a, app_b, settings):
+def test_api_lists_the_users_applications_without_the_webhook_url_for_an_agent(
+    agent_a, app_a, app_b, settings
+):
     settings.PUBLIC_BASE_URL = "https://dash.example.org"
 
     response = login(agent_a).get("/api/applications/")
@@ -87,10 +90,34 @@ def test_api_lists_the_users_applications_with_their_webhook_url(agent_a, app_a,
     assert response.status_code == 200
     [application] = response.json()
     assert application["id"] == app_a.pk
-    assert application["webhook_url"] == f"https://dash.example.org/hub/webhook/{app_a.public_id}/"
+    assert application["name"] == app_a.name
     assert len(application["channels"]) == app_a.channels.count()
+    assert "webhook_url" not in application
+    assert str(app_a.public_id) not in response.content.decode()
     assert app_a.hub_api_key not in response.content.decode()
     assert "hub_api_key" not in application
+
+
+def test_api_gives_the_webhook_url_to_the_applications_admin_only(admin, agent_a, app_a, app_b, settings):
+    settings.PUBLIC_BASE_URL = "https://dash.example.org"
+    # Ada administers A and only answers B: B's URL stays hidden from her, like from any agent of B.
+    Membership.objects.create(user=admin, application=app_b, role=Membership.Role.AGENT)
+
+    response = login(admin).get("/api/applications/")
+
+    assert response.status_code == 200
+    by_id = {application["id"]: application for application in response.json()}
+    assert by_id[app_a.pk]["webhook_url"] == f"https://dash.example.org/hub/webhook/{app_a.public_id}/"
+    assert "webhook_url" not in by_id[app_b.pk]
+    assert str(app_b.public_id) not in response.content.decode()
+
+
+def test_api_gives_a_superuser_every_webhook_url(superuser, app_a, app_b):
+    response = login(superuser).get("/api/applications/")
+
+    urls = {application["id"]: application["webhook_url"] for application in response.json()}
+    assert urls[app_a.pk].endswith(f"/hub/webhook/{app_a.public_id}/")
+    assert urls[app_b.pk].endswith(f"/hub/webhook/{app_b.public_id}/")
 
 
 def test_api_requires_a_signed_in_user(client, app_a):

@@ -1,4 +1,5 @@
-"""`X-hub-Signature`: required once the Application holds signing secrets; any active secret verifies."""
+"""`X-hub-Signature`: every event needs one that an active secret verifies (fail closed), unless an admin
+let an Application that cannot sign take unsigned events; any active secret verifies."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from channels_app.actions import do_set_accept_unsigned
 from channels_app.hub.signatures import sign, verify
-from channels_app.models import SigningSecret
+from channels_app.models import Application, SigningSecret
 from conversations.actions.inbound import REJECTED_BODY_LIMIT, do_reprocess_webhook_event
 from conversations.models import Contact, Message, WebhookEvent
-from tests.ingest.ingest_support import encode, message_event, post_event
+from tests.ingest.ingest_support import HUB_SECRET, encode, message_event, post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +60,7 @@ def test_stale_timestamp_is_rejected(hub, signed_app, whatsapp_a):
 
 
 def test_missing_signature_header_is_rejected(hub, signed_app, whatsapp_a):
-    response = post_event(hub, signed_app, message_event(whatsapp_a))
+    response = post_event(hub, signed_app, message_event(whatsapp_a), secret=None)
 
     assert_rejected(response, "missing X-hub-Signature")
 
@@ -93,8 +95,96 @@ def test_a_deactivated_secret_no_longer_verifies(hub, signed_app, whatsapp_a):
     assert_rejected(response, "signature does not match")
 
 
-def test_application_without_secrets_takes_unsigned_deliveries(hub, app_a, whatsapp_a):
-    assert post_event(hub, app_a, message_event(whatsapp_a)).status_code == 200
+# --- an Application without an active signing secret: fail closed, unless an admin said otherwise -------
+
+
+@pytest.fixture(params=["never connected", "secrets deactivated"])
+def app_without_secrets(request, app_a) -> Application:
+    if request.param == "never connected":
+        SigningSecret.objects.filter(application=app_a).delete()
+    else:
+        SigningSecret.objects.filter(application=app_a).update(active=False)
+    return app_a
+
+
+def test_an_unsigned_event_is_refused_while_the_application_has_no_signing_secret(
+    hub, app_without_secrets, whatsapp_a
+):
+    response = post_event(hub, app_without_secrets, message_event(whatsapp_a), secret=None)
+
+    assert_rejected(response, "no active signing secret")
+    assert "accept unsigned events" in WebhookEvent.objects.get().error
+
+
+def test_a_signed_event_is_refused_while_the_application_has_no_secret_to_check_it(
+    hub, app_without_secrets, whatsapp_a
+):
+    response = post_event(hub, app_without_secrets, message_event(whatsapp_a), secret=HUB_SECRET)
+
+    assert_rejected(response, "signature cannot be checked")
+
+
+def test_the_handshake_is_still_answered_while_the_application_has_no_signing_secret(
+    hub, app_without_secrets
+):
+    # "Connect webhooks" gets the first secret only in the answer to the create call the handshake is part of.
+    response = post_event(hub, app_without_secrets, {}, secret=None, headers={"X-Validation-Token": "tok-9"})
+
+    assert (response.status_code, response.content) == (200, b'"tok-9"')
+    assert not WebhookEvent.objects.exists()
+
+
+def test_an_unsigned_event_is_accepted_once_an_admin_turns_on_accept_unsigned_events(
+    hub, app_without_secrets, admin, whatsapp_a
+):
+    do_set_accept_unsigned(actor=admin, application=app_without_secrets, accept=True)
+
+    response = post_event(hub, app_without_secrets, message_event(whatsapp_a), secret=None)
+
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "outcome": "processed"}
+    assert Message.objects.get().preview == "Quero saber o prazo de entrega"
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.PROCESSED
+
+
+def test_an_application_with_secrets_also_takes_unsigned_events_with_the_switch_on(
+    hub, signed_app, admin, whatsapp_a
+):
+    do_set_accept_unsigned(actor=admin, application=signed_app, accept=True)
+
+    unsigned = post_event(hub, signed_app, message_event(whatsapp_a), secret=None)
+    signed = post_event(hub, signed_app, message_event(whatsapp_a), secret=SECRET)
+
+    assert (unsigned.status_code, signed.status_code) == (200, 200)
+    assert Message.objects.count() == 2
+
+
+@pytest.mark.parametrize("secrets", ["held", "none"])
+def test_a_bad_signature_is_still_refused_with_the_switch_on(hub, signed_app, admin, whatsapp_a, secrets):
+    if secrets == "none":
+        SigningSecret.objects.filter(application=signed_app).delete()
+    do_set_accept_unsigned(actor=admin, application=signed_app, accept=True)
+
+    response = post_event(hub, signed_app, message_event(whatsapp_a), secret="whsec_forged")
+
+    assert response.status_code == 401
+    assert not Message.objects.exists()
+    assert WebhookEvent.objects.get().outcome == WebhookEvent.Outcome.REJECTED
+
+
+def test_turning_the_switch_off_refuses_unsigned_events_at_once_despite_the_route_cache(
+    hub, app_without_secrets, admin, whatsapp_a, settings
+):
+    settings.WEBHOOK_ROUTE_CACHE_SECONDS = 60
+    do_set_accept_unsigned(actor=admin, application=app_without_secrets, accept=True)
+    before = post_event(hub, app_without_secrets, message_event(whatsapp_a), secret=None)
+
+    do_set_accept_unsigned(actor=admin, application=app_without_secrets, accept=False)
+    after = post_event(hub, app_without_secrets, message_event(whatsapp_a), secret=None)
+
+    assert (before.status_code, after.status_code) == (200, 401)
+    assert Message.objects.count() == 1
+    assert sorted(WebhookEvent.objects.values_list("outcome", flat=True)) == ["processed", "rejected"]
 
 
 def test_rejected_body_is_kept_only_in_part_and_never_reprocessed(hub, signed_app, whatsapp_a):

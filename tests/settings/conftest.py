@@ -41,6 +41,7 @@ def settings_posts(app: Application) -> list[str]:
         reverse("settings:webhooks_connect", args=[app.pk]),
         reverse("settings:webhooks_refresh", args=[app.pk]),
         reverse("settings:webhooks_recover", args=[app.pk]),
+        reverse("settings:webhooks_accept_unsigned", args=[app.pk]),
         reverse("settings:webhook_logs_retry", args=[app.pk]),
     ]
     if channel is not None:
