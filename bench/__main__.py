@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,28 +26,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import ROOT, production_env, recreate_database, setup_django
+from bench.common import ROOT, free_port, production_env, recreate_database, setup_django, wait_for_port
 
 DB_NAME = "hubdash_bench"
 ENV = production_env(DB_NAME)
 TARGET_EVENTS_PER_SECOND = 450
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"daphne did not listen on {port}")
 
 
 def _seed(contacts: int):
@@ -151,7 +133,7 @@ def main() -> None:
     app, channel, secret = _seed(args.contacts)
     from conversations.models import Conversation, Message, WebhookEvent
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **ENV}
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hubdash.asgi:application"],
@@ -164,7 +146,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/hub/webhook/{app.public_id}/"
     results: list[dict] = []
     try:
-        _wait_for_port(port)
+        wait_for_port(port)
         with tempfile.TemporaryDirectory() as tmp:
             # Warm-up: imports, the pool's connections, the first contacts and conversations.
             warm = Path(tmp) / "warm.tsv"

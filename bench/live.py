@@ -31,33 +31,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from bench.common import ROOT, production_env, recreate_database, setup_django
+from bench.common import ROOT, free_port, production_env, recreate_database, setup_django, wait_for_port
 
 DB_NAME = "hubdash_bench_live"
 ENV = production_env(DB_NAME)
 GRACE_SECONDS = 5.0
 TOKEN = re.compile(r"bench-(\d+)-")
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_port(port: int, timeout: float = 30) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"the server did not listen on {port}")
 
 
 def _seed(agents: int) -> tuple[object, object, str, list[str]]:
@@ -101,7 +80,7 @@ def _server(kind: str, target: str, port: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,  # daphne logs every request; an unread pipe would stall it
         start_new_session=True,
     )
-    _wait_for_port(port)
+    wait_for_port(port)
     return proc
 
 
@@ -255,7 +234,7 @@ def main() -> None:
     setup_django(ENV)
     app, channel, secret, cookies = _seed(args.sockets)
     count = int(args.rate * args.seconds)
-    port = _free_port()
+    port = free_port()
     hub_url = f"http://127.0.0.1:{port}/hub/webhook/{app.public_id}/"
     rows: dict[str, list[Result]] = {"hubdash": [], "anchor": [], "webhook alone": []}
     print(

@@ -10,6 +10,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.layers import channel_layers, get_channel_layer
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -141,30 +142,8 @@ def test_a_frame_dropped_at_the_channel_layers_capacity_makes_the_tab_resync(app
 # --- an open socket follows its user's session and rights ------------------------------------------------
 
 
-async def connect_with_client(user):
-    """A socket opened with a real browser session, and that browser (to sign out, change password)."""
-    client = Client()
-    await database_sync_to_async(client.force_login)(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    headers = [
-        (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
-        (b"origin", b"http://testserver"),
-        (b"host", b"testserver"),
-    ]
-    from channels.testing import WebsocketCommunicator
-
-    socket = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
-    connected, _ = await socket.connect(timeout=5)
-    assert connected
-    await socket.send_json_to(sync_message(since=timezone.now().isoformat()))
-    assert await frames_until_quiet(socket)
-    return client, socket
-
-
-async def reconnect(browser: Client):
-    """The browser's page reconnecting with the cookie it holds now."""
-    from channels.testing import WebsocketCommunicator
-
+async def open_socket(browser: Client) -> tuple[WebsocketCommunicator, list[str]]:
+    """The browser's inbox page opening its socket with the cookie it holds now, and its first sync."""
     cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
     headers = [
         (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
@@ -176,6 +155,15 @@ async def reconnect(browser: Client):
     assert connected
     await socket.send_json_to(sync_message(since=timezone.now().isoformat()))
     return socket, await frames_until_quiet(socket)
+
+
+async def connect_with_client(user) -> tuple[Client, WebsocketCommunicator]:
+    """A socket opened with a real browser session, and that browser (to sign out, change password)."""
+    client = Client()
+    await database_sync_to_async(client.force_login)(user)
+    socket, synced = await open_socket(client)
+    assert synced
+    return client, socket
 
 
 @pytest.mark.parametrize("change", ["logout", "deactivated in the admin"])
@@ -228,7 +216,7 @@ def test_a_password_change_signs_out_the_other_browsers_sockets_only(app_a, agen
         elsewhere_closed = await elsewhere.receive_output(timeout=5)
         # Django gave the changing browser a new session key: its page reconnects with the new cookie.
         own_closed = await own.receive_output(timeout=5)
-        again, _ = await reconnect(changer)
+        again, _ = await open_socket(changer)
         await database_sync_to_async(customer_writes)(conversation, "depois")
         heard = await frames_until_quiet(again)
         await again.disconnect()
