@@ -101,7 +101,7 @@ def do_send_reply(
     `idempotency_key` (1–64 characters) comes from the composer form: the same key returns the reply
     already stored for it, so a double click or a resubmitted form stores and sends one message.
     Raises ContentError (agent-readable) when the reply cannot be sent: nothing is stored then.
-    Publishes `message.created` and `conversation.updated` after commit.
+    Publishes `message.created` after commit (it brings the row and the header along: fanout.py).
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
