@@ -120,16 +120,19 @@ def do_record_status(
 
 def do_apply_parked_statuses(*, application_id: int, hub_message_id: str) -> int:
     """Attach and apply statuses that arrived before the reply had its Hub id. Returns how many."""
+    parked_rows = MessageStatusChange.objects.filter(
+        application_id=application_id, hub_message_id=hub_message_id, message__isnull=True
+    )
+    # Almost always there are none: one indexed read then, instead of locking the reply. A status parked
+    # after this read runs this function itself once it commits (do_record_status), so none is missed.
+    if not parked_rows.exists():
+        return 0
     applied = 0
     with transaction.atomic():
         message = _locked_reply(application_id=application_id, hub_message_id=hub_message_id)
         if message is None:
             return 0
-        parked = list(
-            MessageStatusChange.objects.select_for_update()
-            .filter(application_id=application_id, hub_message_id=hub_message_id, message__isnull=True)
-            .order_by("occurred_at", "id")
-        )
+        parked = list(parked_rows.select_for_update().order_by("occurred_at", "id"))
         for change in parked:
             change.message = message
             apply_status_change(message, change)
