@@ -19,7 +19,10 @@ def production_env(db_name: str) -> dict[str, str]:
         "CHANNEL_LAYER_PREFIX": "bench",
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+        # A fixed key: the bench's database is recreated each run, so nothing depends on keeping it.
+        "FIELD_ENCRYPTION_KEYS": "YmVuY2gtb25seS1maWVsZC1lbmNyeXB0aW9uLWtleSE=",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",  # plain http on loopback
         "LOG_LEVEL": "WARNING",
         "DB_POOL_MAX_SIZE": "20",
         "STATIC_ROOT": str(ROOT / "var" / "bench-static"),

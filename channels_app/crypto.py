@@ -18,7 +18,8 @@ from django.db import models
 def _fernet() -> MultiFernet:
     keys = list(settings.FIELD_ENCRYPTION_KEYS)
     if not keys:
-        # Derived, so a development machine needs no extra variable; production should set its own.
+        # Derived, so a development machine needs no extra variable; with DEBUG off settings.py refuses to
+        # start without FIELD_ENCRYPTION_KEYS, so this never runs in production.
         digest = hashlib.sha256(b"hubdash-field-encryption:" + settings.SECRET_KEY.encode()).digest()
         keys = [base64.urlsafe_b64encode(digest).decode()]
     return MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in keys])

@@ -6,9 +6,13 @@ HUB_BASE_URL; every variable is listed in the README.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,15 +22,18 @@ env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
 
+# On by default so that `make run`, `make test` and every `manage.py` command work on a fresh clone with no
+# environment (as healthchecks does). Production sets DEBUG=false, and then refuses to start until the
+# secrets and hosts below are its own (see _refuse_insecure_production at the end of this file).
 DEBUG = env.bool("DEBUG", default=True)
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (production).")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+# Public (it is in this file): good enough for a laptop, refused with DEBUG off.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+SECRET_KEY = env.str("SECRET_KEY", default="") or (DEVELOPMENT_SECRET_KEY if DEBUG else "")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # The public base URL the Hub posts webhooks to (it must reach us; behind a proxy this is the proxy).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -43,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "django_htmx",
+    "axes",
+    "csp",
     "channels",
     "django_tasks",
     "django_tasks_db",
@@ -53,14 +62,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files are answered here, before the middleware below: no CSP, no session, cacheable.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hubdash.security.NoStoreForSignedInUsers",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised by its authentication backend into the page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hubdash.urls"
@@ -185,10 +199,78 @@ TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
 PRUNE_INTERVAL = env.float("PRUNE_INTERVAL", default=3600.0)
 
 # Secrets at rest (Hub API keys, webhook signing secrets) are Fernet-encrypted. Keys are comma separated;
-# the first encrypts, all decrypt, so a key can be rotated. Unset: derived from SECRET_KEY.
+# the first encrypts, all decrypt, so a key can be rotated. Unset (development only): derived from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 
+# --- Security headers -----------------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts only from our own static files, so injected markup cannot
+# run script. Inline style attributes stay allowed (avatars set their hue with `style="--hue: …"`).
+# Customers' images, audio and video are shown from the Hub's (https) URLs; in development the sandbox
+# serves them over http from HUB_BASE_URL. 'self' also covers the inbox websocket (ws:/wss: of this host).
+_hub = urlsplit(HUB_BASE_URL)
+_MEDIA_SOURCES = [SELF, "data:", "https:"] + (
+    [f"{_hub.scheme}://{_hub.netloc}"] if _hub.scheme == "http" else []
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": _MEDIA_SOURCES,
+        "media-src": _MEDIA_SOURCES,
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"  # thread URLs never leave for the sites customers link to
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# HTTPS. With DEBUG off the defaults are those `manage.py check --deploy` asks for; a proxy that terminates
+# TLS says so in X-Forwarded-Proto (below). SECURE_SSL_REDIRECT=false if the proxy redirects to https itself.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
+
+# --- Email ----------------------------------------------------------------------------------------
+# Only password resets send email. Unset: nothing can be sent, so the password-reset pages answer 404
+# (hubdash/urls.py) rather than promise a message that never comes. E.g. smtp+tls://user:pass@host:587.
+EMAIL_URL = env.str("EMAIL_URL", default="")
+if EMAIL_URL:
+    globals().update(env.email_url_config(EMAIL_URL))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hubdash@localhost")
+
 # --- Auth, i18n, static ---------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out client is refused before its password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes) on /accounts/login/ and /admin/login/. Failures are counted per username
+# from one address, and per address over all usernames (password spraying). Not per username alone: anyone
+# could then lock a colleague out from anywhere; nor per address alone at a low limit: a whole office
+# behind one NAT address would share it. A success clears that username's failures from that address.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_LIMIT_PER_IP = env.int("LOGIN_FAILURE_LIMIT_PER_IP", default=100)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Proxies in front of the server that append the client's address to X-Forwarded-For (nginx's
+# $proxy_add_x_forwarded_for). 0: the TCP peer is the client and the header, which anyone can send, is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_HANDLER = "hubdash.login_throttle.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # the handler relies on this order
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "hubdash.login_throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "hubdash.login_throttle.lockout_response"
+# Successful sign-ins are not logged (an ever-growing table of addresses); failures live until they expire.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -234,9 +316,57 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django-axes logs every sign-in at INFO; a lockout is a WARNING.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # daphne does not serve static files: WhiteNoise does, from the finders while developing.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+
+
+def _refuse_insecure_production() -> None:
+    """With DEBUG off, stop before serving anything if a secret is missing or guessable, naming each variable.
+
+    The SECRET_KEY rules are Django's own (`check --deploy`, security.W009): it signs sessions, so a short,
+    repetitive or published key lets anyone sign in as anyone.
+    """
+    problems = []
+    if not SECRET_KEY:
+        problems.append("SECRET_KEY is not set.")
+    elif (
+        len(SECRET_KEY) < 50
+        or len(set(SECRET_KEY)) < 5
+        or SECRET_KEY == DEVELOPMENT_SECRET_KEY
+        or SECRET_KEY.startswith("django-insecure")
+    ):
+        problems.append(
+            "SECRET_KEY is weak: it needs at least 50 characters, at least 5 different ones, and must not be "
+            "the development key or start with 'django-insecure'."
+        )
+    if not FIELD_ENCRYPTION_KEYS:
+        problems.append(
+            "FIELD_ENCRYPTION_KEYS is not set: the Hub API keys and webhook secrets stored in the database "
+            "need a key of their own (a deployment that ran without one: see the README, Configuration)."
+        )
+    if not ALLOWED_HOSTS:
+        problems.append("ALLOWED_HOSTS is not set: list the host names this server answers to.")
+    if problems:
+        raise ImproperlyConfigured(
+            "Hubdash will not start with DEBUG=false:\n- "
+            + "\n- ".join(problems)
+            + "\nGenerate a SECRET_KEY with `python -c 'import secrets; print(secrets.token_urlsafe(50))'` and a"
+            " FIELD_ENCRYPTION_KEYS key with"
+            " `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`."
+        )
+
+
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64-encoded bytes)."
+        ) from None
+if not DEBUG:
+    _refuse_insecure_production()

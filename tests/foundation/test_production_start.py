@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import requests
+from cryptography.fernet import Fernet
 
 from tests.support import free_port
 
@@ -22,6 +23,9 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1",
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         STATIC_ROOT=str(tmp_path / "static"),
+        FIELD_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
+        # Plain http on loopback, so no redirect to https and no secure-only cookies.
+        SECURE_SSL_REDIRECT="false",
         SESSION_COOKIE_SECURE="false",
         CSRF_COOKIE_SECURE="false",
     )

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from channels_app.models import AuditEntry, Membership
 from conversations.models import Message
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, login, sign_in
 from tests.settings.conftest import make_message
 
 NEW_PASSWORD = "a-long-enough-passphrase-42"
@@ -36,7 +36,7 @@ def test_admin_creates_an_agent_who_can_sign_in_and_answer_but_not_reach_setting
     assert response.status_code == 302
     assert Membership.objects.get(user=carol).role == Membership.Role.AGENT
     client = Client()
-    assert client.login(username="carol", password=NEW_PASSWORD)
+    assert sign_in(client, "carol", NEW_PASSWORD)
     assert client.get(reverse("application_list")).status_code == 200
     assert client.get(reverse("settings:index")).status_code == 403
     entry = AuditEntry.objects.get(action="user.created")
@@ -122,7 +122,7 @@ def test_deactivating_an_agent_stops_sign_in_and_keeps_their_history(admin_clien
     agent_a.refresh_from_db()
     assert not agent_a.is_active
     assert "alice deactivated" in response.content.decode()
-    assert not Client().login(username="alice", password=PASSWORD)
+    assert not sign_in(Client(), "alice", PASSWORD)
     assert Message.objects.get(pk=reply.pk).author == agent_a
     assert Membership.objects.filter(user=agent_a).exists()  # reactivating restores the same access
     assert AuditEntry.objects.get(action="user.deactivated").changes == {
@@ -130,7 +130,7 @@ def test_deactivating_an_agent_stops_sign_in_and_keeps_their_history(admin_clien
     }
 
     admin_client_a.post(reverse("settings:user_active", args=[agent_a.pk]), {"active": "1"})
-    assert Client().login(username="alice", password=PASSWORD)
+    assert sign_in(Client(), "alice", PASSWORD)
 
 
 @pytest.mark.django_db
