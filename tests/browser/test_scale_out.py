@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -157,7 +158,9 @@ def test_agents_on_two_processes_each_see_every_message_once(two_processes, app_
             await ws.close()
         return served_by, posted_to, counts
 
-    served_by, posted_to, counts = asyncio.run(scenario())
+    # In a thread of its own: Playwright's sync API may have left an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        served_by, posted_to, counts = pool.submit(asyncio.run, scenario()).result()
 
     # Agents really are on different processes, and the Hub's deliveries reached both.
     assert set(served_by) == set(upstreams), served_by
