@@ -95,22 +95,40 @@ class HubWebhook(models.Model):
 
 
 class HubDeliveryRetry(models.Model):
-    """A failed Hub delivery (a webhook log) we asked the Hub to send again.
+    """A failed Hub delivery (a webhook log) we asked the Hub to send again: one row per log per webhook.
 
     The Hub keeps the failed log as `Failed` after a retry (the outcome is a new log, hub-api.md §5.3), so
-    without this record every recovery run would re-send every failure ever logged.
+    without this record every recovery run would re-send every failure ever logged, and the recovery
+    would re-send what an admin had already retried by hand. Both ways of asking (the delivery logs page
+    and `recover_webhooks` or its Settings button) claim the row first and skip a log whose row exists:
+    the unique constraint makes "ask once" hold even when both run at the same moment.
     """
+
+    class Source(models.TextChoices):
+        LOGS = "logs", _("Retried from the delivery logs")
+        RECOVERY = "recovery", _("Recovery of failed deliveries")
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="delivery_retries")
     hub_webhook_id = models.CharField(max_length=64)
     hub_log_id = models.CharField(max_length=64)
     new_log_id = models.CharField(max_length=64, blank=True)
-    accepted = models.BooleanField(help_text="Whether the Hub accepted the retry (success: true).")
+    # None while the Hub is being asked; False when it refused (nothing was re-sent: it may be asked again).
+    accepted = models.BooleanField(
+        null=True, help_text=_("Whether the Hub accepted the retry (success: true); empty while asking.")
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.RECOVERY)
+    # Who pressed the button; empty for `manage.py recover_webhooks`.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     requested_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["application", "hub_log_id"], name="one_retry_per_hub_log")
+            models.UniqueConstraint(
+                fields=["application", "hub_webhook_id", "hub_log_id"],
+                name="one_retry_per_hub_log_per_webhook",
+            )
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,7 +17,14 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 
 from channels_app.access import User, application_for, is_admin_of_any, visible_applications
 from channels_app.hub import HubClient, HubError, WebhookLog
-from channels_app.models import Application, AuditEntry, Channel, HubWebhook, Membership
+from channels_app.models import (
+    Application,
+    AuditEntry,
+    Channel,
+    HubDeliveryRetry,
+    HubWebhook,
+    Membership,
+)
 
 WEBHOOK_LOGS_PER_PAGE = 20
 AUDIT_PER_PAGE = 50
@@ -131,6 +139,8 @@ class WebhookLogsPage:
     total: int = 0
     total_pages: int = 0
     error: HubError | None = None
+    # Logs on this page the Hub was already asked to re-send (by hand or by the recovery).
+    resent: set[str] = field(default_factory=set)
 
     @property
     def has_previous(self) -> bool:
@@ -164,6 +174,18 @@ def webhook_logs(
         page=page,
         total=result.total,
         total_pages=result.total_pages or math.ceil(result.total / WEBHOOK_LOGS_PER_PAGE),
+        resent=resent_log_ids(application, webhook.hub_id, (entry.id for entry in result.items)),
+    )
+
+
+def resent_log_ids(application: Application, hub_webhook_id: str, log_ids: Iterable[str]) -> set[str]:
+    """Which of these logs the Hub was asked to re-send and accepted (or is being asked right now)."""
+    return set(
+        HubDeliveryRetry.objects.filter(
+            application=application, hub_webhook_id=hub_webhook_id, hub_log_id__in=list(log_ids)
+        )
+        .filter(Q(accepted=True) | Q(accepted__isnull=True))
+        .values_list("hub_log_id", flat=True)
     )
 
 

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels_app import actions, selectors
@@ -367,9 +368,9 @@ def webhooks_recover(request: HttpRequest, application_id: int) -> HttpResponse:
     try:
         summary = actions.do_run_recovery(actor=request.user, application=application)
     except HubError as exc:
-        messages.error(request, f"Recovery failed. {hub_error_text(exc)}")
+        messages.error(request, _("Recovery failed. %(error)s") % {"error": hub_error_text(exc)})
     else:
-        messages.success(request, f"Recovery done: {summary}")
+        messages.success(request, _("Recovery done: %(summary)s") % {"summary": summary})
     return redirect("settings:webhooks", application.pk)
 
 
@@ -423,15 +424,34 @@ def webhook_logs_retry(request: HttpRequest, application_id: int) -> HttpRespons
             log_ids=form.cleaned_data["log_ids"],
         )
     except HubError as exc:
-        messages.error(request, f"Retry failed. {hub_error_text(exc)}")
+        messages.error(request, _("Retry failed. %(error)s") % {"error": hub_error_text(exc)})
     else:
         done = sum(1 for o in outcomes if o.success)
-        refused = [o for o in outcomes if not o.success]
+        already = sum(1 for o in outcomes if o.already_resent)
+        refused = [o for o in outcomes if not o.success and not o.already_resent]
         if done:
-            messages.success(request, f"{done} delivery(ies) sent again: their outcome is in the new logs.")
+            messages.success(
+                request,
+                _("%(count)s delivery(ies) sent again: their outcome is in the new logs.") % {"count": done},
+            )
+        if already:
+            # Asked before (here or by "Re-send failed deliveries"): asking again would deliver it twice.
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)s delivery was already sent again: its outcome is in a newer log.",
+                    "%(count)s deliveries were already sent again: their outcome is in newer logs.",
+                    already,
+                )
+                % {"count": already},
+            )
         if refused:
-            reasons = "; ".join(sorted({o.error for o in refused if o.error})) or "invalid or deleted log"
-            messages.error(request, f"{len(refused)} could not be retried ({reasons}).")
+            reasons = "; ".join(sorted({o.error for o in refused if o.error})) or _("invalid or deleted log")
+            messages.error(
+                request,
+                _("%(count)s could not be retried (%(reasons)s).")
+                % {"count": len(refused), "reasons": reasons},
+            )
     return redirect(_logs_url(application, event, status, page))
 
 

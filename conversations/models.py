@@ -229,6 +229,9 @@ class WebhookEvent(models.Model):
     # Deduplicates deliveries of one event (unique when set): e.g. "Message:<channel>:<messageId>".
     dedup_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
     headers = models.JSONField(default=dict)
+    # The delivery's bytes exactly as received (bytea, a BLOB on SQLite), never a text or JSON column:
+    # those refuse a NUL (PostgreSQL) and would re-encode the JSON, and the signature, a reprocessing and
+    # a diagnosis all need the original. What we store from it elsewhere is cleaned (events.clean_text).
     body = models.BinaryField()
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     error = models.TextField(blank=True)

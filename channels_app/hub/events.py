@@ -11,8 +11,15 @@ Accepted shapes:
   shape, the Meta object kept whole under `content["meta"]`;
 - anything else with a string `eventType` (e.g. legacy `message_echoes`) is an `UnknownEvent`.
 
-Every string in the body must be storable as is (no NUL, no unpaired surrogate: PostgreSQL refuses both),
-and content may not nest deeper than `MAX_DEPTH`; such bodies are errors, not crashes.
+Strings PostgreSQL cannot store (a NUL, an unpaired surrogate) are stored with U+FFFD in place of each
+such character (`clean_text`): the Hub does not retry a 400, so refusing the body would lose the customer's
+message for good, and the delivery's exact bytes are kept on its WebhookEvent row anyway. Content may not
+nest deeper than `MAX_DEPTH`; such a body is an error, not a crash.
+
+Types: where the Hub documents a string (`messageId`, `from`, a text message's `text`), a number is read as
+its decimal text (ids a provider keeps numeric: whole numbers only; digits a customer typed); null, a
+boolean, an object, an array or nothing at all is an `EventError` (400: the body is kept as `invalid`, to
+reprocess after a fix).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,32 +137,43 @@ def event_type_of(raw_body: bytes) -> str:
     return clean_text(value)[:40] if isinstance(value, str) else ""
 
 
+# What a text or jsonb column of PostgreSQL refuses: NUL, and any surrogate code point (in a Python str
+# one can only be unpaired, or a pair JSON escapes did not combine; neither encodes to UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def clean_text(value: str) -> str:
-    """`value` made storable: NULs and unpaired surrogates replaced (for error texts and labels)."""
-    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    """`value` made storable: each NUL and each surrogate replaced by U+FFFD, the replacement character."""
+    return _UNSTORABLE.sub("\ufffd", value)
 
 
-def _check_storable(value: Any, path: str, depth: int = 0) -> None:
+def _storable(value: Any, path: str, depth: int = 0) -> Any:
+    """`value` with every string in it (keys too) made storable by `clean_text`.
+
+    Lists and objects are changed in place (they are ours, fresh from `json.loads`) so that the common
+    body, with nothing to replace, costs one scan and no copy. Nesting deeper than MAX_DEPTH is an error.
+    """
     if depth > MAX_DEPTH:
         raise EventError(path, f"nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, str):
-        _check_string(value, path)
-    elif isinstance(value, dict):
+        return clean_text(value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        renamed = []
         for key, item in value.items():
-            _check_string(key, f"{path}.<key>")
-            _check_storable(item, f"{path}.{key}", depth + 1)
+            cleaned = _storable(item, f"{path}.{key}", depth + 1)
+            if cleaned is not item:
+                value[key] = cleaned  # an existing key: the dict keeps its size while we iterate
+            if _UNSTORABLE.search(key):
+                renamed.append(key)
+        for key in renamed:
+            # Should the cleaned key exist already, the later one wins: the raw body keeps both anyway.
+            value[clean_text(key)] = value.pop(key)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_storable(item, f"{path}[{index}]", depth + 1)
-
-
-def _check_string(value: str, path: str) -> None:
-    if "\x00" in value:
-        raise EventError(path, "contains a NUL character")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise EventError(path, "contains an unpaired surrogate") from None
+            cleaned = _storable(item, f"{path}[{index}]", depth + 1)
+            if cleaned is not item:
+                value[index] = cleaned
+    return value
 
 
 def _type_name(value: Any) -> str:
@@ -182,8 +201,12 @@ def _object(value: Any, path: str) -> dict[str, Any]:
     return value
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _identifier(value: Any, path: str, *, max_length: int) -> str:
-    """An id the Hub documents as a string; numbers are taken too (Telegram ids are numeric upstream)."""
+    """An id the Hub documents as a string; a whole number is taken too (Telegram ids are numeric upstream)."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise EventError(path, f"expected a string, got {_type_name(value)}")
     text = str(value).strip()
@@ -236,7 +259,36 @@ def _content(value: Any, path: str) -> dict[str, Any]:
         raise EventError(
             f"{path}.type", "missing" if kind is None else f"expected a string, got {_type_name(kind)}"
         )
+    if kind == "text":
+        content["text"] = _message_text(content, f"{path}.text")
     return content
+
+
+def _message_text(content: dict[str, Any], path: str) -> str | dict[str, Any]:
+    """A text message's `text`: a string (§4.2) or WhatsApp's `{"body": "..."}`, which the inbox reads too.
+
+    A number is stored as its decimal text: a customer who typed only digits, turned into a number by some
+    JSON layer, wrote exactly that. Anything else (null, a boolean, an object without a text `body`, an
+    array, no `text` at all) says nothing an agent could read, and storing a made-up "true" or an empty
+    bubble would hide that something is wrong: it is refused (400) and the body kept as `invalid`, so the
+    Hub's log shows the failure and an admin reprocesses it once we know what the Hub meant. Nothing is lost
+    either way: the delivery's exact bytes stay on its WebhookEvent row.
+    """
+    if "text" not in content:
+        raise EventError(path, "missing")
+    value = content["text"]
+    if isinstance(value, str):
+        return value
+    if _is_number(value):
+        return str(value)
+    if isinstance(value, dict) and "body" in value:
+        body = value["body"]
+        if _is_number(body):
+            value["body"] = str(body)
+        elif not isinstance(body, str):
+            raise EventError(f"{path}.body", f"expected a string, got {_type_name(body)}")
+        return value
+    raise EventError(path, f"expected a string, got {_type_name(value)}")
 
 
 def parse_event(raw_body: bytes) -> Event:
@@ -248,8 +300,9 @@ def parse_event(raw_body: bytes) -> Event:
     if not isinstance(event_type, str):
         raise EventError("eventType", f"expected a string, got {_type_name(event_type)}")
     if event_type in ("Message", "MessageStatus"):
-        # Checked before anything is read so that no field we store (content, raw) can fail the insert.
-        _check_storable(body, "body")
+        # Cleaned before anything is read, so that no field we store (ids, sender, content, raw, error
+        # texts) can fail the insert.
+        body = _storable(body, "body")
     if event_type == "Message":
         if "payload" in body and "channelId" not in body:
             return _legacy_message(body, raw_body)

@@ -18,6 +18,10 @@ What the Hub is answered, and what is kept:
   the failure and `recover_webhooks` has it re-sent, re-signed.
 - unreadable body (malformed JSON, wrong types, missing fields): 400 `{"error": "<field>: <problem>"}`;
   an `invalid` row keeps the whole body to inspect and reprocess after a fix. Nothing else is written.
+  (A number where the Hub documents a string is read as its text; see channels_app/hub/events.py.)
+- a string PostgreSQL cannot store (NUL, an unpaired surrogate): applied like any other event, with
+  U+FFFD in place of each such character (the parser cleans the body); the row keeps the exact bytes.
+  Refusing it would lose the customer's message: the Hub does not retry a 400 and recovery skips ours.
 - unknown event type, unknown status value, or a channel this Application does not have: 200 and an
   `ignored` row with the reason. 200 because answering 4xx would not make the Hub send it again; the row
   can be reprocessed once the channel is registered.

@@ -102,6 +102,24 @@ def test_retry_one_re_sends_and_creates_a_new_log(
     assert len(message_hook.events) == 2
 
 
+def test_a_retried_log_stays_failed_and_every_retry_of_it_re_sends_again(
+    hub: HubSandbox, client: HubClient, app: dict[str, Any], message_hook: Receiver
+) -> None:
+    """§5.3: the outcome of a retry is a new log; the old one keeps `Failed` and may be retried again,
+    and each retry delivers again. Only the caller can remember what it already asked for."""
+    message_hook.status = 500
+    (failed,) = deliver(hub, app)
+    message_hook.status = 200
+    for _ in range(2):
+        assert client.call("POST", logs_path(message_hook, f"/{failed['id']}/retry")).body["success"] is True
+    old = next(
+        log for log in client.call("GET", logs_path(message_hook)).body["data"] if log["id"] == failed["id"]
+    )
+    assert old["status"] == "Failed"
+    assert [d["retryOf"] for d in hub.webhook_deliveries()] == [None, failed["id"], failed["id"]]
+    assert len(message_hook.events) == 3
+
+
 def test_a_successful_log_cannot_be_retried(
     hub: HubSandbox, client: HubClient, app: dict[str, Any], message_hook: Receiver
 ) -> None:

@@ -69,12 +69,8 @@ def with_changes(event: dict, **changes) -> dict:
         (lambda ch: encode(with_changes(message_event(ch), content="hi")), "content: expected an object"),
         (lambda ch: encode(with_changes(message_event(ch), content={"text": "hi"})), "content.type: missing"),
         (
-            lambda ch: encode(message_event(ch, content={"type": "text", "text": "nul \x00 here"})),
-            "body.content.text: contains a NUL character",
-        ),
-        (
-            lambda ch: json.dumps(message_event(ch, content={"type": "text", "text": "\ud800"})).encode(),
-            "body.content.text: contains an unpaired surrogate",
+            lambda ch: encode(message_event(ch, content={"type": "text", "text": None})),
+            "content.text: expected a string, got null",
         ),
         (lambda ch: encode(with_changes(status_event("wamid.1", "read"), status=...)), "status: missing"),
         (

@@ -260,3 +260,48 @@ def test_the_webhook_url_is_shown_with_a_copy_button(admin_client_a, app_a, sett
     url = f"{settings.PUBLIC_BASE_URL}/hub/webhook/{app_a.public_id}/"
     assert f'value="{url}" readonly' in body
     assert 'data-copy="webhook-url"' in body
+
+
+def _resends_of(sandbox, log_id: str) -> int:
+    return sum(1 for d in sandbox.webhook_deliveries() if d["retryOf"] == log_id)
+
+
+@pytest.mark.django_db
+def test_a_log_retried_by_hand_is_not_resent_by_the_recovery_button(
+    admin_client_a, app_a, failing_deliveries, receiver, hub_sandbox
+):
+    receiver.failing = False
+    log_id = failing_deliveries[0]["id"]
+    admin_client_a.post(
+        reverse("settings:webhook_logs_retry", args=[app_a.pk]), {"event": "Message", "log_ids": [log_id]}
+    )
+    delivered_before = len(receiver.events)
+
+    response = admin_client_a.post(reverse("settings:webhooks_recover", args=[app_a.pk]), follow=True)
+
+    body = response.content.decode()
+    assert "Recovery done: 23 failed deliveries on 2 webhook(s): 22 re-sent, 1 already re-sent before" in body
+    assert len(receiver.events) == delivered_before + 22
+    assert _resends_of(hub_sandbox, log_id) == 1
+
+
+@pytest.mark.django_db
+def test_a_log_already_resent_is_marked_on_the_logs_page_and_not_retried_again(
+    admin_client_a, app_a, failing_deliveries, receiver, hub_sandbox
+):
+    receiver.failing = False
+    admin_client_a.post(reverse("settings:webhooks_recover", args=[app_a.pk]))
+    log_id = failing_deliveries[-1]["id"]  # the newest: on the first page
+
+    page = _logs_page(admin_client_a, app_a, status="Failed").content.decode()
+    response = admin_client_a.post(
+        reverse("settings:webhook_logs_retry", args=[app_a.pk]),
+        {"event": "Message", "status": "Failed", "log_ids": [log_id]},
+        follow=True,
+    )
+
+    row = page[page.index(f'data-log="{log_id}"') :].split("</tr>")[0]
+    assert "Re-sent" in row
+    assert 'value="' + log_id + '">Retry</button>' not in row
+    assert "1 delivery was already sent again" in response.content.decode()
+    assert _resends_of(hub_sandbox, log_id) == 1
