@@ -12,6 +12,7 @@ Selected with --screenshots (skipped otherwise). Writes docs/screenshots/inbox.p
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,13 @@ class Demo:
         expect(page.locator(".thread-header")).to_have_attribute("data-status", "resolved")
 
 
-def _images_loaded(page: Any) -> None:
-    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
+def _images_loaded(page: Any, timeout: float = 10.0) -> None:
+    # Polled from here: wait_for_function evaluates its string with eval, which the pages' CSP refuses.
+    deadline = time.monotonic() + timeout
+    check = "() => [...document.images].every(img => img.complete && img.naturalWidth > 0)"
+    while not page.evaluate(check):
+        assert time.monotonic() < deadline, "images did not load"
+        page.wait_for_timeout(50)
 
 
 def test_screenshots_of_the_inbox_and_a_thread(open_browser, hub_a, app_a, agent_a, admin):
