@@ -34,7 +34,7 @@ TARGET_EVENTS_PER_SECOND = 450
 
 
 def _seed(contacts: int):
-    from channels_app.actions import do_store_signing_secret
+    from channels_app.actions.webhooks import do_store_signing_secret
     from channels_app.models import Application, Channel
 
     app = Application(name="Bench")

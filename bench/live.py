@@ -45,7 +45,7 @@ def _seed(agents: int) -> tuple[object, object, str, list[str]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from channels_app.actions import do_store_signing_secret
+    from channels_app.actions.webhooks import do_store_signing_secret
     from channels_app.models import Application, Channel, Membership
 
     app = Application(name="Bench")

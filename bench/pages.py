@@ -31,7 +31,7 @@ def _explain(long_thread: int) -> None:
     from django.contrib.auth import get_user_model
 
     from conversations.models import Conversation, Message
-    from conversations.selectors import InboxFilters, inbox_conversations, live_row
+    from conversations.selectors.inbox import InboxFilters, inbox_conversations, live_row
 
     user = get_user_model().objects.get(username="bench")
     conversation = Conversation.objects.get(pk=long_thread)

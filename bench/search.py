@@ -89,7 +89,7 @@ def seed(conversations: int, messages: int) -> dict[str, str]:
 def time_searches(searches: dict[str, str], repeat: int) -> dict[str, float]:
     from django.contrib.auth import get_user_model
 
-    from conversations.selectors import InboxFilters, inbox_page
+    from conversations.selectors.inbox import InboxFilters, inbox_page
 
     user = get_user_model().objects.get(username="bench")
     medians = {}

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
 from channels_app.access import visible_application_ids, visible_applications
-from channels_app.actions import webhook_url
+from channels_app.actions.webhooks import webhook_url
 from channels_app.models import Application, Channel, Membership
 
 

@@ -97,7 +97,7 @@ class HubWebhook(models.Model):
 class HubDeliveryRetry(models.Model):
     """A failed Hub delivery (a webhook log) we asked the Hub to send again: one row per log per webhook.
 
-    The Hub keeps the failed log as `Failed` after a retry (the outcome is a new log, hub-api.md §5.3), so
+    The Hub keeps the failed log as `Failed` after a retry (the outcome is a new log, docs/hub.md, Delivery logs and retries), so
     without this record every recovery run would re-send every failure ever logged, and the recovery
     would re-send what an admin had already retried by hand. Both ways of asking (the delivery logs page
     and `recover_webhooks` or its Settings button) claim the row first and skip a log whose row exists:

@@ -1,4 +1,6 @@
-"""The settings area (/settings/): Applications, Channels, Hub webhooks, team, audit log and health.
+"""channels_app's part of the settings area (/settings/): Applications, Channels, Hub webhooks, team and
+audit log. Mounted with the health panel by `conversations/settings_urls.py` (the panel reads
+conversations' tables, and channels_app never imports conversations).
 
 Only admins of an Application (and superusers) get in; see channels_app/views.py.
 """
@@ -6,8 +8,6 @@ Only admins of an Application (and superusers) get in; see channels_app/views.py
 from django.urls import path
 
 from channels_app import views
-
-app_name = "settings"
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -49,5 +49,4 @@ urlpatterns = [
     path("team/<int:user_id>/", views.user_detail, name="user"),
     path("team/<int:user_id>/active/", views.user_active, name="user_active"),
     path("audit/", views.audit_log, name="audit"),
-    path("health/", views.health, name="health"),
 ]

@@ -22,8 +22,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from channels_app import actions, selectors
+from channels_app import selectors
 from channels_app.access import application_for, visible_applications
+from channels_app.actions.applications import (
+    do_check_connection,
+    do_create_application,
+    do_replace_api_key,
+    do_set_accept_unsigned,
+    do_update_application,
+)
+from channels_app.actions.channels import (
+    do_register_channel,
+    do_send_test_message,
+    do_set_channel_active,
+    do_update_channel,
+)
+from channels_app.actions.common import SettingsError
+from channels_app.actions.redelivery import do_retry_webhook_logs, do_run_recovery
+from channels_app.actions.team import do_create_agent, do_set_access, do_set_user_active
+from channels_app.actions.webhooks import do_connect_webhooks, do_refresh_webhooks, webhook_url
 from channels_app.forms import (
     AcceptUnsignedForm,
     AccessForm,
@@ -89,7 +106,7 @@ KIND_HELP = [(kind.value, CAPABILITIES[kind].label, CAPABILITIES[kind].to_help) 
 def index(request: HttpRequest) -> HttpResponse:
     applications = list(selectors.settings_overview(request.user))
     for application in applications:
-        application.webhook_url = actions.webhook_url(application)
+        application.webhook_url = webhook_url(application)
     return render(
         request,
         "settings/index.html",
@@ -109,7 +126,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
     form = ApplicationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            application = actions.do_create_application(
+            application = do_create_application(
                 actor=request.user, name=form.cleaned_data["name"], api_key=form.cleaned_data["api_key"]
             )
         except HubError as exc:
@@ -129,7 +146,7 @@ def _application_page(
         "key_form": forms.get("key_form") or ApiKeyForm(),
         "channels": selectors.application_channels(application),
         "webhooks": application.hub_webhooks.order_by("event_type"),
-        "webhook_url": actions.webhook_url(application),
+        "webhook_url": webhook_url(application),
         "section": "applications",
     }
     return render(request, "settings/application_detail.html", context, status=status)
@@ -144,7 +161,7 @@ def application_detail(request: HttpRequest, application_id: int) -> HttpRespons
     form = ApplicationForm(request.POST, instance=application)
     if not form.is_valid():
         return _application_page(request, application, name_form=form)
-    actions.do_update_application(actor=request.user, application=application, name=form.cleaned_data["name"])
+    do_update_application(actor=request.user, application=application, name=form.cleaned_data["name"])
     messages.success(request, "Application saved.")
     return redirect("settings:application", application.pk)
 
@@ -156,7 +173,7 @@ def application_key(request: HttpRequest, application_id: int) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if form.is_valid():
         try:
-            application = actions.do_replace_api_key(
+            application = do_replace_api_key(
                 actor=request.user, application=application, api_key=form.cleaned_data["api_key"]
             )
         except HubError as exc:
@@ -171,7 +188,7 @@ def application_key(request: HttpRequest, application_id: int) -> HttpResponse:
 @settings_admin_required
 def application_test_connection(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
-    error = actions.do_check_connection(application=application)
+    error = do_check_connection(application=application)
     if error is None:
         messages.success(
             request, f"Connection works: the Hub accepted the API key {application.masked_api_key}."
@@ -191,10 +208,8 @@ def channel_create(request: HttpRequest, application_id: int) -> HttpResponse:
     form = ChannelCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            channel = actions.do_register_channel(
-                actor=request.user, application=application, **form.cleaned_data
-            )
-        except actions.SettingsError as exc:
+            channel = do_register_channel(actor=request.user, application=application, **form.cleaned_data)
+        except SettingsError as exc:
             form.add_error("hub_channel_id", str(exc))
         else:
             messages.success(request, f"Channel {channel.display_name} registered.")
@@ -227,9 +242,7 @@ def channel_detail(request: HttpRequest, channel_id: int) -> HttpResponse:
     form = ChannelForm(request.POST)
     if not form.is_valid():
         return _channel_page(request, channel, form=form)
-    actions.do_update_channel(
-        actor=request.user, channel=channel, display_name=form.cleaned_data["display_name"]
-    )
+    do_update_channel(actor=request.user, channel=channel, display_name=form.cleaned_data["display_name"])
     messages.success(request, "Channel saved.")
     return redirect("settings:channel", channel.pk)
 
@@ -239,7 +252,7 @@ def channel_detail(request: HttpRequest, channel_id: int) -> HttpResponse:
 def channel_active(request: HttpRequest, channel_id: int) -> HttpResponse:
     channel = selectors.admin_channel_for(request.user, channel_id)
     active = request.POST.get("active") == "1"
-    channel = actions.do_set_channel_active(actor=request.user, channel=channel, active=active)
+    channel = do_set_channel_active(actor=request.user, channel=channel, active=active)
     if active:
         messages.success(request, f"{channel.display_name} is active again.")
     else:
@@ -256,10 +269,10 @@ def channel_test_message(request: HttpRequest, channel_id: int) -> HttpResponse:
     form = TestMessageForm(request.POST, channel=channel)
     if form.is_valid():
         try:
-            result = actions.do_send_test_message(channel=channel, **form.cleaned_data)
+            result = do_send_test_message(channel=channel, **form.cleaned_data)
         except HubError as exc:
             form.add_error(None, hub_error_text(exc))
-        except actions.SettingsError as exc:
+        except SettingsError as exc:
             form.add_error(None, str(exc))
         else:
             if result.accepted:
@@ -289,7 +302,7 @@ def webhooks(request: HttpRequest, application_id: int) -> HttpResponse:
         {
             "application": application,
             "has_signing_secret": application.signing_secrets.filter(active=True).exists(),
-            "webhook_url": actions.webhook_url(application),
+            "webhook_url": webhook_url(application),
             "webhook_rows": [
                 (event, label, hooks.get(event)) for event, label in HubWebhook.EventType.choices
             ],
@@ -303,7 +316,7 @@ def webhooks(request: HttpRequest, application_id: int) -> HttpResponse:
 def webhooks_connect(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     try:
-        hooks = actions.do_connect_webhooks(application=application, actor=request.user)
+        hooks = do_connect_webhooks(application=application, actor=request.user)
     except HubError as exc:
         messages.error(request, f"Could not connect the webhooks. {hub_error_text(exc)}")
     else:
@@ -312,7 +325,7 @@ def webhooks_connect(request: HttpRequest, application_id: int) -> HttpResponse:
             messages.warning(
                 request,
                 f"Webhooks registered, but the Hub could not verify {', '.join(unverified)}: check that "
-                f"{actions.webhook_url(application)} reaches this server, then connect again.",
+                f"{webhook_url(application)} reaches this server, then connect again.",
             )
         else:
             messages.success(request, "Webhooks connected and verified by the Hub; signatures are required.")
@@ -327,7 +340,7 @@ def webhooks_accept_unsigned(request: HttpRequest, application_id: int) -> HttpR
     if not form.is_valid():
         messages.error(request, _("Choose whether to accept unsigned events."))
         return redirect("settings:webhooks", application.pk)
-    application = actions.do_set_accept_unsigned(
+    application = do_set_accept_unsigned(
         actor=request.user, application=application, accept=form.cleaned_data["accept"]
     )
     if application.accept_unsigned_events:
@@ -353,7 +366,7 @@ def webhooks_accept_unsigned(request: HttpRequest, application_id: int) -> HttpR
 def webhooks_refresh(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     try:
-        actions.do_refresh_webhooks(application=application)
+        do_refresh_webhooks(application=application)
     except HubError as exc:
         messages.error(request, f"Could not read the webhooks from the Hub. {hub_error_text(exc)}")
     else:
@@ -366,7 +379,7 @@ def webhooks_refresh(request: HttpRequest, application_id: int) -> HttpResponse:
 def webhooks_recover(request: HttpRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     try:
-        summary = actions.do_run_recovery(actor=request.user, application=application)
+        summary = do_run_recovery(actor=request.user, application=application)
     except HubError as exc:
         messages.error(request, _("Recovery failed. %(error)s") % {"error": hub_error_text(exc)})
     else:
@@ -417,7 +430,7 @@ def webhook_logs_retry(request: HttpRequest, application_id: int) -> HttpRespons
         messages.error(request, "Connect the webhooks first.")
         return redirect("settings:webhooks", application.pk)
     try:
-        outcomes = actions.do_retry_webhook_logs(
+        outcomes = do_retry_webhook_logs(
             actor=request.user,
             application=application,
             event_type=event,
@@ -473,7 +486,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = actions.do_create_agent(
+            user = do_create_agent(
                 actor=request.user,
                 username=data["username"],
                 first_name=data["first_name"],
@@ -482,7 +495,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 password=data["password"],
                 access={a: role for a, role in form.access().items() if role},
             )
-        except actions.SettingsError as exc:
+        except SettingsError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"{user.get_username()} can now sign in.")
@@ -498,8 +511,8 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     form = AccessForm(request.POST or None, user=member, applications=applications)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_set_access(actor=request.user, user=member, access=form.access())
-        except actions.SettingsError as exc:
+            do_set_access(actor=request.user, user=member, access=form.access())
+        except SettingsError as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Access of {member.get_username()} saved.")
@@ -513,8 +526,8 @@ def user_active(request: HttpRequest, user_id: int) -> HttpResponse:
     member = selectors.managed_user_for(request.user, user_id)
     active = request.POST.get("active") == "1"
     try:
-        actions.do_set_user_active(actor=request.user, user=member, active=active)
-    except actions.SettingsError as exc:
+        do_set_user_active(actor=request.user, user=member, active=active)
+    except SettingsError as exc:
         messages.error(request, str(exc))
     else:
         state = "reactivated" if active else "deactivated: they can no longer sign in; their history is kept"
@@ -548,14 +561,3 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "section": "audit",
         },
     )
-
-
-@require_GET
-@settings_admin_required
-def health(request: HttpRequest) -> HttpResponse:
-    applications = list(selectors.administered_applications(request.user))
-    report = selectors.health(applications)
-    context = {"report": report, "section": "health"}
-    # htmx refreshes the panel in place; a normal request gets the whole page.
-    template = "settings/partials/health_panel.html" if request.htmx else "settings/health.html"
-    return render(request, template, context)

@@ -30,12 +30,8 @@ from conversations.live import (
     thread_context,
 )
 from conversations.models import Conversation
-from conversations.selectors import (
-    assignable_agents,
-    conversation_matches_search,
-    live_row,
-    message_with_context,
-)
+from conversations.selectors.inbox import conversation_matches_search, live_row
+from conversations.selectors.thread import assignable_agents, message_with_context
 
 
 @dataclass(frozen=True)

@@ -37,16 +37,8 @@ from channels_app.access import access_widened_since, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, capability
 from channels_app.hub.content import window_closes_at
 from conversations.models import Conversation, Message
-from conversations.selectors import (
-    InboxFilters,
-    assignable_agents,
-    conversation_for,
-    inbox_changes,
-    inbox_page,
-    inbox_row,
-    thread_changes,
-    thread_page,
-)
+from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row
+from conversations.selectors.thread import assignable_agents, conversation_for, thread_changes, thread_page
 
 LIVE_MARK = "<!--live-->"
 # A change written up to this long before a frame was rendered may still be committing (or its event

@@ -108,7 +108,7 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
-    # Outbound sending bookkeeping (the database is the queue: see conversations/sending.py).
+    # Outbound sending bookkeeping: the attempts made, and when the next is due (conversations/actions/replies.py).
     attempt_count = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A worker's lease while it calls the Hub: nobody else sends this reply before it expires, and an
@@ -226,7 +226,9 @@ class WebhookEvent(models.Model):
     )
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     event_type = models.CharField(max_length=40, blank=True)
-    # Deduplicates deliveries of one event (unique when set): e.g. "Message:<channel>:<messageId>".
+    # Deduplicates deliveries of one event (unique when set: the row that applied the event holds it):
+    # "msg:<app>:<hub channel id>:<messageId>" or "status:<app>:<messageId>:<status>:<unix time or ->",
+    # a longer key cut and suffixed with its SHA-256 (conversations/actions/inbound.py).
     dedup_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
     headers = models.JSONField(default=dict)
     # The delivery's bytes exactly as received (bytea, a BLOB on SQLite), never a text or JSON column:

@@ -39,7 +39,7 @@ urlpatterns = [
     path("hub/", include("conversations.webhook_urls")),
     path("api/", include("channels_app.api")),
     path("review/", include("conversations.review_urls")),
-    path("settings/", include("channels_app.settings_urls")),
+    path("settings/", include("conversations.settings_urls")),
     path("", include("channels_app.urls")),
     path("", include("conversations.urls")),
 ]

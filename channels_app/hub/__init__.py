@@ -7,7 +7,8 @@
 - `payloads`: one-line previews of any content object, inbound or outbound.
 - `signatures`: X-hub-Signature verification.
 
-Assumptions where hub-api.md says [GAP] are marked "[GAP]" in these modules.
+Assumptions where the Hub's reference leaves a gap are marked "[GAP]" in these modules and listed in
+docs/hub.md, where "§" numbers (as in these modules) are the sections of the Hub's own reference.
 """
 
 from channels_app.hub.client import (

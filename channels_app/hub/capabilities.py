@@ -1,6 +1,6 @@
 """What each Hub channel kind accepts: paths, recipient formats, content types and limits.
 
-This is our reading of hub-api.md §2–§3.3. Every Hub assumption the product makes lives in this package
+This is our reading of docs/hub.md, Channels and capabilities, and Content types. Every Hub assumption the product makes lives in this package
 (`channels_app.hub`), so a change in the Hub's behaviour is a change here only.
 """
 
@@ -30,9 +30,8 @@ class Capability:
     to_help: str  # what an admin or agent is told when a recipient id does not fit
     content_types: frozenset[str]
     max_text_length: int
-    # Meta-style customer service window, in hours (None: the channel has none). hub-api.md §2.
+    # Meta-style customer service window, in hours (None: the channel has none). docs/hub.md, Channels and capabilities.
     window_hours: int | None = None
-    can_start_conversation: bool = True
 
 
 _ALL_BUT_TEMPLATE = frozenset(
@@ -62,7 +61,6 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         ),
         max_text_length=1000,
         window_hours=24 * 7,
-        can_start_conversation=False,
     ),
     ChannelKind.MESSENGER: Capability(
         label="Messenger",
@@ -72,7 +70,6 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         content_types=frozenset({"text", "image", "video", "audio", "interactive", "reaction", "seen"}),
         max_text_length=2000,
         window_hours=24,
-        can_start_conversation=False,
     ),
     ChannelKind.TELEGRAM: Capability(
         label="Telegram",
@@ -100,19 +97,6 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         max_text_length=4096,
     ),
 }
-
-# hub-api.md §4.2: inbound events name the channel; Web Chatt's value is a [GAP] (we accept both).
-KIND_BY_EVENT_CHANNEL: dict[str, ChannelKind] = {
-    "whatsapp": ChannelKind.WHATSAPP,
-    "instagram": ChannelKind.INSTAGRAM,
-    "messenger": ChannelKind.MESSENGER,
-    "telegram": ChannelKind.TELEGRAM,
-    "sms": ChannelKind.SMS,
-    "web-chatt2me": ChannelKind.WEBCHATT,
-    "webchatt": ChannelKind.WEBCHATT,
-    "web_chatt": ChannelKind.WEBCHATT,
-}
-
 
 # Media sent by URL: our capability name (Capability.content_types) -> the Hub's content key (§3.3).
 MEDIA_KEYS: dict[str, str] = {

@@ -16,7 +16,7 @@ from channels_app.hub.capabilities import capability
 
 log = logging.getLogger(__name__)
 
-# hub-api.md §1: these statuses mean the request itself is wrong; sending it again cannot help.
+# docs/hub.md, Basics and errors: these statuses mean the request itself is wrong; sending it again cannot help.
 PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 422})
 
 _local = threading.local()
@@ -69,7 +69,7 @@ class HubError(Exception):
 @dataclass(frozen=True)
 class SendResult:
     message_id: str | None
-    status: str  # sent | enqueued | error (hub-api.md §3.8)
+    status: str  # sent | enqueued | error (docs/hub.md, Sending)
     error_code: str = ""
     error_message: str = ""
     recipient_id: str = ""
@@ -244,7 +244,7 @@ class HubClient:
             )
         return body
 
-    # --- sending (hub-api.md §3) ------------------------------------------------------------------
+    # --- sending (docs/hub.md, Sending) ------------------------------------------------------------------
     def send_message(
         self, *, channel_kind: str, channel_id: str, to: str, content: dict[str, Any]
     ) -> SendResult:
@@ -253,7 +253,7 @@ class HubClient:
             "POST", path, json={"from": str(channel_id), "to": to, "content": content}
         )
         data = self._json_object(body, "a send")
-        # [GAP] §3.8: `status` may be missing on some channels (IG/Messenger answer recipientId/type):
+        # [GAP] (docs/hub.md, Sending): `status` may be missing on some channels (IG/Messenger answer recipientId/type):
         # a messageId with no status means the Hub took it, so we call it sent.
         hub_status = str(data.get("status") or ("sent" if data.get("messageId") else "error"))
         return SendResult(
@@ -266,7 +266,7 @@ class HubClient:
             http_status=status,
         )
 
-    # --- webhooks (hub-api.md §5) -----------------------------------------------------------------
+    # --- webhooks (docs/hub.md, Webhooks and signatures) -----------------------------------------------------------------
     def create_webhook(
         self,
         *,
@@ -307,7 +307,7 @@ class HubClient:
         self._request("DELETE", f"/v1/organization/webhook/{webhook_id}")
 
     def redefine_signature(self, webhook_id: str) -> str:
-        # [GAP] §4.6: path and field name of "redefine signature" are assumed.
+        # [GAP] (docs/hub.md, Webhooks and signatures): path and field name of "redefine signature" are assumed.
         _, body, _ = self._request("POST", f"/v1/organization/webhook/{webhook_id}/redefine-signature")
         secret = self._json_object(body, "redefine-signature").get("signingSecret")
         if not secret:
@@ -366,7 +366,7 @@ def sandbox_control(
     """Call the local Hub sandbox's control API (`/_sandbox/...`, not part of the real Hub).
 
     Only `make run` and the demo seeding use it: the real Hub has no API to create applications or
-    channels (hub-api.md §6), so the sandbox is told about the demo ones directly.
+    channels (docs/hub.md, Basics and errors), so the sandbox is told about the demo ones directly.
     """
     url = f"{(base_url or settings.HUB_BASE_URL).rstrip('/')}{path}"
     response = _session().request(method, url, json=payload, timeout=(3.05, 10))

@@ -1,6 +1,6 @@
 """Outbound content: the one adapter that turns what an agent composed into the Hub's `content` object.
 
-Shapes are hub-api.md §3.3–§3.5 (unified field names: `text`, `imageUrl`, `interactive`, `template`, ...;
+Shapes are docs/hub.md, Content types (unified field names: `text`, `imageUrl`, `interactive`, `template`, ...;
 the [GAP] ones — document, sticker, location, reaction, reply — follow the reference's recommendation).
 Everything is checked against the channel's capabilities and limits *before* a reply is stored, so the
 agent reads the reason at once instead of finding a failed message later. `ContentError`'s text is that
@@ -63,7 +63,7 @@ _INTERACTIVE_LABELS = {
 MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20  # §3.4: `reply.title` ≤ 20 characters
 
-# [GAP] §4.3: channels whose provider never reports `delivered`/`read` after `sent` (Telegram, Web Chatt):
+# [GAP] (docs/hub.md, Statuses): channels whose provider never reports `delivered`/`read` after `sent` (Telegram, Web Chatt):
 # a reply `sent` there is as far as it goes, so the delivery review does not call it stuck.
 DELIVERY_REPORTING_KINDS = frozenset({"whatsapp", "instagram", "messenger", "sms"})
 
@@ -291,7 +291,7 @@ def build_reply_content(
     document; `voice=True` for a WhatsApp voice note); `template_id` (+ `template_params`, body
     parameters {{1}}, {{2}}…; WhatsApp only); `location` ({latitude, longitude, name?, address?});
     `reaction` ({messageId or message_id: the Hub id of the customer's message, emoji});
-    `interactive` (hub-api.md §3.4 shape: {type: button|list|cta_url|location_request_message, body, action,
+    `interactive` (docs/hub.md, Content types shape: {type: button|list|cta_url|location_request_message, body, action,
     header?, footer?}). `reply_to` quotes a message by its Hub id where the channel allows it.
 
     Returns e.g. {"text": "Hi"}, {"imageUrl": "https://…", "text": "caption"}, {"template": {"id", "components"}}.
@@ -351,14 +351,14 @@ def build_reply_content(
 
 
 def check_recipient(channel_kind: str, to: str) -> None:
-    """Raise ContentError when `to` is not a valid recipient id on this channel kind (hub-api.md §2)."""
+    """Raise ContentError when `to` is not a valid recipient id on this channel kind (docs/hub.md, Channels and capabilities)."""
     problem = recipient_error(str(channel_kind), to)
     if problem:
         raise ContentError(problem)
 
 
 def window_closes_at(last_inbound_at: datetime | None, channel_kind: str) -> datetime | None:
-    """When the channel's customer-service window closes (hub-api.md §2: WhatsApp and Messenger 24 h,
+    """When the channel's customer-service window closes (docs/hub.md, Channels and capabilities: WhatsApp and Messenger 24 h,
     Instagram 7 days), counted from the customer's last message.
 
     None when there is no window to track: the channel has none (Telegram, SMS, Web Chatt) or the
@@ -380,7 +380,7 @@ def check_window(
     """Raise ContentError when the channel's window forbids this reply now.
 
     Outside the window (or before the customer ever wrote) WhatsApp takes only approved templates, and
-    Instagram and Messenger take nothing: they cannot start a conversation (hub-api.md §2).
+    Instagram and Messenger take nothing: they cannot start a conversation (docs/hub.md, Channels and capabilities).
     """
     kind = str(channel_kind)
     cap = capability(kind)

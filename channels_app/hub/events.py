@@ -1,4 +1,4 @@
-"""The Hub's webhook bodies, parsed into typed events (hub-api.md §4.2–§4.4).
+"""The Hub's webhook bodies, parsed into typed events (docs/hub.md, Webhooks and signatures).
 
 `parse_event(raw_body)` returns an `InboundMessage`, a `StatusUpdate` or an `UnknownEvent`, or raises
 `EventError` whose message names the field that is wrong ("content.type: expected a string"). It never
@@ -76,7 +76,6 @@ class InboundMessage:
     content: dict[str, Any]
     channel_id: uuid.UUID | None
     channel: str = ""  # the event's `channel` name (whatsapp, instagram, …), informative only
-    legacy: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     event_type = "Message"
@@ -333,7 +332,7 @@ def _message(body: dict[str, Any]) -> InboundMessage:
 
 def _status(body: dict[str, Any]) -> StatusUpdate:
     reported = _identifier(_require(body, "status"), "status", max_length=40)
-    # [GAP] §4.3: failure details are assumed as errorCode/errorMessage; an `error` object is read too.
+    # [GAP] (docs/hub.md, Statuses): failure details are assumed as errorCode/errorMessage; an `error` object is read too.
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     error_code = _optional_text(body, "errorCode") or _optional_text(error, "code", "error.")
     error_message = _optional_text(body, "errorMessage") or _optional_text(error, "message", "error.")
@@ -384,7 +383,6 @@ def _legacy_message(body: dict[str, Any], raw_body: bytes) -> InboundMessage | U
         sent_at=sent_at,
         content=content,
         channel_id=None,
-        legacy=True,
         raw=body,
     )
 

@@ -1,6 +1,6 @@
 """Reading the Hub's content objects (inbound webhooks and outbound sends) for people.
 
-Inbound shapes are hub-api.md §4.2 (normalized: `{"type": ..., "<type>": {...}}`) and, for media, the
+Inbound shapes are docs/hub.md, Webhooks and signatures (normalized: `{"type": ..., "<type>": {...}}`) and, for media, the
 [GAP] assumption `{"type": "image", "image": {"url", "mimeType", "caption"}}`; outbound shapes are §3.3
 (`text`, `imageUrl`, `interactive`, `template`, ...) and the Meta-native §3.7 ones.
 """
@@ -112,6 +112,6 @@ def content_preview(content: Any) -> str:
         return _clip(f"💳 Payment request: {_str(content['paymentRequest'].get('bodyText'))}")
     if content.get("contacts"):
         return "👤 Contact"
-    if content.get("attachment") or content.get("attachments"):  # Meta-native (hub-api.md §3.7)
+    if content.get("attachment") or content.get("attachments"):  # Meta-native (docs/hub.md, Content types)
         return _clip(f"📎 Attachment{': ' + text if text else ''}")
     return _clip(text)

@@ -1,4 +1,4 @@
-"""Verification of the Hub's `X-hub-Signature` header (hub-api.md §4.6)."""
+"""Verification of the Hub's `X-hub-Signature` header (docs/hub.md, Webhooks and signatures)."""
 
 import hashlib
 import hmac
@@ -19,7 +19,7 @@ def verify(
     """None when the signature is valid for one of `secrets`, else the reason it is not.
 
     Verifies the exact bytes received (never re-serialized JSON). Accepts several `v1=` values
-    ([GAP] §4.6: the Hub may send one per secret while rotating) and several secrets of ours.
+    ([GAP] (docs/hub.md, Webhooks and signatures): the Hub may send one per secret while rotating) and several secrets of ours.
     """
     if not header:
         return "missing X-hub-Signature header"

@@ -3,7 +3,7 @@
 One delivery is one transaction: the raw event is recorded with a unique `dedup_key`, then applied (contact,
 conversation, message, counters; or a delivery status) in the same transaction, and realtime events go
 out after commit. A repeated delivery of the same event hits the unique key and changes nothing but its
-own `duplicate` row: the Hub does not retry by itself (hub-api.md §4.1), so every delivery is kept.
+own `duplicate` row: the Hub does not retry by itself (docs/hub.md, Delivery logs and retries), so every delivery is kept.
 
 What the Hub is answered, and what is kept:
 - handshake (`X-Validation-Token`): 200 with the token as a JSON string; nothing stored. Not signature
@@ -77,14 +77,12 @@ class IngestResult:
 
     status: int
     body: Any
-    outcome: str
-    event_id: int | None = None
 
 
 def _answer(row: WebhookEvent, status: int = 200) -> IngestResult:
     if status >= 400:
-        return IngestResult(status, {"error": row.error}, row.outcome, row.pk)
-    return IngestResult(status, {"ok": True, "outcome": row.outcome}, row.outcome, row.pk)
+        return IngestResult(status, {"error": row.error})
+    return IngestResult(status, {"ok": True, "outcome": row.outcome})
 
 
 def _stored_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -174,12 +172,12 @@ def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mappi
     """
     route = _route(public_id)
     if route is None:
-        return IngestResult(404, {"error": "unknown webhook URL"}, "unknown")
+        return IngestResult(404, {"error": "unknown webhook URL"})
     application = route.application
     token = headers.get("x-validation-token")
     if token:
         # §4.5: the token back as a JSON string. Nothing to store and nothing to check.
-        return IngestResult(200, token, "handshake")
+        return IngestResult(200, token)
 
     header = headers.get("x-hub-signature")
     if not header:
@@ -228,7 +226,7 @@ def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mappi
     except Exception as exc:  # a bug or the database: keep the body, tell the Hub it failed
         log.exception("hub webhook for application %s failed while applying", application.pk)
         try:
-            failed = _record(
+            _record(
                 application,
                 body,
                 headers,
@@ -238,10 +236,8 @@ def do_ingest_webhook(*, public_id: uuid.UUID | str, body: bytes, headers: Mappi
             )
         except Exception:
             log.exception("could not even record the failed delivery")
-            return IngestResult(503, {"error": "temporarily unavailable"}, WebhookEvent.Outcome.FAILED)
-        return IngestResult(
-            500, {"error": "could not apply the event; it was kept"}, failed.outcome, failed.pk
-        )
+            return IngestResult(503, {"error": "temporarily unavailable"})
+        return IngestResult(500, {"error": "could not apply the event; it was kept"})
     return _answer(row)
 
 
@@ -312,7 +308,7 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
                 return
             moment = int(event.occurred_at.timestamp()) if event.occurred_at else "-"
             key = f"status:{application.pk}:{event.message_id}:{event.status}:{moment}"
-            if not _claim(row, key):
+            if not _store_under_dedup_key(row, key):
                 return
             do_record_status(
                 application_id=application.pk,
@@ -330,7 +326,9 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
         if channel is None:
             _ignore(row, reason)
             return
-        if not _claim(row, f"msg:{application.pk}:{channel.hub_channel_id}:{event.message_id}"):
+        if not _store_under_dedup_key(
+            row, f"msg:{application.pk}:{channel.hub_channel_id}:{event.message_id}"
+        ):
             return
         if _store_inbound(channel, event):
             _finish(row, WebhookEvent.Outcome.PROCESSED)
@@ -368,7 +366,7 @@ def _finish(row: WebhookEvent, outcome: str) -> None:
         _save(row)
 
 
-def _claim(row: WebhookEvent, key: str) -> bool:
+def _store_under_dedup_key(row: WebhookEvent, key: str) -> bool:
     """Save `row` under the event's unique key. False (and a `duplicate` row) if the event was seen before.
 
     Concurrent deliveries of one event serialize on the unique index: on PostgreSQL the second insert

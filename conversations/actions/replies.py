@@ -30,6 +30,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
@@ -154,7 +155,9 @@ def do_send_reply(
 
 
 @dataclass(frozen=True)
-class _Claim:
+class _SendLease:
+    """A worker's lease on one reply: what it needs to call the Hub with no row locked."""
+
     message_id: int
     attempt_id: int
     number: int
@@ -165,7 +168,7 @@ class _Claim:
     content: dict[str, Any]
 
 
-def _locked_reply(message_id: int) -> Message | None:
+def _locked_reply_by_id(message_id: int) -> Message | None:
     # of=("self",): lock the reply only, not the channel/conversation rows the join reads.
     return (
         Message.objects.select_for_update(of=("self",))
@@ -211,10 +214,10 @@ def _is_manual(message: Message) -> bool:
     return last_attempt is None or last_attempt < retried
 
 
-def _claim(message_id: int) -> _Claim | str:
+def _lease_for_sending(message_id: int) -> _SendLease | str:
     now = timezone.now()
     with transaction.atomic():
-        message = _locked_reply(message_id)
+        message = _locked_reply_by_id(message_id)
         if message is None or message.status != PENDING:
             return "skipped"  # sent, failed or gone: a duplicate task is a no-op
         if message.locked_until and message.locked_until > now:
@@ -236,7 +239,7 @@ def _claim(message_id: int) -> _Claim | str:
         attempt = SendAttempt.objects.create(
             message=message, number=message.attempt_count, started_at=now, manual=manual
         )
-        return _Claim(
+        return _SendLease(
             message_id=message.pk,
             attempt_id=attempt.pk,
             number=attempt.number,
@@ -276,15 +279,15 @@ def _error_code(error: HubError) -> str:
     return (error.error_code or (f"http_{error.status}" if error.status else error.kind))[:64]
 
 
-def _store_outcome(claim: _Claim, result: SendResult | None, error: HubError | None) -> str:
+def _store_outcome(lease: _SendLease, result: SendResult | None, error: HubError | None) -> str:
     now = timezone.now()
     with transaction.atomic():
-        message = _locked_reply(claim.message_id)
-        attempt = SendAttempt.objects.select_for_update().get(pk=claim.attempt_id)
+        message = _locked_reply_by_id(lease.message_id)
+        attempt = SendAttempt.objects.select_for_update().get(pk=lease.attempt_id)
         if message is None:
             return "skipped"
         # Still ours unless the sweep took the reply over after our lease expired (we were too slow).
-        holder = message.attempt_count == claim.number and message.status == PENDING
+        holder = message.attempt_count == lease.number and message.status == PENDING
         attempt.finished_at = now
         if result is not None:
             attempt.http_status = result.http_status
@@ -295,7 +298,7 @@ def _store_outcome(claim: _Claim, result: SendResult | None, error: HubError | N
             if message.status not in (PENDING, FAILED):
                 # Another attempt of ours got there first: the Hub now has it twice (at-least-once window).
                 attempt.error_message = "The Hub accepted this reply again: the customer may get it twice."
-                log.warning("reply %s accepted twice by the Hub (attempt %s)", message.pk, claim.number)
+                log.warning("reply %s accepted twice by the Hub (attempt %s)", message.pk, lease.number)
             else:
                 # A failed reply the Hub did take (our answer came after the sweep gave up) is sent after all.
                 message.status = PENDING
@@ -308,7 +311,7 @@ def _store_outcome(claim: _Claim, result: SendResult | None, error: HubError | N
             attempt.save()
             return "sent"
         if result is not None:
-            # HTTP 200 with status "error" (hub-api.md §3.8): the channel refused it; trying again won't help.
+            # HTTP 200 with status "error" (docs/hub.md, Sending): the channel refused it; trying again won't help.
             attempt.outcome = SendAttempt.Outcome.REJECTED
             attempt.error_code = result.error_code[:64]
             attempt.error_message = result.error_message
@@ -336,7 +339,7 @@ def _store_outcome(claim: _Claim, result: SendResult | None, error: HubError | N
         attempt.save()
         if not holder:
             return "skipped"
-        return _after_transient(message, number=claim.number, error=error, now=now)
+        return _after_transient(message, number=lease.number, error=error, now=now)
 
 
 def _after_transient(message: Message, *, number: int, error: HubError, now: datetime) -> str:
@@ -371,25 +374,25 @@ def do_attempt_send(*, message_id: int) -> str:
     Returns what happened: "sent", "failed", "retry" (another attempt is scheduled) or "skipped" (not
     pending, not due, or another worker holds it).
     """
-    claim = _claim(message_id)
-    if isinstance(claim, str):
-        return claim
+    lease = _lease_for_sending(message_id)
+    if isinstance(lease, str):
+        return lease
     result: SendResult | None = None
     error: HubError | None = None
     try:
         # Outside any transaction: the Hub may take up to the read timeout and no row stays locked meanwhile.
-        result = HubClient.for_application(claim.application).send_message(
-            channel_kind=claim.channel_kind,
-            channel_id=claim.hub_channel_id,
-            to=claim.to,
-            content=claim.content,
+        result = HubClient.for_application(lease.application).send_message(
+            channel_kind=lease.channel_kind,
+            channel_id=lease.hub_channel_id,
+            to=lease.to,
+            content=lease.content,
         )
     except HubError as exc:
         error = exc
     except Exception as exc:  # e.g. a key that cannot be decrypted: recorded and retried, never lost
         log.exception("sending reply %s failed before the Hub answered", message_id)
         error = HubError(f"internal error while sending: {exc}", permanent=False, kind="internal")
-    return _store_outcome(claim, result, error)
+    return _store_outcome(lease, result, error)
 
 
 # --- manual retry -----------------------------------------------------------------------------------
@@ -404,7 +407,7 @@ def do_retry_reply(*, message_id: int, actor: Any) -> Message:
     """
     now = timezone.now()
     with transaction.atomic():
-        locked = _locked_reply(message_id)
+        locked = _locked_reply_by_id(message_id)
         if locked is None or locked.status != FAILED:
             raise ContentError("Only a failed reply can be sent again.")
         if not locked.channel.active:
@@ -451,7 +454,7 @@ def do_retry_reply(*, message_id: int, actor: Any) -> Message:
 
 def _recover_expired_lease(message_id: int, now: datetime) -> bool:
     with transaction.atomic():
-        message = _locked_reply(message_id)
+        message = _locked_reply_by_id(message_id)
         if (
             message is None
             or message.status != PENDING
@@ -459,7 +462,7 @@ def _recover_expired_lease(message_id: int, now: datetime) -> bool:
             or message.locked_until >= now
         ):
             return False
-        # The worker died between claiming and storing the Hub's answer: the Hub may or may not have it.
+        # The worker died between taking the lease and storing the Hub's answer: the Hub may or may not have it.
         SendAttempt.objects.filter(message=message, outcome=SendAttempt.Outcome.IN_FLIGHT).update(
             outcome=SendAttempt.Outcome.TRANSIENT_ERROR,
             finished_at=now,
@@ -484,9 +487,7 @@ def _recover_expired_lease(message_id: int, now: datetime) -> bool:
 
 def _replies_with_live_task(now: datetime) -> set[int]:
     """Replies that have a queued task, or one a worker started recently (not one a dead worker left)."""
-    from django_tasks_db.models import DBTaskResult
-
-    from conversations.tasks import send_reply
+    from conversations.tasks import send_reply  # tasks import this module
 
     stale_before = now - timedelta(seconds=lease_seconds())
     rows = DBTaskResult.objects.filter(task_path=send_reply.module_path, status__in=("READY", "RUNNING"))

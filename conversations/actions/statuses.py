@@ -67,7 +67,7 @@ def publish_status_on_commit(message: Message) -> None:
     )
 
 
-def _locked_reply(*, application_id: int, hub_message_id: str) -> Message | None:
+def _locked_reply_by_hub_id(*, application_id: int, hub_message_id: str) -> Message | None:
     return (
         Message.objects.select_for_update()
         .select_related("channel")
@@ -95,7 +95,7 @@ def do_record_status(
     if status not in DELIVERY_STATUSES:
         raise ValueError(f"unknown delivery status {status!r}")
     with transaction.atomic():
-        message = _locked_reply(application_id=application_id, hub_message_id=hub_message_id)
+        message = _locked_reply_by_hub_id(application_id=application_id, hub_message_id=hub_message_id)
         change = MessageStatusChange(
             application_id=application_id,
             message=message,
@@ -129,7 +129,7 @@ def do_apply_parked_statuses(*, application_id: int, hub_message_id: str) -> int
         return 0
     applied = 0
     with transaction.atomic():
-        message = _locked_reply(application_id=application_id, hub_message_id=hub_message_id)
+        message = _locked_reply_by_hub_id(application_id=application_id, hub_message_id=hub_message_id)
         if message is None:
             return 0
         parked = list(parked_rows.select_for_update().order_by("occurred_at", "id"))

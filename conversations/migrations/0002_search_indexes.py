@@ -1,6 +1,6 @@
 """Trigram indexes for the inbox search, on PostgreSQL only.
 
-The search (`conversations.selectors.inbox_conversations`) is a case-insensitive substring match, which
+The search (`conversations.selectors.inbox.inbox_conversations`) is a case-insensitive substring match, which
 Django writes as `UPPER(col::text) LIKE UPPER('%term%')`; a GIN trigram index on exactly that
 expression turns a scan of every message into an index lookup. pg_trgm is a trusted extension (PostgreSQL
 13+): the database's owner may create it. SQLite has no such index and keeps scanning (it serves one

@@ -21,7 +21,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from channels_app.hub.capabilities import MEDIA_KEYS, ChannelKind
 from channels_app.hub.payloads import content_preview
-from conversations.selectors import message_sort_key, sort_key
+from conversations.selectors.inbox import sort_key
+from conversations.selectors.thread import message_sort_key
 
 register = template.Library()
 

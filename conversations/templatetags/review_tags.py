@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django import template
 
-from conversations.selectors import can_review as _can_review
+from conversations.selectors.review import can_review as _can_review
 
 register = template.Library()
 

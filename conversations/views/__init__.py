@@ -1,1 +1,2 @@
-"""HTML views: `inbox` (the agent inbox and threads) and `review` (the leads' delivery review)."""
+"""HTML views: `inbox` (the agent inbox and threads), `review` (the leads' delivery review) and `health`
+(the settings area's health panel)."""

@@ -42,16 +42,8 @@ from conversations.live import (
     thread_state_html,
 )
 from conversations.models import Conversation
-from conversations.selectors import (
-    InboxFilters,
-    conversation_for,
-    filter_choices,
-    filters_for,
-    inbox_page,
-    message_for,
-    message_timeline,
-    thread_page,
-)
+from conversations.selectors.inbox import InboxFilters, filter_choices, filters_for, inbox_page
+from conversations.selectors.thread import conversation_for, message_for, message_timeline, thread_page
 
 # --- pages -----------------------------------------------------------------------------------------
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages as flash
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -29,7 +32,7 @@ from channels_app.hub.content import ContentError
 from conversations.actions.replies import do_retry_reply
 from conversations.forms import ReviewFilterForm
 from conversations.models import Message
-from conversations.selectors import (
+from conversations.selectors.review import (
     ReviewFilters,
     can_review,
     review_counts,
@@ -37,7 +40,6 @@ from conversations.selectors import (
     review_message_for,
     review_messages,
     review_page,
-    review_timeline,
     review_timings,
     reviewable_ids,
 )
@@ -213,3 +215,67 @@ def review_retry(request: HttpRequest) -> HttpResponse:
     for reason in refused[:10]:
         flash.error(request, reason)
     return _back(request)
+
+
+# --- How a reply's life reads on its review page (titles, details, pill colours) ---------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    title: str
+    detail: str = ""
+    tone: str = ""  # "" | ok | warn | bad (the pill colours)
+
+
+def review_timeline(*, message: Message) -> list[TimelineEntry]:
+    """A reply's life, oldest first: stored, every attempt (start and outcome), every status report."""
+    author = (message.author.get_full_name() or message.author.get_username()) if message.author else "—"
+    entries = [TimelineEntry(message.created_at, "Stored as pending", f"by {author}")]
+    for attempt in message.attempts.order_by("number"):
+        entries.append(
+            TimelineEntry(
+                attempt.started_at,
+                f"Attempt {attempt.number} started" + (" (manual retry)" if attempt.manual else ""),
+            )
+        )
+        if attempt.finished_at:
+            detail = " · ".join(
+                part
+                for part in (
+                    f"HTTP {attempt.http_status}" if attempt.http_status else "",
+                    attempt.error_code,
+                    attempt.error_message,
+                    f"request {attempt.hub_request_id}" if attempt.hub_request_id else "",
+                )
+                if part
+            )
+            tone = {"accepted": "ok", "transient": "warn"}.get(attempt.outcome, "bad")
+            entries.append(
+                TimelineEntry(
+                    attempt.finished_at,
+                    f"Attempt {attempt.number}: {attempt.get_outcome_display()}",
+                    detail,
+                    tone,
+                )
+            )
+    actors = {
+        change.pk: (change.raw or {}).get("actor_id")
+        for change in message.status_changes.all()
+        if change.source == "retry"
+    }
+    names = {
+        user.pk: user.get_full_name() or user.get_username()
+        for user in get_user_model().objects.filter(pk__in=[a for a in actors.values() if a])
+    }
+    for change in message.status_changes.order_by("occurred_at", "id"):
+        if change.source == "retry":
+            title, detail = "Retry requested", f"by {names.get(actors.get(change.pk), 'someone')}"
+        else:
+            title = f"Status {change.status}" + ("" if change.applied else " (late or repeated: not applied)")
+            detail = " · ".join(
+                p for p in (f"from {change.source}", change.error_code, change.error_message) if p
+            )
+        tone = "bad" if change.status == Message.Status.FAILED else ("ok" if change.applied else "")
+        entries.append(TimelineEntry(change.occurred_at, title, detail, tone))
+    return sorted(entries, key=lambda entry: entry.at)

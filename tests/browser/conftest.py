@@ -32,7 +32,7 @@ from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
 
-from channels_app.actions import do_connect_webhooks
+from channels_app.actions.webhooks import do_connect_webhooks
 from channels_app.models import Application
 from hubsandbox import HubSandbox
 from tests.browser.browser_support import Agent, watch_page

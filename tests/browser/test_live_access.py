@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from playwright.sync_api import expect
 
-from channels_app.actions import do_set_membership
+from channels_app.actions.team import do_set_membership
 from tests.browser.browser_support import ROWS, customer_writes, open_inbox, row_for
 
 pytestmark = pytest.mark.browser

@@ -25,7 +25,7 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from channels_app.actions import do_store_signing_secret
+from channels_app.actions.webhooks import do_store_signing_secret
 from channels_app.hub.signatures import sign
 from channels_app.models import Membership
 from tests.browser.conftest import ServerProcess, _child_env, _port_open

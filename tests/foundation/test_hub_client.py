@@ -26,7 +26,7 @@ def _send(client: HubClient, app, kind: str = "whatsapp", to: str = "55219876543
 def test_accepted_send_returns_the_hub_message_id_and_status(client, app_a, hub_sandbox):
     result = _send(client, app_a)
     assert result.accepted
-    assert result.status == "enqueued"  # WhatsApp is queued by the Hub (hub-api.md §3.8)
+    assert result.status == "enqueued"  # WhatsApp is queued by the Hub (docs/hub.md, Sending)
     assert result.message_id.startswith("wamid.")
     assert result.request_id
     assert [s["messageId"] for s in hub_sandbox.accepted_sends()] == [result.message_id]

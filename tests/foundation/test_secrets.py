@@ -2,7 +2,7 @@
 
 import pytest
 
-from channels_app.actions import do_store_signing_secret
+from channels_app.actions.webhooks import do_store_signing_secret
 
 API_KEY = "hubkey-acme-0000-1111-2222-aaaa"
 

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conversations.models import Conversation, Message
-from conversations.selectors import InboxFilters, inbox_conversations, inbox_page, thread_page
+from conversations.selectors.inbox import InboxFilters, inbox_conversations, inbox_page
+from conversations.selectors.thread import thread_page
 from tests.inbox.inbox_support import add_message, ago, make_conversation
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from channels.testing import WebsocketCommunicator
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app.actions import do_create_application, do_set_access, do_set_membership, do_set_user_active
+from channels_app.actions.applications import do_create_application
+from channels_app.actions.team import do_set_access, do_set_membership, do_set_user_active
 from channels_app.models import Channel, Membership
 from conversations.actions.statuses import do_record_status, do_store_send_result
 from conversations.actions.threads import do_assign

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from channels_app.actions import do_store_signing_secret
+from channels_app.actions.webhooks import do_store_signing_secret
 from channels_app.models import Application, Channel
 from tests.ingest.ingest_support import HUB_SECRET
 

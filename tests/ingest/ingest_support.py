@@ -20,7 +20,7 @@ HUB_SECRET = "whsec_ingest-tests-0123456789abcdef"
 
 
 def encode(payload: Any) -> bytes:
-    """hub-api.md §4.6: JSON.stringify(payload): compact, keys in insertion order, raw UTF-8."""
+    """docs/hub.md, Webhooks and signatures: JSON.stringify(payload): compact, keys in insertion order, raw UTF-8."""
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -7,11 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from channels_app.actions import (
-    do_connect_webhooks,
-    do_recover_failed_deliveries,
-    do_retry_webhook_logs,
-)
+from channels_app.actions.redelivery import do_recover_failed_deliveries, do_retry_webhook_logs
+from channels_app.actions.webhooks import do_connect_webhooks
 from channels_app.models import HubDeliveryRetry, SigningSecret
 from conversations.models import Message, WebhookEvent
 from tests.conftest import register_in_sandbox

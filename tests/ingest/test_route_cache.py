@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from channels_app.actions import do_store_signing_secret
+from channels_app.actions.webhooks import do_store_signing_secret
 from channels_app.hub.signatures import sign
 from channels_app.models import Channel
 from conversations.models import Message, WebhookEvent

@@ -10,7 +10,7 @@ import json
 import pytest
 from django.db import transaction
 
-from channels_app.actions import do_connect_webhooks
+from channels_app.actions.webhooks import do_connect_webhooks
 from channels_app.hub import HubClient
 from channels_app.models import SigningSecret
 from conversations.actions.statuses import do_store_send_result

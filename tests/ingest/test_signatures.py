@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channels_app.actions import do_set_accept_unsigned
+from channels_app.actions.applications import do_set_accept_unsigned
 from channels_app.hub.signatures import sign, verify
 from channels_app.models import Application, SigningSecret
 from conversations.actions.inbound import REJECTED_BODY_LIMIT, do_reprocess_webhook_event

@@ -90,7 +90,7 @@ def test_a_queued_reply_goes_out_once_and_keeps_the_hubs_id_and_status(
     [tg_send] = _sends(sandbox_a, "tg")
     [wa_send] = _sends(sandbox_a, "wa")
     assert (telegram.status, telegram.hub_message_id) == ("sent", tg_send["messageId"])
-    # hub-api.md §3.8: WhatsApp answers `enqueued` (accepted into the provider's queue).
+    # docs/hub.md, Sending: WhatsApp answers `enqueued` (accepted into the provider's queue).
     assert (whatsapp.status, whatsapp.hub_message_id) == ("enqueued", wa_send["messageId"])
     assert tg_send["to"] == "987654321"
     [attempt] = telegram.attempts.all()

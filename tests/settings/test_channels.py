@@ -6,7 +6,8 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from channels_app.actions import SettingsError, do_register_channel
+from channels_app.actions.channels import do_register_channel
+from channels_app.actions.common import SettingsError
 from channels_app.hub.capabilities import CAPABILITIES
 from channels_app.models import AuditEntry, Channel
 from conversations.models import Message

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from channels_app import selectors
 from channels_app.models import Application
 from conversations.models import Message, SendAttempt
+from conversations.selectors.health import health
 from tests.settings.conftest import make_message
 
 
@@ -97,7 +97,7 @@ def test_last_inbound_message_per_channel(admin_client_a, app_a):
 def test_health_queries_do_not_grow_with_the_number_of_channels(app_a, app_b):
     def count(applications):
         with CaptureQueriesContext(connection) as queries:
-            selectors.health(applications)
+            health(applications)
         return len(queries)
 
     assert count([app_a]) == count([app_a, app_b])

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from channels_app.actions import do_connect_webhooks
+from channels_app.actions.webhooks import do_connect_webhooks
 from channels_app.hub.capabilities import ChannelKind
 from channels_app.hub.client import sandbox_control
 from channels_app.models import Application, Channel, Membership

@@ -1,6 +1,6 @@
 """`manage.py recover_webhooks`: have the Hub re-send the deliveries that failed while we were down.
 
-The Hub does not retry a failed delivery by itself (hub-api.md §4.1); it keeps a log. Run this after an
+The Hub does not retry a failed delivery by itself (docs/hub.md, Delivery logs and retries); it keeps a log. Run this after an
 outage (or from cron): it reads each Application's failed webhook logs and asks the Hub to retry them.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from channels_app.actions import do_recover_failed_deliveries
+from channels_app.actions.redelivery import do_recover_failed_deliveries
 from channels_app.hub import HubError
 from channels_app.models import Application
 

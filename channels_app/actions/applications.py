@@ -1,0 +1,121 @@
+"""Applications: create, rename, replace the Hub key, test the connection, accept unsigned events.
+
+Every admin write is audited in the transaction that makes it."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app import audit
+from channels_app.actions.common import note_hub_result
+from channels_app.hub import HubClient, HubError
+from channels_app.models import (
+    Application,
+    Membership,
+)
+
+log = logging.getLogger(__name__)
+
+
+def check_api_key(*, api_key: str) -> None:
+    """Raise HubError unless the Hub accepts `api_key`.
+
+    The Hub documents no "whoami" call: listing one webhook is the cheapest authenticated request there
+    is (it needs no channel id and changes nothing), and a wrong or revoked key gets a 401.
+    """
+    HubClient(api_key=api_key).list_webhooks(limit=1)
+
+
+def do_check_connection(*, application: Application) -> HubError | None:
+    """The "test connection" action: None when the Hub accepts the stored key, else the Hub's error."""
+    try:
+        check_api_key(api_key=application.hub_api_key)
+    except HubError as exc:
+        note_hub_result(application, exc)
+        log.info("hub connection check for application %s failed: %s", application.pk, exc)
+        return exc
+    note_hub_result(application, None)
+    return None
+
+
+def do_create_application(*, actor: AbstractBaseUser, name: str, api_key: str) -> Application:
+    """A new Application whose key the Hub accepted; its creator becomes its admin.
+
+    Raises HubError (before writing anything) when the Hub refuses the key or cannot be reached.
+    """
+    check_api_key(api_key=api_key)
+    with transaction.atomic():
+        application = Application(name=name, hub_ok_at=timezone.now())
+        application.set_api_key(api_key)
+        application.save()
+        Membership.objects.create(user=actor, application=application, role=Membership.Role.ADMIN)
+        audit.record(
+            actor=actor,
+            action="application.created",
+            application=application,
+            target=application,
+            changes=audit.diff({}, {"name": name, "hub_api_key": audit.masked(api_key)}),
+        )
+    return application
+
+
+def do_update_application(*, actor: AbstractBaseUser, application: Application, name: str) -> Application:
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        changes = audit.diff({"name": locked.name}, {"name": name})
+        if changes:
+            locked.name = name
+            locked.save(update_fields=["name", "updated_at"])
+            audit.record(
+                actor=actor, action="application.updated", application=locked, target=locked, changes=changes
+            )
+    return locked
+
+
+def do_replace_api_key(*, actor: AbstractBaseUser, application: Application, api_key: str) -> Application:
+    """Swap the Hub API key for one the Hub accepts (raises HubError first otherwise)."""
+    check_api_key(api_key=api_key)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        old = locked.masked_api_key
+        locked.set_api_key(api_key)
+        locked.hub_ok_at = timezone.now()
+        locked.save(update_fields=["hub_api_key", "hub_api_key_last4", "hub_ok_at", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="application.key_replaced",
+            application=locked,
+            target=locked,
+            # Two keys with the same last four characters still read as a change.
+            changes={"hub_api_key": {"from": old, "to": audit.masked(api_key) or "••••"}},
+        )
+    return locked
+
+
+def do_set_accept_unsigned(*, actor: AbstractBaseUser, application: Application, accept: bool) -> Application:
+    """Turn "accept unsigned events" on (a Hub account that cannot sign) or off, audited.
+
+    Off is the default: an event is taken only with a signature one of our active secrets verifies.
+    The webhook reads the switch afresh before it takes an unsigned event, so turning it off holds at
+    once in every process (see conversations/actions/inbound.py).
+    """
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        changes = audit.diff(
+            {"accept_unsigned_events": locked.accept_unsigned_events}, {"accept_unsigned_events": accept}
+        )
+        if changes:
+            locked.accept_unsigned_events = accept
+            locked.save(update_fields=["accept_unsigned_events", "updated_at"])
+            audit.record(
+                actor=actor,
+                action="webhooks.unsigned_accepted" if accept else "webhooks.unsigned_refused",
+                application=locked,
+                target=locked,
+                changes=changes,
+            )
+    return locked
