@@ -3,11 +3,13 @@
 `message_view` turns a Hub content object (inbound normalized shapes, outbound unified ones, or the
 Meta-native §3.7 ones) into a small, typed description the bubble template renders with autoescape on.
 Nothing here marks customer text safe without escaping it first; media and links are kept only when
-they are http(s) URLs, so a `javascript:` URL in a payload is dropped, not rendered.
+they are http(s) URLs, so a `javascript:` URL in a payload is dropped, not rendered. A customer's image,
+video, audio or sticker is not embedded: the bubble names its host and loads it on a click (`deferred`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +39,33 @@ def safe_url(value: Any) -> str:
     value = value.strip()
     parts = urlsplit(value)
     return value if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+# A host as the browser will print it: ASCII (IDNA) letters, digits, dots and dashes, or an IPv6 literal.
+_PLAIN_HOST = re.compile(r"^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Embedded, these fetch from the sender's server as soon as the bubble is drawn; a document is a link.
+DEFERRED_MEDIA = ("image", "video", "audio", "sticker")
+
+
+def media_host(url: str) -> str:
+    """The host (and non-default port) a browser would fetch `url` from, or "" if that is not certain.
+
+    The agent decides from this name whether to load a customer's file, so it must be the host the
+    browser really contacts: a backslash (`https://evil.example\\@shop.example/`, which a browser reads as
+    evil.example) or a host the browser would rewrite (percent-escapes, odd IPv4 forms) is refused.
+    """
+    if not url or "\\" in url:
+        return ""
+    parts = urlsplit(url)
+    try:
+        host, port = (parts.hostname or "").lower(), parts.port
+        host = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
+    except (UnicodeError, ValueError):
+        return ""
+    if not _PLAIN_HOST.match(host):
+        return ""
+    return host if port in (None, _DEFAULT_PORTS.get(parts.scheme)) else f"{host}:{port}"
 
 
 def _s(value: Any) -> str:
@@ -86,6 +115,8 @@ class MessageView:
     emoji: str = ""
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (media kind, url)
     label: str = ""  # for unknown content: what it is
+    host: str = ""  # where `url` is fetched from, shown before a deferred file is loaded
+    deferred: bool = False  # a customer's image/video/audio/sticker: loaded only when the agent clicks
 
 
 def _media(kind: str, url: Any, *, text: str = "", filename: str = "", mime: str = "", voice: bool = False):
@@ -274,9 +305,26 @@ def build_view(content: Any) -> MessageView:
     return MessageView(kind="unknown", label=content_preview(content) or "Message")
 
 
+def build_message_view(content: Any, direction: str = "in") -> MessageView:
+    """`build_view`, plus the click-to-load decision, which depends on who sent the file.
+
+    A customer's media is deferred: its URL points at a server the sender may control, and loading it
+    when the thread opens would tell them when, and from which address, an agent read it (a tracking
+    pixel). Media our own agents sent loads directly: an agent chose that URL (usually the company's
+    own storage), so there is no one to tell. Anything but "out" counts as the customer's.
+    """
+    view = build_view(content)
+    if view.kind == "media" and view.url:
+        view.host = media_host(view.url)
+        if direction != "out" and view.media_kind in DEFERRED_MEDIA:
+            view.deferred = True
+    return view
+
+
 @register.filter
-def message_view(content: Any) -> MessageView:
-    return build_view(content)
+def message_view(content: Any, direction: str = "in") -> MessageView:
+    """`{{ m.content|message_view:m.direction }}`: the view a bubble renders (see `build_message_view`)."""
+    return build_message_view(content, direction)
 
 
 @register.filter(is_safe=True)

@@ -731,6 +731,76 @@
     }
   });
 
+  // --- A customer's media, loaded only when the agent asks ------------------------------------------------
+  // The bubble names the host and carries the URL in data-media-url (escaped by the template); nothing is
+  // fetched before this click, so the sender's server cannot learn when a thread was opened. Every label
+  // comes from the bubble's data attributes, rendered (and translated) by the server.
+
+  function loadableMediaUrl(box) {
+    var url;
+    try {
+      url = new URL(box.dataset.mediaUrl || "");
+    } catch (error) {
+      return null;
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+    // The host the agent was shown must be the one contacted (the server refuses ambiguous URLs already).
+    return url.host === box.dataset.mediaHost ? url.href : null;
+  }
+
+  function mediaElement(kind, href, box) {
+    var label = box.dataset.mediaLabel || "";
+    if (kind === "video" || kind === "audio") {
+      var media = document.createElement(kind);
+      media.controls = true;
+      media.preload = "metadata";
+      media.setAttribute("referrerpolicy", "no-referrer"); // not honoured by media; the page sends same-origin only
+      media.setAttribute("aria-label", label);
+      media.src = href;
+      if (kind === "video") {
+        media.className = "msg-video";
+        return { root: media, focus: media };
+      }
+      var wrap = document.createElement("div");
+      wrap.className = "msg-audio";
+      if (box.dataset.mediaVoice) {
+        var voice = document.createElement("span");
+        voice.className = "muted";
+        voice.textContent = box.dataset.mediaVoice;
+        wrap.appendChild(voice);
+      }
+      wrap.appendChild(media);
+      return { root: wrap, focus: media };
+    }
+    var link = document.createElement("a");
+    link.className = "msg-media-link";
+    link.href = href;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer nofollow";
+    link.referrerPolicy = "no-referrer";
+    var img = document.createElement("img");
+    img.className = kind === "sticker" ? "msg-image msg-sticker" : "msg-image";
+    img.alt = label;
+    img.referrerPolicy = "no-referrer";
+    img.src = href;
+    link.appendChild(img);
+    return { root: link, focus: link };
+  }
+
+  document.body.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-action=load-media]");
+    var box = button && button.closest(".msg-media-deferred");
+    if (!box) return;
+    var href = loadableMediaUrl(box);
+    if (!href) {
+      button.disabled = true;
+      return;
+    }
+    var shown = mediaElement(box.dataset.mediaKind, href, box);
+    box.replaceWith(shown.root);
+    shown.focus.focus(); // the button is gone: keep keyboard focus in the bubble
+  });
+
   // --- Dialogs: shortcuts and a reply's status history ---------------------------------------------------
 
   function openDialog(id) {

@@ -34,7 +34,10 @@ def test_the_inbox_thread_and_settings_work_under_the_policy(open_browser, stack
 
     open_inbox(desk.page)  # waits for "Live": the websocket connected under connect-src
     open_thread(desk.page, "Maria Souza")
+    # A customer's image loads on a click (tests/browser/test_media_privacy.py), and then under img-src.
+    desk.page.locator("#thread").get_by_role("button", name="Load image").click()
     expect(desk.page.locator("#thread img.msg-image")).to_have_count(1)
+    expect(desk.page.locator("#thread img.msg-image")).to_have_js_property("complete", True)
     assert violations(desk.page) == []
     # htmx took its configuration from base.html: no inline <style> of its own, no attribute evaluation.
     assert desk.page.evaluate("document.querySelectorAll('style').length") == 0

@@ -110,11 +110,12 @@ def test_each_content_type_renders_usefully(agent_a_client, app_a, agent_a):
 
     html = thread_html(agent_a_client, conversation)
 
-    assert f'<img class="msg-image" src="{base}/p.png" alt="A photo"' in html
-    assert f'<video class="msg-video" controls preload="metadata" src="{base}/v.mp4">' in html
-    assert f'src="{base}/a.ogg" aria-label="Voice message"' in html
+    # The customer's image, video, audio and sticker wait for a click (tests/inbox/test_media_privacy.py).
+    assert f'data-media-url="{base}/p.png"' in html and 'data-media-label="A photo"' in html
+    assert f'data-media-url="{base}/v.mp4"' in html and "Load video" in html
+    assert f'data-media-url="{base}/a.ogg"' in html and 'data-media-voice="Voice message"' in html
     assert f'href="{base}/invoice.pdf"' in html and "invoice.pdf</span>" in html
-    assert "msg-sticker" in html
+    assert f'data-media-url="{base}/s.webp"' in html and "Load sticker" in html
     assert "https://www.openstreetmap.org/?mlat=-22.906800&amp;mlon=-43.172900" in html
     assert "Rita Melo" in html
     assert "Reacted" in html and "👍" in html
