@@ -102,6 +102,7 @@ class _Publisher:
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.loop is loop:
@@ -110,10 +111,13 @@ class _Publisher:
         loop.call_soon_threadsafe(self._start)
 
     def start_background_loop(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=loop.run_forever, name="realtime-publisher", daemon=True)
-        self._thread.start()
-        self.bind(loop)
+        with self._starting:
+            if self._thread is not None:
+                return  # already running one
+            loop = asyncio.new_event_loop()
+            self._thread = threading.Thread(target=loop.run_forever, name="realtime-publisher", daemon=True)
+            self._thread.start()
+            self.bind(loop)
 
     def close(self, timeout: float = 5.0) -> None:
         """Send what is queued (up to `timeout`), then stop a background loop started here."""
@@ -173,10 +177,19 @@ publisher = _Publisher()
 
 def send_now(group: str, event: dict[str, Any]) -> None:
     """Publish `event` to `group` from sync code, stamped with this process's next `seq`."""
-    if not publisher.submit(group, event):
+    if publisher.submit(group, event):
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
         # No long-lived loop bound (requests under daphne, tests): publish now. From a request thread,
         # async_to_sync runs this on the server's own loop, where the channel layer lives.
         async_to_sync(_fan_out)(group, stamp(group, event))
+        return
+    # Sync code running on a thread whose event loop is busy running it (a script or test driving a
+    # browser): async_to_sync cannot wait here, so this process gets a publishing loop of its own.
+    publisher.start_background_loop()
+    publisher.submit(group, event)
 
 
 def send_on_commit(group: str, event: dict[str, Any]) -> None:
@@ -214,7 +227,7 @@ def publish_access_changed(*, user_ids: Iterable[int], ended_session: str = "") 
     fresh = batch is None or not connection.in_atomic_block or batch.flush not in pending
     if fresh:
         batch = _AccessBatch()
-        connection.hubdash_access_batch = batch  # type: ignore[attr-defined]
+        connection.hubdash_access_batch = batch
     assert batch is not None
     for user_id in user_ids:
         batch.user_ids[user_id] = None

@@ -1,4 +1,8 @@
-"""The background worker: django-tasks-db's worker loop plus the sweep that recovers stalled replies.
+"""The background worker: a loop that sends due replies, plus the sweep that recovers stalled ones.
+
+The replies table is the queue (conversations/actions/replies.py): each step takes the reply due first
+that no other worker holds, with `SELECT … FOR UPDATE SKIP LOCKED`, so any number of workers share it
+without a queue of their own. When nothing is due the loop waits `interval` seconds.
 
 Two ways to run it:
 - `manage.py run_worker`: its own process (production, several of them if needed);
@@ -19,21 +23,19 @@ import time
 from types import FrameType
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils.crypto import get_random_string
-from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
-from django_tasks_db.management.commands.db_worker import Worker
 
 from channels_app.realtime import publisher
 from conversations.actions.housekeeping import do_prune_history
-from conversations.actions.replies import do_requeue_stalled_replies
+from conversations.actions.replies import do_recover_expired_leases, do_send_next_due
 
 log = logging.getLogger("conversations.worker")
 
 
 def sweep_once() -> int:
     try:
-        return do_requeue_stalled_replies()
+        return do_recover_expired_leases()
     except Exception:  # a failed sweep (database briefly away) must not stop the worker; next one retries
         log.exception("recovery sweep failed")
         return 0
@@ -76,53 +78,75 @@ def housekeep_forever(stop: threading.Event) -> None:
         connection.close()
 
 
-class ReplyWorker(Worker):
-    """django-tasks-db's worker, with a stop that cannot break a database call.
+class ReplyWorker:
+    """Sends due replies until stopped, one at a time.
 
-    Its own handler calls `sys.exit()` from the signal handler when no task is running, which raises
-    wherever the main thread happens to be — inside the transaction that claims the next task, it left
-    psycopg's connection mid-transaction and the process exited 1 with a traceback. Here the first
-    signal only clears `running`: the loop ends after the task in hand or within one poll interval.
-    A second signal, given more than two seconds later, still exits at once.
+    A stop (SIGTERM/SIGINT, or `stop()`) only clears `running`: the loop ends after the reply in hand or
+    at once when idle, never in the middle of a database call. A second signal, given more than two
+    seconds after the first, exits at once.
     """
 
     # A second signal this soon after the first is the same stop, not a request to hurry: Ctrl-C reaches
     # the whole process group and `make run` then forwards its own SIGTERM.
     SAME_STOP_SECONDS = 2.0
-    _first_signal_at: float | None = None
+
+    def __init__(
+        self, *, interval: float = 0.5, worker_id: str = "", batch: bool = False, max_tasks: int | None = None
+    ) -> None:
+        self.interval = interval
+        self.worker_id = worker_id or f"hubdash-{get_random_string(12)}"
+        self.batch = batch
+        self.max_tasks = max_tasks
+        self.running = True
+        self.done = 0
+        self._idle = threading.Event()  # set by stop(): an idle wait ends at once
+        self._first_signal_at: float | None = None
+
+    def run(self) -> None:
+        log.info("worker %s sending replies", self.worker_id)
+        while self.running:
+            close_old_connections()
+            try:
+                outcome = do_send_next_due()
+            except DatabaseError:  # the database briefly away: the reply stays due, try again soon
+                log.exception("worker %s could not take a reply", self.worker_id)
+                outcome = None
+            if outcome is None:
+                if self.batch:
+                    return
+                self._idle.wait(self.interval)
+                continue
+            self.done += 1
+            if self.max_tasks is not None and self.done >= self.max_tasks:
+                return
+
+    def stop(self) -> None:
+        self.running = False
+        self._idle.set()
 
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()
         if self._first_signal_at is None:
             self._first_signal_at = now
-            log.warning("received %s: stopping after the task in hand", signal.strsignal(signum))
-            self.running = False
+            log.warning("received %s: stopping after the reply in hand", signal.strsignal(signum))
+            self.stop()
             return
         if now - self._first_signal_at < self.SAME_STOP_SECONDS:
             return
         log.warning("received %s again: exiting now", signal.strsignal(signum))
-        self.reset_signals()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         sys.exit(1)
+
+    def configure_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self.shutdown)
+        signal.signal(signal.SIGINT, self.shutdown)
 
 
 def build_worker(
-    *,
-    queue_names: list[str] | None = None,
-    interval: float = 0.5,
-    worker_id: str = "",
-    batch: bool = False,
-    max_tasks: int | None = None,
+    *, interval: float = 0.5, worker_id: str = "", batch: bool = False, max_tasks: int | None = None
 ) -> ReplyWorker:
-    return ReplyWorker(
-        queue_names=queue_names or ["default"],
-        interval=interval,
-        batch=batch,
-        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-        startup_delay=False,
-        max_tasks=max_tasks,
-        worker_id=worker_id or f"hubdash-{get_random_string(12)}",
-        excluded_queue_names=[],
-    )
+    return ReplyWorker(interval=interval, worker_id=worker_id, batch=batch, max_tasks=max_tasks)
 
 
 def start_sweeper(stop: threading.Event, interval: float | None = None) -> list[threading.Thread]:
@@ -155,7 +179,7 @@ def start_in_process(loop: asyncio.AbstractEventLoop) -> None:
         _in_process = build_worker(worker_id=f"in-process-{get_random_string(8)}")
 
     def run() -> None:
-        log.info("in-process worker started; %d stalled repl(ies) re-queued", sweep_once())
+        log.info("in-process worker started; %d repl(ies) of a stopped worker due again", sweep_once())
         try:
             _in_process.run()  # type: ignore[union-attr]
         finally:

@@ -53,8 +53,6 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "channels",
-    "django_tasks",
-    "django_tasks_db",
     "channels_app",
     "conversations",
     "hubsandbox",
@@ -153,14 +151,7 @@ else:
 # A broken channel layer must never hold a webhook or an action: publishing gives up after this long.
 CHANNEL_LAYER_PUBLISH_TIMEOUT = env.float("CHANNEL_LAYER_PUBLISH_TIMEOUT", default=1.0)
 
-# --- Background tasks -----------------------------------------------------------------------------
-TASKS = {
-    "default": {
-        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
-    }
-}
-
+# --- Background work -----------------------------------------------------------------------------
 # Run the background worker inside each daphne process (threads) instead of `manage.py run_worker`.
 # `make run` turns it on when there is no Redis: the in-memory channel layer only reaches browsers of
 # the process that publishes, so replies' live ticks need the worker in daphne's process.
@@ -190,12 +181,11 @@ HUB_SEND_RETRY_ON_READ_TIMEOUT = env.bool("HUB_SEND_RETRY_ON_READ_TIMEOUT", defa
 HUB_SEND_LEASE_SECONDS = env.float(
     "HUB_SEND_LEASE_SECONDS", default=HUB_CONNECT_TIMEOUT + HUB_READ_TIMEOUT + 30
 )
-# How often `run_worker` re-queues pending replies whose worker died or whose task was lost.
+# How often `run_worker` makes pending replies whose worker died (lease expired) due again.
 WORKER_SWEEP_INTERVAL = env.float("WORKER_SWEEP_INTERVAL", default=30.0)
 # Housekeeping (conversations/actions/housekeeping.py), run by the worker every PRUNE_INTERVAL seconds:
-# webhook deliveries that need no action, and finished task rows, are deleted after so many days (0: kept).
+# webhook deliveries that need no action are deleted after so many days (0: kept).
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
-TASK_RESULT_RETENTION_DAYS = env.int("TASK_RESULT_RETENTION_DAYS", default=14)
 PRUNE_INTERVAL = env.float("PRUNE_INTERVAL", default=3600.0)
 
 # Secrets at rest (Hub API keys, webhook signing secrets) are Fernet-encrypted. Keys are comma separated;

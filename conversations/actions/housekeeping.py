@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Model, QuerySet
 from django.utils import timezone
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from conversations.models import MessageStatusChange, WebhookEvent
 
@@ -33,7 +31,6 @@ PRUNABLE_OUTCOMES = (
 class PruneReport:
     webhook_events: int = 0
     orphan_statuses: int = 0
-    task_results: int = 0
 
 
 def do_prune_history(*, now: datetime | None = None, batch_size: int = 2000) -> PruneReport:
@@ -41,14 +38,12 @@ def do_prune_history(*, now: datetime | None = None, batch_size: int = 2000) -> 
 
     - webhook deliveries older than WEBHOOK_EVENT_RETENTION_DAYS whose outcome needs no action. A Hub
       re-delivery of a pruned `Message` still stores nothing twice: the message's own unique key holds;
-    - statuses that never found their message (for messages sent outside Hubdash) after as long;
-    - finished background-task rows older than TASK_RESULT_RETENTION_DAYS (queued and running ones are
-      the queue itself and are never touched).
+    - statuses that never found their message (for messages sent outside Hubdash) after as long.
 
     A retention of 0 days keeps that history for ever.
     """
     now = now or timezone.now()
-    events = statuses = tasks = 0
+    events = statuses = 0
     if settings.WEBHOOK_EVENT_RETENTION_DAYS > 0:
         before = now - timedelta(days=settings.WEBHOOK_EVENT_RETENTION_DAYS)
         # Each Application's newest delivery stays: the health panel's "last event received" must not
@@ -68,18 +63,10 @@ def do_prune_history(*, now: datetime | None = None, batch_size: int = 2000) -> 
         statuses = _delete_in_batches(
             MessageStatusChange.objects.filter(message__isnull=True, received_at__lt=before), batch_size
         )
-    if settings.TASK_RESULT_RETENTION_DAYS > 0:
-        before = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS)
-        tasks = _delete_in_batches(
-            DBTaskResult.objects.filter(
-                status__in=(TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED), finished_at__lt=before
-            ),
-            batch_size,
-        )
-    return PruneReport(webhook_events=events, orphan_statuses=statuses, task_results=tasks)
+    return PruneReport(webhook_events=events, orphan_statuses=statuses)
 
 
-def _delete_in_batches(rows: QuerySet, batch_size: int) -> int:
+def _delete_in_batches(rows: QuerySet[Model], batch_size: int) -> int:
     deleted = 0
     while True:
         ids = list(rows.order_by().values_list("pk", flat=True)[:batch_size])

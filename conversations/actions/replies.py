@@ -1,21 +1,25 @@
 """An agent's reply: stored first, then sent by a background worker; never lost, never sent twice by us.
 
-The send path, in the order things happen:
-1. `do_send_reply` checks the content against the channel (an agent reads the reason at once), stores the
-   reply `pending` under the composer's idempotency key (a resubmitted form finds the same row), and
-   queues the `send_reply` task after commit.
-2. `do_attempt_send` (the task) takes a lease on the reply under `select_for_update`, records an in-flight
-   `SendAttempt`, commits, and only then calls the Hub, so no transaction or row lock is held across the
-   network. The answer is stored in a second transaction: accepted -> the Hub id and `enqueued`/`sent`;
-   rejected or a permanent error -> `failed` with the reason; a transient error -> a later attempt
-   (exponential backoff with jitter) until HUB_SEND_MAX_ATTEMPTS, then `failed` with the last reason.
-3. `do_requeue_stalled_replies` (the worker's sweep) finds pending replies whose worker died (lease
-   expired) or whose task is gone, and queues them again.
+The replies table is the queue (as healthchecks' `sendalerts` loops over unprocessed rows): a reply is
+*due* while it is `pending`, no worker holds a lease on it and its `next_attempt_at` has come. There is
+no second record of the work to keep in step with the reply, and nothing to lose between a commit and a
+queue. The send path, in the order things happen:
+1. `do_send_reply` checks the content against the channel (an agent reads the reason at once) and stores
+   the reply `pending`, due now, under the composer's idempotency key (a resubmitted form finds the same
+   row).
+2. `do_send_next_due` (the worker's step) takes the reply due first that no other worker is taking
+   (`SELECT … FOR UPDATE SKIP LOCKED`), gives it a lease and an in-flight `SendAttempt`, commits, and only
+   then calls the Hub, so no transaction or row lock is held across the network. The answer is stored in a
+   second transaction: accepted -> the Hub id and `enqueued`/`sent`; rejected or a permanent error ->
+   `failed` with the reason; a transient error -> due again after a backoff (exponential with jitter)
+   until HUB_SEND_MAX_ATTEMPTS, then `failed` with the last reason.
+3. `do_recover_expired_leases` (the worker's sweep) finds pending replies whose worker died mid-send
+   (lease expired), records that attempt as lost and makes the reply due again.
 
 Delivery guarantee: at least once for the window between "the Hub accepted" and "we stored its answer"
 (a read timeout, or a worker killed right there): the reply is sent again and the customer may get it
 twice; that is the price of never losing one. Everywhere else exactly once: the lease and the status
-checks under lock make a duplicate task, a double click or a second worker a no-op.
+checks under lock make a second worker, a double click or a repeated step a no-op.
 """
 
 from __future__ import annotations
@@ -28,9 +32,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
@@ -66,21 +69,6 @@ def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
     return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
 
 
-# --- queueing ---------------------------------------------------------------------------------------
-
-
-def _enqueue(message_id: int, *, run_after: datetime | None = None) -> None:
-    from conversations.tasks import send_reply  # tasks import this module
-
-    task = send_reply.using(run_after=run_after) if run_after else send_reply
-    task.enqueue(message_id=message_id)
-
-
-def _enqueue_on_commit(message_id: int, *, run_after: datetime | None = None) -> None:
-    # robust: if queueing fails the reply is still stored `pending`, and the worker's sweep queues it.
-    transaction.on_commit(lambda: _enqueue(message_id, run_after=run_after), robust=True)
-
-
 # --- storing a reply --------------------------------------------------------------------------------
 
 
@@ -95,7 +83,7 @@ def _existing_reply(idempotency_key: str, conversation: Conversation) -> Message
 def do_send_reply(
     *, conversation: Conversation, author: Any, content: dict[str, Any], idempotency_key: str
 ) -> Message:
-    """Store an agent's reply as `pending` and queue its sending. Returns the reply.
+    """Store an agent's reply as `pending`, due now: a worker sends it. Returns the reply.
 
     `content` is a Hub content object, best built with `channels_app.hub.content.build_reply_content`;
     it is checked again here against the channel, the customer's id and the service window.
@@ -141,7 +129,6 @@ def do_send_reply(
                 conversation_id=conversation.pk,
                 message_id=message.pk,
             )
-            _enqueue_on_commit(message.pk)
     except IntegrityError:
         # Two submissions of one form raced: the other one stored it first.
         existing = _existing_reply(key, conversation)
@@ -214,41 +201,71 @@ def _is_manual(message: Message) -> bool:
     return last_attempt is None or last_attempt < retried
 
 
+def _due(now: datetime) -> QuerySet[Message]:
+    """Replies a worker may take now: pending, held by no worker, their time come."""
+    return Message.objects.filter(direction=OUTBOUND, status=PENDING, locked_until__isnull=True).filter(
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
+    )
+
+
+def _lease_next_due() -> _SendLease | str | None:
+    """Lease the reply due first (oldest due time, then oldest reply); None when nothing is due."""
+    now = timezone.now()
+    with transaction.atomic():
+        # SKIP LOCKED: workers never wait on each other, each takes a different row. (SQLite has no row
+        # locks; its IMMEDIATE transactions, settings.py, make the claims take turns instead.)
+        message = (
+            _due(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("channel__application", "conversation__contact")
+            .order_by("next_attempt_at", "id")
+            .first()
+        )
+        if message is None:
+            return None
+        return _lease(message, now)
+
+
 def _lease_for_sending(message_id: int) -> _SendLease | str:
     now = timezone.now()
     with transaction.atomic():
         message = _locked_reply_by_id(message_id)
         if message is None or message.status != PENDING:
-            return "skipped"  # sent, failed or gone: a duplicate task is a no-op
+            return "skipped"  # sent, failed or gone: a repeated step is a no-op
         if message.locked_until and message.locked_until > now:
             return "skipped"  # another worker is sending it right now
         if message.next_attempt_at and message.next_attempt_at > now + timedelta(seconds=1):
-            return "skipped"  # not due: the task queued for that time will come
-        if not message.channel.active:
-            _fail(
-                message,
-                code=CHANNEL_INACTIVE,
-                reason=f"The channel “{message.channel.display_name}” was deactivated before this reply went out.",
-                now=now,
-            )
-            return "failed"
-        manual = _is_manual(message)
-        message.attempt_count += 1
-        message.locked_until = now + timedelta(seconds=lease_seconds())
-        message.save(update_fields=["attempt_count", "locked_until"])
-        attempt = SendAttempt.objects.create(
-            message=message, number=message.attempt_count, started_at=now, manual=manual
+            return "skipped"  # not due yet: a worker takes it when its time comes
+        return _lease(message, now)
+
+
+def _lease(message: Message, now: datetime) -> _SendLease | str:
+    """Give a locked, due reply to this worker: a lease and an in-flight attempt (or fail it at once)."""
+    if not message.channel.active:
+        _fail(
+            message,
+            code=CHANNEL_INACTIVE,
+            reason=f"The channel “{message.channel.display_name}” was deactivated before this reply went out.",
+            now=now,
         )
-        return _SendLease(
-            message_id=message.pk,
-            attempt_id=attempt.pk,
-            number=attempt.number,
-            application=message.channel.application,
-            channel_kind=message.channel.kind,
-            hub_channel_id=str(message.channel.hub_channel_id),
-            to=message.conversation.contact.external_id,
-            content=message.content,
-        )
+        return "failed"
+    manual = _is_manual(message)
+    message.attempt_count += 1
+    message.locked_until = now + timedelta(seconds=lease_seconds())
+    message.save(update_fields=["attempt_count", "locked_until"])
+    attempt = SendAttempt.objects.create(
+        message=message, number=message.attempt_count, started_at=now, manual=manual
+    )
+    return _SendLease(
+        message_id=message.pk,
+        attempt_id=attempt.pk,
+        number=attempt.number,
+        application=message.channel.application,
+        channel_kind=message.channel.kind,
+        hub_channel_id=str(message.channel.hub_channel_id),
+        to=message.conversation.contact.external_id,
+        content=message.content,
+    )
 
 
 def agent_reason(error: HubError) -> str:
@@ -363,20 +380,11 @@ def _after_transient(message: Message, *, number: int, error: HubError, now: dat
         return "failed"
     message.next_attempt_at = now + timedelta(seconds=backoff_seconds(attempts))
     message.locked_until = None
-    message.save(update_fields=["next_attempt_at", "locked_until"])
-    _enqueue_on_commit(message.pk, run_after=message.next_attempt_at)
+    message.save(update_fields=["next_attempt_at", "locked_until"])  # due again at that time
     return "retry"
 
 
-def do_attempt_send(*, message_id: int) -> str:
-    """Make one attempt to send a pending reply (the `send_reply` task). Safe to run twice or concurrently.
-
-    Returns what happened: "sent", "failed", "retry" (another attempt is scheduled) or "skipped" (not
-    pending, not due, or another worker holds it).
-    """
-    lease = _lease_for_sending(message_id)
-    if isinstance(lease, str):
-        return lease
+def _send_and_store(lease: _SendLease) -> str:
     result: SendResult | None = None
     error: HubError | None = None
     try:
@@ -390,9 +398,30 @@ def do_attempt_send(*, message_id: int) -> str:
     except HubError as exc:
         error = exc
     except Exception as exc:  # e.g. a key that cannot be decrypted: recorded and retried, never lost
-        log.exception("sending reply %s failed before the Hub answered", message_id)
+        log.exception("sending reply %s failed before the Hub answered", lease.message_id)
         error = HubError(f"internal error while sending: {exc}", permanent=False, kind="internal")
     return _store_outcome(lease, result, error)
+
+
+def do_send_next_due() -> str | None:
+    """The worker's step: send the reply due first that no other worker holds. Returns what happened
+    ("sent", "failed", "retry": due again later), or None when no reply is due."""
+    lease = _lease_next_due()
+    if lease is None or isinstance(lease, str):
+        return lease
+    return _send_and_store(lease)
+
+
+def do_attempt_send(*, message_id: int) -> str:
+    """Make one attempt to send this pending reply now. Safe to run twice or concurrently.
+
+    Returns what happened: "sent", "failed", "retry" (due again later) or "skipped" (not pending, not due,
+    or another worker holds it).
+    """
+    lease = _lease_for_sending(message_id)
+    if isinstance(lease, str):
+        return lease
+    return _send_and_store(lease)
 
 
 # --- manual retry -----------------------------------------------------------------------------------
@@ -444,8 +473,7 @@ def do_retry_reply(*, message_id: int, actor: Any) -> Message:
                 "status", "status_changed_at", "error_code", "error_message", "next_attempt_at", "locked_until"
             ]
         )  # fmt: skip
-        publish_status_on_commit(locked)
-        _enqueue_on_commit(locked.pk)
+        publish_status_on_commit(locked)  # due now: a worker takes it
     return locked
 
 
@@ -479,54 +507,25 @@ def _recover_expired_lease(message_id: int, now: datetime) -> bool:
             )
             return False
         message.locked_until = None
-        message.next_attempt_at = now
+        message.next_attempt_at = now  # due again: any worker takes it
         message.save(update_fields=["locked_until", "next_attempt_at"])
-        _enqueue_on_commit(message.pk)
         return True
 
 
-def _replies_with_live_task(now: datetime) -> set[int]:
-    """Replies that have a queued task, or one a worker started recently (not one a dead worker left)."""
-    from conversations.tasks import send_reply  # tasks import this module
-
-    stale_before = now - timedelta(seconds=lease_seconds())
-    rows = DBTaskResult.objects.filter(task_path=send_reply.module_path, status__in=("READY", "RUNNING"))
-    live: set[int] = set()
-    stale: list[DBTaskResult] = []
-    for row in rows.only("id", "status", "started_at", "args_kwargs"):
-        if row.status == "RUNNING" and row.started_at and row.started_at < stale_before:
-            stale.append(row)
-            continue
-        message_id = (row.args_kwargs or {}).get("kwargs", {}).get("message_id")
-        if isinstance(message_id, int):
-            live.add(message_id)
-    for row in stale:
-        # Tidy the queue's own record of a task whose worker died (django-tasks-db leaves it RUNNING).
-        row.set_failed(RuntimeError("the worker stopped while running this task; its reply was re-queued"))
-    return live
-
-
-def do_requeue_stalled_replies(*, grace_seconds: float = 10.0) -> int:
+def do_recover_expired_leases() -> int:
     """Crash recovery (the worker runs it at start and every WORKER_SWEEP_INTERVAL): every pending reply
-    whose lease expired (its worker died mid-send) or that is due with no task queued (lost between
-    commit and queueing, or a queue row deleted) gets a task again. Returns how many were re-queued.
-
-    `grace_seconds` leaves a just-stored reply the moment between its commit and its task being queued.
-    """
+    whose lease expired (its worker died mid-send) has that attempt recorded as lost and is due again.
+    Returns how many were made due."""
     now = timezone.now()
-    requeued = 0
     expired = Message.objects.filter(direction=OUTBOUND, status=PENDING, locked_until__lt=now)
-    for message_id in list(expired.values_list("pk", flat=True)):
-        requeued += _recover_expired_lease(message_id, now)
-    live = _replies_with_live_task(now)
-    cutoff = now - timedelta(seconds=grace_seconds)
-    due = Message.objects.filter(direction=OUTBOUND, status=PENDING, locked_until__isnull=True).filter(
-        Q(next_attempt_at__lte=cutoff) | Q(next_attempt_at__isnull=True, created_at__lte=cutoff)
+    recovered = sum(
+        _recover_expired_lease(message_id, now) for message_id in list(expired.values_list("pk", flat=True))
     )
-    for message_id in due.values_list("pk", flat=True):
-        if message_id not in live:
-            _enqueue(message_id)
-            requeued += 1
-    if requeued:
-        log.info("re-queued %s stalled replies", requeued)
-    return requeued
+    if recovered:
+        log.info("made %s replies of a stopped worker due again", recovered)
+    return recovered
+
+
+def due_replies(*, now: datetime | None = None) -> QuerySet[Message]:
+    """Replies waiting for a worker now (the health panel counts them)."""
+    return _due(now or timezone.now())

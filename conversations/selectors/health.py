@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult, get_date_max
 
 from channels_app.models import Application, Channel, HubWebhook
 from conversations.models import Message, SendAttempt, WebhookEvent
 
-# A due task waiting longer than this means the worker is probably not running.
+# A reply due for longer than this means no worker is running.
 QUEUE_STALLED_AFTER = timedelta(minutes=1)
 
 
@@ -50,7 +49,7 @@ class HealthReport:
 
     @property
     def queue_stalled(self) -> bool:
-        """A due task has waited longer than the worker ever should: it is probably not running."""
+        """A due reply has waited longer than a worker ever lets one wait: none is probably running."""
         oldest = self.queue_oldest_due_at
         return oldest is not None and self.checked_at - oldest > QUEUE_STALLED_AFTER
 
@@ -58,20 +57,24 @@ class HealthReport:
 def health(applications: list[Application]) -> HealthReport:
     """What an admin needs when "messages stopped arriving", for these Applications.
 
-    The task queue is shared by every Application, so its numbers are global (a count, nothing else).
+    The send queue is the replies table itself (conversations/actions/replies.py): due replies wait for a
+    worker, scheduled ones for their retry time, leased ones are being sent.
     """
     now = timezone.now()
-    ready = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
-    # django_tasks_db stores "no run_after" as its far-future date: those are due now (as in `.ready()`).
-    due = Q(run_after=get_date_max()) | Q(run_after__lte=now)
-    queue = ready.aggregate(
-        due=Count("id", filter=due),
-        scheduled=Count("id", filter=~due),
-        oldest_due=Min("enqueued_at", filter=due),
-    )
-    running = DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).count()
-
     app_ids = [a.pk for a in applications]
+    replies = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND,
+        status=Message.Status.PENDING,
+        channel__application_id__in=app_ids,
+    )
+    due = Q(locked_until__isnull=True) & (Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+    queue = replies.aggregate(
+        due=Count("id", filter=due),
+        scheduled=Count("id", filter=Q(locked_until__isnull=True, next_attempt_at__gt=now)),
+        running=Count("id", filter=Q(locked_until__isnull=False)),
+        oldest_due=Min(Coalesce("next_attempt_at", "created_at"), filter=due),
+    )
+
     pending = Message.objects.filter(
         direction=Message.Direction.OUTBOUND,
         status=Message.Status.PENDING,
@@ -123,7 +126,7 @@ def health(applications: list[Application]) -> HealthReport:
     return HealthReport(
         queue_due=queue["due"],
         queue_scheduled=queue["scheduled"],
-        queue_running=running,
+        queue_running=queue["running"],
         queue_oldest_due_at=queue["oldest_due"],
         pending_replies=pending["count"],
         oldest_pending_reply_at=pending["oldest"],

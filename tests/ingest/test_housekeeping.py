@@ -11,13 +11,10 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from channels_app.models import SigningSecret
 from conversations.actions.housekeeping import PruneReport, do_prune_history
 from conversations.models import Message, MessageStatusChange, WebhookEvent
-from conversations.tasks import send_reply
 from conversations.worker import start_sweeper
 from tests.conftest import login
 from tests.ingest.ingest_support import message_event, post_event, status_event
@@ -64,7 +61,7 @@ def test_old_deliveries_that_need_no_action_are_pruned_and_the_rest_kept(hub, ap
     left = set(WebhookEvent.objects.values_list("outcome", flat=True))
     if days > 30:  # WEBHOOK_EVENT_RETENTION_DAYS
         # processed (2: the message and the unmatched status) and duplicate; not the newest (rejected)
-        assert report == PruneReport(webhook_events=3, orphan_statuses=1, task_results=0)
+        assert report == PruneReport(webhook_events=3, orphan_statuses=1)
         # An admin must still fix and reprocess these, and the health panel shows the newest's time.
         assert left == {"invalid", "failed", "ignored", "rejected"}
         assert WebhookEvent.objects.filter(outcome="rejected").get() == newest
@@ -114,28 +111,6 @@ def test_a_pruned_message_delivered_again_is_still_stored_once(hub, app_a, whats
 
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
     assert Message.objects.count() == 2
-
-
-def test_finished_task_rows_are_pruned_and_the_queue_is_never_touched(settings):
-    def task_row(status: str, finished_days_ago: float | None) -> DBTaskResult:
-        row = DBTaskResult.objects.get(pk=send_reply.enqueue(message_id=0).id)
-        finished = timezone.now() - timedelta(days=finished_days_ago) if finished_days_ago else None
-        DBTaskResult.objects.filter(pk=row.pk).update(status=status, finished_at=finished)
-        return row
-
-    old_done = task_row(TaskResultStatus.SUCCESSFUL, 15)
-    old_failed = task_row(TaskResultStatus.FAILED, 20)
-    recent = task_row(TaskResultStatus.SUCCESSFUL, 1)
-    ready = task_row(TaskResultStatus.READY, None)
-    running = task_row(TaskResultStatus.RUNNING, None)
-
-    assert do_prune_history() == PruneReport(task_results=2)
-    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {recent.pk, ready.pk, running.pk}
-    assert {old_done.pk, old_failed.pk}.isdisjoint(DBTaskResult.objects.values_list("pk", flat=True))
-
-    settings.TASK_RESULT_RETENTION_DAYS = 0  # kept for ever
-    DBTaskResult.objects.filter(pk=recent.pk).update(finished_at=timezone.now() - timedelta(days=400))
-    assert do_prune_history() == PruneReport()
 
 
 def test_pruning_works_through_batches(hub, app_a, whatsapp_a):

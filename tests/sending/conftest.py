@@ -1,6 +1,6 @@
 """Fixtures for the send path: conversations to reply to, fast retry settings, and in-process workers.
 
-Workers here are django-tasks-db's own worker loop (the one `run_worker` runs) on threads of the test
+Workers here are the worker loop `run_worker` runs (conversations/worker.py) on threads of the test
 process, so they share its test database; `test_worker_process.py` runs the real command in a subprocess.
 """
 
@@ -15,11 +15,10 @@ from datetime import timedelta
 import pytest
 from django.db import close_old_connections, connection
 from django.utils import timezone
-from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
-from django_tasks_db.management.commands.db_worker import Worker
 
 from channels_app.models import Application, Channel
 from conversations.models import Contact, Conversation, Message
+from conversations.worker import ReplyWorker
 from tests.conftest import register_in_sandbox
 
 RECIPIENTS = {
@@ -79,20 +78,9 @@ def key() -> str:
     return uuid.uuid4().hex
 
 
-def _work(stop: threading.Event, errors: list[BaseException]) -> None:
+def _work(worker: ReplyWorker, errors: list[BaseException]) -> None:
     try:
-        while not stop.is_set():
-            Worker(
-                queue_names=["default"],
-                interval=0,
-                batch=True,
-                backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-                startup_delay=False,
-                max_tasks=None,
-                worker_id=f"test-{threading.get_ident()}",
-                excluded_queue_names=[],
-            ).run()
-            stop.wait(0.02)
+        worker.run()
     except BaseException as exc:  # surfaced by the context manager
         errors.append(exc)
     finally:
@@ -102,16 +90,17 @@ def _work(stop: threading.Event, errors: list[BaseException]) -> None:
 
 @contextmanager
 def workers(count: int = 1) -> Iterator[None]:
-    """Run `count` django-tasks-db workers on threads while the block runs."""
-    stop = threading.Event()
+    """Run `count` workers on threads while the block runs (polling every 20 ms when nothing is due)."""
     errors: list[BaseException] = []
-    threads = [threading.Thread(target=_work, args=(stop, errors), daemon=True) for _ in range(count)]
+    loops = [ReplyWorker(interval=0.02, worker_id=f"test-{n}") for n in range(count)]
+    threads = [threading.Thread(target=_work, args=(loop, errors), daemon=True) for loop in loops]
     for thread in threads:
         thread.start()
     try:
         yield
     finally:
-        stop.set()
+        for loop in loops:
+            loop.stop()
         for thread in threads:
             thread.join(timeout=30)
     if errors:

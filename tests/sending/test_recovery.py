@@ -1,4 +1,8 @@
-"""Crash safety: a pending reply whose worker died or whose task was lost is queued again, and only those."""
+"""Crash safety: a pending reply whose worker died is made due again and sent; nothing else is touched.
+
+The replies table is the queue, so there is no task to lose between a commit and a queue: a stored reply
+is due until a worker leases it, and a lease that outlives its worker is the one thing to recover.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
-from conversations.actions.replies import do_requeue_stalled_replies, do_send_reply
+from conversations.actions.replies import do_recover_expired_leases, do_send_reply, due_replies
 from conversations.models import Message, SendAttempt
-from conversations.tasks import send_reply
 from tests.sending.conftest import key, make_conversation, settled, workers
 from tests.support import wait_for
 
@@ -26,11 +28,9 @@ def _reply(app, agent, text: str) -> Message:
     )
 
 
-def test_a_reply_whose_task_was_lost_is_queued_again_and_sent(sandbox_a, app_a, agent_a, fast_sending):
-    message = _reply(app_a, agent_a, "lost task")
-    DBTaskResult.objects.all().delete()  # e.g. the process died between the commit and queueing
+def test_a_reply_stored_while_no_worker_ran_is_sent_when_one_starts(sandbox_a, app_a, agent_a, fast_sending):
+    message = _reply(app_a, agent_a, "stored while down")
 
-    assert do_requeue_stalled_replies(grace_seconds=0) == 1
     with workers(1):
         wait_for(settled(message.pk), what="the reply sent")
 
@@ -43,17 +43,16 @@ def test_a_reply_a_killed_worker_was_sending_is_recovered_when_its_lease_expires
     sandbox_a, app_a, agent_a, fast_sending
 ):
     message = _reply(app_a, agent_a, "killed mid-send")
-    DBTaskResult.objects.all().delete()
-    # What a worker killed during the Hub call leaves behind: a lease, an attempt in flight, a RUNNING task.
+    # What a worker killed during the Hub call leaves behind: a lease and an attempt in flight.
     now = timezone.now()
     Message.objects.filter(pk=message.pk).update(attempt_count=1, locked_until=now + timedelta(seconds=30))
     SendAttempt.objects.create(message=message, number=1, started_at=now)
-    stale = send_reply.enqueue(message_id=message.pk).db_result
-    DBTaskResult.objects.filter(pk=stale.pk).update(status="RUNNING", started_at=now - timedelta(minutes=5))
 
-    assert do_requeue_stalled_replies(grace_seconds=0) == 0  # the lease still runs: maybe it is just slow
+    assert do_recover_expired_leases() == 0  # the lease still runs: maybe it is just slow
+    assert not due_replies().exists()  # and no other worker takes it meanwhile
     Message.objects.filter(pk=message.pk).update(locked_until=now - timedelta(seconds=1))
-    assert do_requeue_stalled_replies(grace_seconds=0) == 1
+    assert do_recover_expired_leases() == 1
+    assert list(due_replies().values_list("pk", flat=True)) == [message.pk]
 
     with workers(1):
         wait_for(settled(message.pk), what="the reply sent")
@@ -63,17 +62,16 @@ def test_a_reply_a_killed_worker_was_sending_is_recovered_when_its_lease_expires
     assert (first.outcome, first.error_code) == ("transient", "worker_lost")
     assert "may have sent it" in first.error_message
     assert (second.number, second.outcome) == (2, "accepted")
-    assert DBTaskResult.objects.get(pk=stale.pk).status == "FAILED"  # the dead worker's task, tidied
 
 
-def test_the_sweep_leaves_replies_that_have_a_task_or_are_not_due(sandbox_a, app_a, agent_a, fast_sending):
-    queued = _reply(app_a, agent_a, "queued")
+def test_the_sweep_leaves_replies_that_are_due_or_not_due_yet(sandbox_a, app_a, agent_a, fast_sending):
+    due = _reply(app_a, agent_a, "due")
     later = _reply(app_a, agent_a, "later")
-    DBTaskResult.objects.exclude(args_kwargs__kwargs__message_id=queued.pk).delete()
     Message.objects.filter(pk=later.pk).update(next_attempt_at=timezone.now() + timedelta(minutes=5))
 
-    assert do_requeue_stalled_replies(grace_seconds=0) == 0
-    assert DBTaskResult.objects.count() == 1
+    assert do_recover_expired_leases() == 0
+    assert list(due_replies().values_list("pk", flat=True)) == [due.pk]
+    assert not SendAttempt.objects.exists()
 
 
 def test_the_sweep_gives_up_on_a_reply_that_keeps_killing_its_worker(sandbox_a, app_a, agent_a, fast_sending):
@@ -84,7 +82,7 @@ def test_the_sweep_gives_up_on_a_reply_that_keeps_killing_its_worker(sandbox_a, 
     SendAttempt.objects.create(message=message, number=1, started_at=past, outcome="transient")
     SendAttempt.objects.create(message=message, number=2, started_at=past)
 
-    do_requeue_stalled_replies(grace_seconds=0)
+    do_recover_expired_leases()
 
     message.refresh_from_db()
     assert message.status == "failed"

@@ -14,10 +14,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from channels_app.models import Membership
-from conversations.actions.replies import do_attempt_send, do_retry_reply, do_send_reply
+from conversations.actions.replies import do_attempt_send, do_retry_reply, do_send_reply, due_replies
 from conversations.models import Message, MessageStatusChange
 from tests.conftest import PASSWORD, login
 from tests.sending.conftest import key, make_conversation
@@ -307,7 +306,7 @@ def test_bulk_retry_sends_failed_replies_again_and_leaves_other_tenants_alone(
     assert f"#{foreign.pk}: no such reply." in text
     foreign.refresh_from_db()
     assert foreign.status == "failed"
-    assert DBTaskResult.objects.filter(status="READY").count() == 2
+    assert set(due_replies().values_list("pk", flat=True)) == {failed[0].pk, failed[1].pk}
 
     for m in failed[:2]:
         assert do_attempt_send(message_id=m.pk) == "sent"

@@ -7,7 +7,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks import task
 
 from channels_app.models import Application
 from conversations.models import Message, SendAttempt
@@ -15,37 +14,48 @@ from conversations.selectors.health import health
 from tests.settings.conftest import make_message
 
 
-@task()
-def idle() -> None:
-    """A task that is only ever enqueued here, to give the queue a depth."""
-
-
 def _panel(client):
     return client.get(reverse("settings:health"))
 
 
 @pytest.mark.django_db
-def test_queue_depth_counts_tasks_waiting_for_the_worker(admin_client_a, app_a):
-    for _ in range(3):
-        idle.enqueue()
-    idle.using(run_after=timezone.now() + timedelta(hours=1)).enqueue()  # a retry waiting for its time
+def test_the_send_queue_counts_replies_waiting_for_a_worker(admin_client_a, app_a):
+    channel = app_a.channels.get(kind="whatsapp")
+    now = timezone.now()
+    for n in range(3):  # stored and due: waiting for a worker
+        make_message(channel, direction="out", status="pending", external_id=f"55219000000{n}")
+    retry = make_message(channel, direction="out", status="pending", external_id="5521900000009")
+    Message.objects.filter(pk=retry.pk).update(next_attempt_at=now + timedelta(hours=1))  # waits its time
+    sending = make_message(channel, direction="out", status="pending", external_id="5521900000008")
+    Message.objects.filter(pk=sending.pk).update(locked_until=now + timedelta(seconds=30))  # a worker has it
+    make_message(channel, direction="out", status="sent", external_id="5521900000007")
 
     report = _panel(admin_client_a).context["report"]
 
-    assert (report.queue_due, report.queue_scheduled, report.queue_running) == (3, 1, 0)
+    assert (report.queue_due, report.queue_scheduled, report.queue_running) == (3, 1, 1)
     assert report.queue_oldest_due_at is not None
     assert not report.queue_stalled
 
 
 @pytest.mark.django_db
 def test_a_queue_nobody_works_on_is_called_out(admin_client_a, app_a):
-    from django_tasks_db.models import DBTaskResult
-
-    idle.enqueue()
-    DBTaskResult.objects.update(enqueued_at=timezone.now() - timedelta(minutes=5))
+    channel = app_a.channels.get(kind="whatsapp")
+    make_message(channel, direction="out", status="pending", created_at=timezone.now() - timedelta(minutes=5))
+    Message.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=5))
 
     body = _panel(admin_client_a).content.decode()
     assert "is the worker (<code>manage.py run_worker</code>) running?" in body
+
+
+@pytest.mark.django_db
+def test_a_queue_a_worker_keeps_up_with_is_not_called_out(admin_client_a, app_a):
+    # The control: the same reply, due just now, is no alarm.
+    channel = app_a.channels.get(kind="whatsapp")
+    make_message(channel, direction="out", status="pending")
+    Message.objects.update(next_attempt_at=timezone.now())
+
+    body = _panel(admin_client_a).content.decode()
+    assert "is the worker" not in body
 
 
 @pytest.mark.django_db

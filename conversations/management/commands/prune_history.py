@@ -9,14 +9,13 @@ from conversations.actions.housekeeping import do_prune_history
 
 
 class Command(BaseCommand):
-    help = "Delete webhook deliveries and task rows older than their retention (WEBHOOK_EVENT_RETENTION_DAYS, TASK_RESULT_RETENTION_DAYS)."
+    help = "Delete webhook deliveries older than their retention (WEBHOOK_EVENT_RETENTION_DAYS)."
 
     def handle(self, *args, **options) -> None:
         report = do_prune_history()
         self.stdout.write(
             f"Deleted {report.webhook_events} webhook deliveries and {report.orphan_statuses} unmatched statuses "
-            f"{_older_than(settings.WEBHOOK_EVENT_RETENTION_DAYS)}, and {report.task_results} finished task rows "
-            f"{_older_than(settings.TASK_RESULT_RETENTION_DAYS)}."
+            f"{_older_than(settings.WEBHOOK_EVENT_RETENTION_DAYS)}."
         )
 
 

@@ -1,13 +1,13 @@
 """`manage.py run_worker`: the background worker that sends replies.
 
-It runs django-tasks-db's own worker loop (the database is the queue; several workers may run at once,
-each task is claimed with SELECT ... FOR UPDATE SKIP LOCKED), plus the recovery sweep for replies a dead
-worker or a lost task left `pending` — at start, then every WORKER_SWEEP_INTERVAL seconds, in a thread —
-and housekeeping (conversations/actions/housekeeping.py) in another.
+It sends due replies (conversations/worker.py: the replies table is the queue; several workers may run
+at once, each reply is taken with SELECT ... FOR UPDATE SKIP LOCKED), plus the recovery sweep for replies
+a dead worker left `pending` — at start, then every WORKER_SWEEP_INTERVAL seconds, in a thread — and
+housekeeping (conversations/actions/housekeeping.py) in another.
 
-SIGTERM/SIGINT: finish the task in hand, then exit (a second signal, more than 2 s later, exits at
+SIGTERM/SIGINT: finish the reply in hand, then exit (a second signal, more than 2 s later, exits at
 once). SIGKILL loses nothing: the killed worker's reply keeps its lease until HUB_SEND_LEASE_SECONDS,
-then the sweep of any worker queues it again.
+then the sweep of any worker makes it due again.
 """
 
 from __future__ import annotations
@@ -29,10 +29,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--queue-name", default="default", help="Queues to process, comma separated ('*' = all)."
-        )
-        parser.add_argument(
-            "--interval", type=float, default=0.5, help="Seconds between polls when the queue is empty."
+            "--interval", type=float, default=0.5, help="Seconds between polls when no reply is due."
         )
         parser.add_argument(
             "--sweep-interval",
@@ -42,12 +39,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--worker-id", default="", help="Unique id of this worker (default: random).")
         parser.add_argument("--batch", action="store_true", help="Run what is due now, then exit.")
-        parser.add_argument("--max-tasks", type=int, default=None, help="Exit after this many tasks.")
+        parser.add_argument("--max-tasks", type=int, default=None, help="Exit after this many send attempts.")
 
     def handle(
         self,
         *args,
-        queue_name: str,
         interval: float,
         sweep_interval: float | None,
         worker_id: str,
@@ -56,7 +52,6 @@ class Command(BaseCommand):
         **options,
     ):
         worker = build_worker(
-            queue_names=queue_name.split(","),
             interval=interval,
             worker_id=worker_id,
             batch=batch,
@@ -70,12 +65,13 @@ class Command(BaseCommand):
             )
         # One long-lived loop for this process's realtime events (see conversations/events.py).
         publisher.start_background_loop()
-        # Replies left pending by a previous run (a crash, a restart with replies queued) go first.
+        # Signals first, so that a stop sent as soon as "started" is printed is handled as a stop.
+        worker.configure_signals()
+        # Replies left pending by a previous run (a crash, a restart with replies leased) go first.
         recovered = sweep_once()
-        self.stdout.write(f"Worker {worker_id} started; {recovered} stalled repl(ies) re-queued.")
+        self.stdout.write(f"Worker {worker_id} started; {recovered} stalled repl(ies) due again.")
         stop = threading.Event()
         background = start_sweeper(stop, sweep_interval)
-        worker.configure_signals()
         try:
             worker.run()
         finally:
