@@ -36,9 +36,11 @@ test-browser: $(STAMP)
 
 test-all: test test-postgres test-browser
 
+## Ruff, then mypy with django-stubs (strict on the Hub adapter, the actions and the selectors).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
@@ -66,4 +68,4 @@ sandbox: $(STAMP)
 	$(PY) manage.py hub_sandbox --port 8765 --customers-rate 0.2
 
 clean:
-	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -2,13 +2,28 @@
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import User as AuthUser
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
+from django_htmx.middleware import HtmxDetails
 
 from channels_app.models import Application, Membership
 
-User = AbstractBaseUser | AnonymousUser
+# Hubdash keeps Django's default user model (AUTH_USER_MODEL is not set), so annotations name it as
+# `AuthUser`; code still reaches the class through get_user_model(). `User` is whoever makes a request.
+User = AuthUser | AnonymousUser
+
+__all__ = ["AuthUser", "AuthenticatedRequest", "User"]
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request a view behind `login_required` receives (a type only: Django builds the object).
+
+    Its user is signed in, and django-htmx's middleware has added `htmx`."""
+
+    user: AuthUser
+    htmx: HtmxDetails
 
 
 def visible_applications(user: User, *, role: str | None = None) -> QuerySet[Application]:

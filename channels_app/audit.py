@@ -10,13 +10,14 @@ import datetime
 import uuid
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 
+from channels_app.access import AuthUser
 from channels_app.crypto import last4
 from channels_app.models import Application, AuditEntry
 
-Actor = AbstractBaseUser | AnonymousUser | None
+Actor = AuthUser | AnonymousUser | None
 
 # What a signing secret becomes in an entry: its value, even masked, is nobody's business.
 CHANGED = "changed"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.hub.capabilities import CAPABILITIES, ChannelKind, recipient_error
@@ -217,6 +218,7 @@ class AgentCreateForm(_AccessFields):
         username = self.cleaned_data["username"].strip()
         User = get_user_model()
         username_field = User._meta.get_field(User.USERNAME_FIELD)
+        assert isinstance(username_field, models.Field)  # a column, not a relation
         for validator in username_field.validators:
             validator(username)
         # Usernames are global (Django's user table): the refusal must not confirm that someone of another
@@ -226,7 +228,8 @@ class AgentCreateForm(_AccessFields):
         return username
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()  # Form.clean() returns cleaned_data (typed as optional by the stubs)
+        data = self.cleaned_data
         password = data.get("password")
         if password:
             user = get_user_model()(

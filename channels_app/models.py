@@ -32,6 +32,8 @@ class Application(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a column: the settings overview sets it on the Applications its cards show.
+    webhook_url: str
 
     class Meta:
         ordering = ["name", "id"]

@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from channels_app.access import User, application_for, is_admin_of_any, visible_applications
+from channels_app.access import AuthUser, User, application_for, is_admin_of_any, visible_applications
 from channels_app.hub import HubClient, HubError, WebhookLog
 from channels_app.models import (
     Application,
@@ -26,16 +25,20 @@ WEBHOOK_LOGS_PER_PAGE = 20
 AUDIT_PER_PAGE = 50
 
 
+# Where `can_use_settings` remembers its answer on the user object (a lazy request.user forwards it).
+_SETTINGS_CACHE = "_hubdash_can_use_settings"
+
+
 def can_use_settings(user: User) -> bool:
     """Superusers and admins of at least one Application; agents never reach a settings page."""
     if not user.is_authenticated or not user.is_active:
         return False
     # Asked by the nav on every page: remembered on the user object for this request.
-    cached = getattr(user, "_hubdash_can_use_settings", None)
+    cached = getattr(user, _SETTINGS_CACHE, None)
     if cached is None:
         cached = bool(user.is_superuser or is_admin_of_any(user))
-        user._hubdash_can_use_settings = cached
-    return cached
+        setattr(user, _SETTINGS_CACHE, cached)
+    return bool(cached)
 
 
 def can_create_application(user: User) -> bool:
@@ -76,7 +79,7 @@ def application_channels(application: Application) -> QuerySet[Channel]:
 # --- Team ------------------------------------------------------------------------------------------
 
 
-def team(user: User) -> QuerySet[AbstractBaseUser]:
+def team(user: User) -> QuerySet[AuthUser]:
     """Users with access to an Application `user` administers, each with those memberships only."""
     applications = administered_applications(user)
     memberships = Membership.objects.filter(application__in=applications).select_related("application")
@@ -90,7 +93,7 @@ def team(user: User) -> QuerySet[AbstractBaseUser]:
     )
 
 
-def managed_user_for(user: User, user_id: int) -> AbstractBaseUser:
+def managed_user_for(user: User, user_id: int) -> AuthUser:
     """A member of the admin's team (see `team`), else 404."""
     try:
         return team(user).get(pk=user_id)

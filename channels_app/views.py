@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from channels_app import selectors
-from channels_app.access import application_for, visible_applications
+from channels_app.access import AuthenticatedRequest, application_for, visible_applications
 from channels_app.actions.applications import (
     do_check_connection,
     do_create_application,
@@ -63,7 +63,7 @@ View = Callable[..., HttpResponse]
 
 
 @login_required
-def application_list(request: HttpRequest) -> HttpResponse:
+def application_list(request: AuthenticatedRequest) -> HttpResponse:
     """Read-only, for everyone: the Applications and channels the user works on."""
     applications = visible_applications(request.user).prefetch_related("channels")
     return render(
@@ -77,7 +77,7 @@ def settings_admin_required(view: View) -> View:
     """Signed in, and an admin of some Application (or a superuser); agents get 403 everywhere."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not selectors.can_use_settings(request.user):
             raise PermissionDenied("The settings are for Application admins.")
         return view(request, *args, **kwargs)
@@ -103,7 +103,7 @@ KIND_HELP = [(kind.value, CAPABILITIES[kind].label, CAPABILITIES[kind].to_help) 
 
 @require_GET
 @settings_admin_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedRequest) -> HttpResponse:
     applications = list(selectors.settings_overview(request.user))
     for application in applications:
         application.webhook_url = webhook_url(application)
@@ -120,7 +120,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @settings_admin_required
-def application_create(request: HttpRequest) -> HttpResponse:
+def application_create(request: AuthenticatedRequest) -> HttpResponse:
     if not selectors.can_create_application(request.user):
         raise PermissionDenied
     form = ApplicationCreateForm(request.POST or None)
@@ -138,7 +138,7 @@ def application_create(request: HttpRequest) -> HttpResponse:
 
 
 def _application_page(
-    request: HttpRequest, application: Application, *, status: int = 200, **forms: Any
+    request: AuthenticatedRequest, application: Application, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
     context = {
         "application": application,
@@ -154,7 +154,7 @@ def _application_page(
 
 @require_http_methods(["GET", "POST"])
 @settings_admin_required
-def application_detail(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_detail(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     if request.method == "GET":
         return _application_page(request, application)
@@ -168,7 +168,7 @@ def application_detail(request: HttpRequest, application_id: int) -> HttpRespons
 
 @require_POST
 @settings_admin_required
-def application_key(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_key(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     form = ApiKeyForm(request.POST)
     if form.is_valid():
@@ -186,7 +186,7 @@ def application_key(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def application_test_connection(request: HttpRequest, application_id: int) -> HttpResponse:
+def application_test_connection(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     error = do_check_connection(application=application)
     if error is None:
@@ -203,7 +203,7 @@ def application_test_connection(request: HttpRequest, application_id: int) -> Ht
 
 @require_http_methods(["GET", "POST"])
 @settings_admin_required
-def channel_create(request: HttpRequest, application_id: int) -> HttpResponse:
+def channel_create(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     form = ChannelCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -221,7 +221,7 @@ def channel_create(request: HttpRequest, application_id: int) -> HttpResponse:
     )
 
 
-def _channel_page(request: HttpRequest, channel: Channel, **forms: Any) -> HttpResponse:
+def _channel_page(request: AuthenticatedRequest, channel: Channel, **forms: Any) -> HttpResponse:
     context = {
         "application": channel.application,
         "channel": channel,
@@ -235,7 +235,7 @@ def _channel_page(request: HttpRequest, channel: Channel, **forms: Any) -> HttpR
 
 @require_http_methods(["GET", "POST"])
 @settings_admin_required
-def channel_detail(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_detail(request: AuthenticatedRequest, channel_id: int) -> HttpResponse:
     channel = selectors.admin_channel_for(request.user, channel_id)
     if request.method == "GET":
         return _channel_page(request, channel)
@@ -249,7 +249,7 @@ def channel_detail(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def channel_active(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_active(request: AuthenticatedRequest, channel_id: int) -> HttpResponse:
     channel = selectors.admin_channel_for(request.user, channel_id)
     active = request.POST.get("active") == "1"
     channel = do_set_channel_active(actor=request.user, channel=channel, active=active)
@@ -264,7 +264,7 @@ def channel_active(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def channel_test_message(request: HttpRequest, channel_id: int) -> HttpResponse:
+def channel_test_message(request: AuthenticatedRequest, channel_id: int) -> HttpResponse:
     channel = selectors.admin_channel_for(request.user, channel_id)
     form = TestMessageForm(request.POST, channel=channel)
     if form.is_valid():
@@ -293,7 +293,7 @@ def channel_test_message(request: HttpRequest, channel_id: int) -> HttpResponse:
 
 @require_GET
 @settings_admin_required
-def webhooks(request: HttpRequest, application_id: int) -> HttpResponse:
+def webhooks(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     hooks = {hook.event_type: hook for hook in application.hub_webhooks.all()}
     return render(
@@ -313,7 +313,7 @@ def webhooks(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def webhooks_connect(request: HttpRequest, application_id: int) -> HttpResponse:
+def webhooks_connect(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     try:
         hooks = do_connect_webhooks(application=application, actor=request.user)
@@ -334,7 +334,7 @@ def webhooks_connect(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def webhooks_accept_unsigned(request: HttpRequest, application_id: int) -> HttpResponse:
+def webhooks_accept_unsigned(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     form = AcceptUnsignedForm(request.POST)
     if not form.is_valid():
@@ -363,7 +363,7 @@ def webhooks_accept_unsigned(request: HttpRequest, application_id: int) -> HttpR
 
 @require_POST
 @settings_admin_required
-def webhooks_refresh(request: HttpRequest, application_id: int) -> HttpResponse:
+def webhooks_refresh(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     try:
         do_refresh_webhooks(application=application)
@@ -376,7 +376,7 @@ def webhooks_refresh(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def webhooks_recover(request: HttpRequest, application_id: int) -> HttpResponse:
+def webhooks_recover(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     try:
         summary = do_run_recovery(actor=request.user, application=application)
@@ -394,7 +394,7 @@ def _logs_url(application: Application, event: str, status: str, page: int) -> s
 
 @require_GET
 @settings_admin_required
-def webhook_logs(request: HttpRequest, application_id: int) -> HttpResponse:
+def webhook_logs(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     event, status, page = WebhookLogFilterForm(request.GET).values()
     logs = selectors.webhook_logs(application, event_type=event, status=status, page=page)
@@ -417,13 +417,13 @@ def webhook_logs(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def webhook_logs_retry(request: HttpRequest, application_id: int) -> HttpResponse:
+def webhook_logs_retry(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
     application = application_for(request.user, application_id, admin=True)
     form = RetryLogsForm(request.POST)
     back = WebhookLogFilterForm(request.POST)
     event, status, page = back.values()
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(_logs_url(application, event, status, page))
     event = form.cleaned_data["event"]
     if not application.hub_webhooks.filter(event_type=event).exists():
@@ -473,14 +473,14 @@ def webhook_logs_retry(request: HttpRequest, application_id: int) -> HttpRespons
 
 @require_GET
 @settings_admin_required
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: AuthenticatedRequest) -> HttpResponse:
     members = selectors.team(request.user).order_by("-is_active", "username")
     return render(request, "settings/team.html", {"members": members, "section": "team"})
 
 
 @require_http_methods(["GET", "POST"])
 @settings_admin_required
-def user_create(request: HttpRequest) -> HttpResponse:
+def user_create(request: AuthenticatedRequest) -> HttpResponse:
     applications = list(selectors.administered_applications(request.user))
     form = AgentCreateForm(request.POST or None, applications=applications)
     if request.method == "POST" and form.is_valid():
@@ -505,7 +505,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @settings_admin_required
-def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_detail(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     member = selectors.managed_user_for(request.user, user_id)
     applications = list(selectors.administered_applications(request.user))
     form = AccessForm(request.POST or None, user=member, applications=applications)
@@ -522,7 +522,7 @@ def user_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_POST
 @settings_admin_required
-def user_active(request: HttpRequest, user_id: int) -> HttpResponse:
+def user_active(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     member = selectors.managed_user_for(request.user, user_id)
     active = request.POST.get("active") == "1"
     try:
@@ -540,7 +540,7 @@ def user_active(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @require_GET
 @settings_admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     page = selectors.audit_entries(

@@ -32,11 +32,15 @@ class ConversationAdmin(admin.ModelAdmin):
     raw_id_fields = ["contact", "last_message", "assignee"]
 
 
+# Shown and read-only alike (a tuple: the stubs type `fields` and `readonly_fields` differently).
+_STATUS_CHANGE_FIELDS = ("status", "occurred_at", "applied", "source", "error_code", "error_message")
+
+
 class StatusChangeInline(admin.TabularInline):
     model = MessageStatusChange
     extra = 0
-    fields = ["status", "occurred_at", "applied", "source", "error_code", "error_message"]
-    readonly_fields = fields
+    fields = _STATUS_CHANGE_FIELDS
+    readonly_fields = _STATUS_CHANGE_FIELDS
 
 
 class SendAttemptInline(admin.TabularInline):
@@ -63,6 +67,20 @@ class MessageAdmin(admin.ModelAdmin):
     inlines = [StatusChangeInline, SendAttemptInline]
 
 
+_WEBHOOK_EVENT_FIELDS = (
+    "application",
+    "received_at",
+    "event_type",
+    "outcome",
+    "error",
+    "dedup_key",
+    "processed_at",
+    "reprocessed_count",
+    "headers",
+    "body_text",
+)
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
     """Every delivery the Hub made, with its outcome; failed/invalid/ignored ones can be reprocessed."""
@@ -81,19 +99,8 @@ class WebhookEventAdmin(admin.ModelAdmin):
     list_select_related = ["application"]
     date_hierarchy = "received_at"
     actions = ["reprocess"]
-    fields = [
-        "application",
-        "received_at",
-        "event_type",
-        "outcome",
-        "error",
-        "dedup_key",
-        "processed_at",
-        "reprocessed_count",
-        "headers",
-        "body_text",
-    ]
-    readonly_fields = fields
+    fields = _WEBHOOK_EVENT_FIELDS
+    readonly_fields = _WEBHOOK_EVENT_FIELDS
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # deliveries come from the Hub only

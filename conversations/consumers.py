@@ -28,17 +28,16 @@ from __future__ import annotations
 
 import json
 from importlib import import_module
-from typing import Any
+from typing import Any, cast
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.crypto import constant_time_compare
 
-from channels_app.access import visible_application_ids
+from channels_app.access import AuthUser, visible_application_ids
 from channels_app.realtime import application_group, user_group
 from conversations.fanout import Viewer, renders
 from conversations.live import TabState, render_pong, render_sync
@@ -53,8 +52,12 @@ CLOSE_SESSION_CHANGED = 4001
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
+    # The signed-in user: the scope's at connect, then as the database has them at each check. A socket
+    # without one is closed in `connect` and joins no group, so nothing reads it there.
+    user: AuthUser
+
     async def connect(self) -> None:
-        self.user = self.scope.get("user")
+        scope_user = self.scope.get("user")
         self.groups_joined: list[str] = []
         self.application_ids: frozenset[int] = frozenset()
         self.multi_app = False
@@ -62,12 +65,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.heard: dict[tuple[str, str], int] = {}
         # Until the tab says what it shows, events are not rendered: its first `sync` covers them.
         self.state: TabState | None = None
-        if self.user is None or not self.user.is_authenticated:
+        if scope_user is None or not scope_user.is_authenticated:
             # Accept, then close with our code: a refused handshake reaches the browser as a bare 1006,
             # which it would retry forever instead of showing "Signed out".
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        # AuthMiddlewareStack's lazy stand-in for a signed-in user of Django's default model.
+        self.user = cast(AuthUser, scope_user)
         # The user's own group first: an access change committed while the Applications are read is
         # then still heard (and applied by `access_changed`).
         own = user_group(self.user.pk)
@@ -116,17 +121,18 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.user = user
             self.state = TabState.from_message(content)
+            scope = content.get("scope")
             html = await database_sync_to_async(render_sync)(
                 user=user,
                 state=self.state,
                 since=content.get("since"),
                 after_id=content.get("after"),
                 loaded_ids=content.get("rows"),
-                scope=content.get("scope") if content.get("scope") in ("thread", "list") else "all",
+                scope=scope if scope in ("thread", "list") else "all",
             )
             await self.send(text_data=html)
 
-    async def _current_user(self) -> AbstractBaseUser | None:
+    async def _current_user(self) -> AuthUser | None:
         """The user as the database has them now; None (and the socket closed) when the session no
         longer signs them in."""
         user = await database_sync_to_async(_current_user)(self.scope.get("session"), self.user.pk)
@@ -195,12 +201,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self._forward(event)
 
 
-def _access_of(user: AbstractBaseUser) -> tuple[frozenset[int], bool]:
+def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:
     application_ids = frozenset(visible_application_ids(user))
     return application_ids, len(application_ids) > 1 or bool(user.is_superuser)
 
 
-def _current_user(session: SessionBase | None, user_id: int) -> AbstractBaseUser | int:
+def _current_user(session: SessionBase | None, user_id: int) -> AuthUser | int:
     """The socket's user as the database has them now, or the close code when the session no longer
     signs them in: signed out or replaced (the session is gone), a password changed since (the hash no
     longer matches, as Django's own auth middleware checks), the account deactivated or deleted."""

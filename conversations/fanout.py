@@ -82,7 +82,7 @@ class SharedRender:
         if kind == "search":
             return conversation_matches_search(conversation_id=c.pk, term=key[1])
         if kind == "bubble":
-            messages = message_with_context(message_id=self.event.get("message_id"), conversation_id=c.pk)
+            messages = message_with_context(message_id=self.event["message_id"], conversation_id=c.pk)
             return messages_html(messages, {"in_frame": True})
         if kind == "thread":
             _, filters_query, viewer_id = key

@@ -51,6 +51,8 @@ class ReviewFilterForm(forms.Form):
     date_from = FilterDayField(label=_("From"))
     date_to = FilterDayField(label=_("To"))
 
+    data: QueryDict  # always bound to request.GET (conversations/views/review.py)
+
     def valid_params(self) -> QueryDict:
         """The query string without the values this form refused (the rest is kept as sent)."""
         params = self.data.copy()

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -33,7 +32,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from channels_app.access import access_widened_since, visible_application_ids
+from channels_app.access import AuthUser, access_widened_since, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, capability
 from channels_app.hub.content import window_closes_at
 from conversations.models import Conversation, Message
@@ -75,11 +74,11 @@ class TabState:
     def from_message(cls, data: dict[str, Any]) -> TabState:
         query = data.get("filters")
         params = QueryDict(query if isinstance(query, str) else "")
-        conversation = data.get("conversation")
+        conversation = str(data.get("conversation") or "")
         gen = data.get("gen")
         return cls(
             filters=InboxFilters.from_params(params),
-            conversation_id=int(conversation) if str(conversation or "").isdigit() else None,
+            conversation_id=int(conversation) if conversation.isdigit() else None,
             gen=gen if isinstance(gen, int) else 0,
         )
 
@@ -89,7 +88,7 @@ class TabState:
 
 def base_context(
     *,
-    user: AbstractBaseUser,
+    user: AuthUser,
     filters: InboxFilters,
     request: Any = None,
     application_ids: Collection[int] | None = None,
@@ -173,7 +172,7 @@ def removal(conversation_id: int) -> str:
 
 
 def row_html(
-    *, conversation_id: int, user: AbstractBaseUser, filters: InboxFilters, active_id: int | None, base: dict
+    *, conversation_id: int, user: AuthUser, filters: InboxFilters, active_id: int | None, base: dict
 ) -> str:
     """The row as this user's page should show it, or a removal when it no longer matches the filters
     (an action's answer; live events draw rows in fanout.py)."""
@@ -193,7 +192,7 @@ def thread_state_html(conversation: Conversation, base: dict[str, Any]) -> str:
     return render_partial("thread_header", context) + render_partial("window_state", context)
 
 
-def _visible_conversation(user: AbstractBaseUser, conversation_id: int | None) -> Conversation | None:
+def _visible_conversation(user: AuthUser, conversation_id: int | None) -> Conversation | None:
     """`conversation_for`, for a frame: a conversation the tab may no longer see is simply left out."""
     if conversation_id is None:
         return None
@@ -207,7 +206,7 @@ def _visible_conversation(user: AbstractBaseUser, conversation_id: int | None) -
 
 
 def render_sync(
-    *, user: AbstractBaseUser, state: TabState, since: Any, after_id: Any, loaded_ids: Any, scope: str = "all"
+    *, user: AuthUser, state: TabState, since: Any, after_id: Any, loaded_ids: Any, scope: str = "all"
 ) -> str:
     """Everything a tab may have missed since `since`: the reply to its `sync` (on connect, reconnect
     and whenever it shows another thread or other filters).
@@ -225,7 +224,9 @@ def render_sync(
     loaded = [int(i) for i in loaded_ids if str(i).isdigit()][:500] if isinstance(loaded_ids, list) else []
     parts: list[str] = []
 
-    rows, gone, complete = ([], set(), False)
+    rows: list[Conversation] = []
+    gone: set[int] = set()
+    complete = False
     if scope == "thread":
         complete = True  # the list did not change: live frames kept it current
     elif not fresh and not access_widened_since(user, since_at):
@@ -254,10 +255,10 @@ def render_sync(
         if catch_up is not None and catch_up.complete:
             parts.append(messages_html(catch_up.messages, base))
         else:
-            page = thread_page(conversation=conversation)
+            thread = thread_page(conversation=conversation)
             parts.append(
                 render_partial(
-                    "thread_messages", {**base, "conversation": conversation, "thread": page, "live": True}
+                    "thread_messages", {**base, "conversation": conversation, "thread": thread, "live": True}
                 )
             )
         parts.append(thread_state_html(conversation, base))

@@ -114,6 +114,10 @@ class Message(models.Model):
     # A worker's lease while it calls the Hub: nobody else sends this reply before it expires, and an
     # expired lease on a pending reply means that worker died (conversations/actions/replies.py).
     locked_until = models.DateTimeField(null=True, blank=True)
+    # Not columns: `attach_choices` (conversations/selectors/thread.py) sets them on the prompts and
+    # answers it pairs, for the bubbles; other messages lack them.
+    chosen_option_id: str
+    prompt_id: int
 
     class Meta:
         constraints = [

@@ -2,4 +2,5 @@ from django.urls import path
 
 from conversations.consumers import InboxConsumer
 
-websocket_urlpatterns = [path("ws/inbox/", InboxConsumer.as_asgi())]
+# Channels routes ASGI apps with Django's path(); django-stubs' path() only knows views.
+websocket_urlpatterns = [path("ws/inbox/", InboxConsumer.as_asgi())]  # type: ignore[arg-type]

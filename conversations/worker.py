@@ -176,12 +176,12 @@ def start_in_process(loop: asyncio.AbstractEventLoop) -> None:
         if _in_process is not None:
             return
         publisher.bind(loop)
-        _in_process = build_worker(worker_id=f"in-process-{get_random_string(8)}")
+        _in_process = worker = build_worker(worker_id=f"in-process-{get_random_string(8)}")
 
     def run() -> None:
         log.info("in-process worker started; %d repl(ies) of a stopped worker due again", sweep_once())
         try:
-            _in_process.run()  # type: ignore[union-attr]
+            worker.run()
         finally:
             connection.close()
 

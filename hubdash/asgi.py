@@ -49,6 +49,9 @@ application = ProtocolTypeRouter(
     {
         "http": http_application,
         # Only a page of this very origin (scheme, host and port) may open a socket: hubdash/origin.py.
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # (Django's URLPattern is what channels' URLRouter takes; its stubs name a private subtype.)
+        "websocket": SameOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
+        ),
     }
 )

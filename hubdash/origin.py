@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.http.request import is_same_domain, split_domain_port, validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 log = logging.getLogger(__name__)
 
@@ -115,5 +116,6 @@ class SameOriginValidator:
                 headers.get(b"origin", b"").decode("latin1"),
                 headers.get(b"host", b"").decode("latin1"),
             )
-            return await WebsocketDenier()(scope, receive, send)
+            # The scope is a plain dict here; channels' stubs ask for their own TypedDict of it.
+            return await WebsocketDenier()(scope, receive, send)  # type: ignore[arg-type]
         return await self.application(scope, receive, send)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.cache import add_never_cache_headers
 from django.utils.deprecation import MiddlewareMixin
 
@@ -23,12 +25,12 @@ class NoStoreForSignedInUsers(MiddlewareMixin):
         return response
 
 
-def email_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def email_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The page exists only when email can be sent (EMAIL_URL): a password-reset form that sends nothing
     would tell a user to wait for a message that never comes, and an attacker which usernames exist."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not settings.EMAIL_URL:
             raise Http404
         return view(request, *args, **kwargs)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from channels_app import audit
+from channels_app.access import AuthUser
 from channels_app.actions.common import note_hub_result
 from channels_app.hub import HubClient, HubError
 from channels_app.models import (
@@ -42,7 +42,7 @@ def do_check_connection(*, application: Application) -> HubError | None:
     return None
 
 
-def do_create_application(*, actor: AbstractBaseUser, name: str, api_key: str) -> Application:
+def do_create_application(*, actor: AuthUser, name: str, api_key: str) -> Application:
     """A new Application whose key the Hub accepted; its creator becomes its admin.
 
     Raises HubError (before writing anything) when the Hub refuses the key or cannot be reached.
@@ -63,7 +63,7 @@ def do_create_application(*, actor: AbstractBaseUser, name: str, api_key: str) -
     return application
 
 
-def do_update_application(*, actor: AbstractBaseUser, application: Application, name: str) -> Application:
+def do_update_application(*, actor: AuthUser, application: Application, name: str) -> Application:
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
         changes = audit.diff({"name": locked.name}, {"name": name})
@@ -76,7 +76,7 @@ def do_update_application(*, actor: AbstractBaseUser, application: Application, 
     return locked
 
 
-def do_replace_api_key(*, actor: AbstractBaseUser, application: Application, api_key: str) -> Application:
+def do_replace_api_key(*, actor: AuthUser, application: Application, api_key: str) -> Application:
     """Swap the Hub API key for one the Hub accepts (raises HubError first otherwise)."""
     check_api_key(api_key=api_key)
     with transaction.atomic():
@@ -96,7 +96,7 @@ def do_replace_api_key(*, actor: AbstractBaseUser, application: Application, api
     return locked
 
 
-def do_set_accept_unsigned(*, actor: AbstractBaseUser, application: Application, accept: bool) -> Application:
+def do_set_accept_unsigned(*, actor: AuthUser, application: Application, accept: bool) -> Application:
     """Turn "accept unsigned events" on (a Hub account that cannot sign) or off, audited.
 
     Off is the default: an event is taken only with a signature one of our active secrets verifies.

@@ -6,11 +6,11 @@ import logging
 import uuid
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from channels_app import audit
+from channels_app.access import AuthUser
 from channels_app.actions.common import SettingsError, hub_call
 from channels_app.hub import HubClient, SendResult
 from channels_app.hub.capabilities import recipient_error
@@ -27,7 +27,7 @@ _CHANNEL_FIELDS = ["hub_channel_id", "kind", "display_name", "active"]
 
 def do_register_channel(
     *,
-    actor: AbstractBaseUser,
+    actor: AuthUser,
     application: Application,
     hub_channel_id: uuid.UUID,
     kind: str,
@@ -51,7 +51,7 @@ def do_register_channel(
     return channel
 
 
-def _update_channel(actor: AbstractBaseUser, channel: Channel, action: str, **values: Any) -> Channel:
+def _update_channel(actor: AuthUser, channel: Channel, action: str, **values: Any) -> Channel:
     with transaction.atomic():
         locked = Channel.objects.select_for_update().get(pk=channel.pk)
         before = audit.snapshot(locked, list(values))
@@ -66,11 +66,11 @@ def _update_channel(actor: AbstractBaseUser, channel: Channel, action: str, **va
     return locked
 
 
-def do_update_channel(*, actor: AbstractBaseUser, channel: Channel, display_name: str) -> Channel:
+def do_update_channel(*, actor: AuthUser, channel: Channel, display_name: str) -> Channel:
     return _update_channel(actor, channel, "channel.updated", display_name=display_name)
 
 
-def do_set_channel_active(*, actor: AbstractBaseUser, channel: Channel, active: bool) -> Channel:
+def do_set_channel_active(*, actor: AuthUser, channel: Channel, active: bool) -> Channel:
     """Deactivate (stop replies; conversations and messages stay) or reactivate a channel."""
     action = "channel.reactivated" if active else "channel.deactivated"
     return _update_channel(actor, channel, action, active=active)

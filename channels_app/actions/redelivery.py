@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from channels_app import audit
+from channels_app.access import AuthUser
 from channels_app.actions.common import hub_call, note_hub_result
 from channels_app.actions.webhooks import webhook_url
 from channels_app.hub import HubClient, HubError, RetryResult, WebhookLog
@@ -42,7 +42,7 @@ def _claim_retry(
     hub_webhook_id: str,
     log_id: str,
     source: str,
-    actor: AbstractBaseUser | None,
+    actor: AuthUser | None,
 ) -> bool:
     """Record that we are about to ask the Hub to re-send log `log_id`. False when it must not be asked.
 
@@ -81,7 +81,7 @@ def _claim_retries(
     hub_webhook_id: str,
     log_ids: Iterable[str],
     source: str,
-    actor: AbstractBaseUser | None,
+    actor: AuthUser | None,
 ) -> list[str]:
     """The ids of `log_ids` claimed for asking (see `_claim_retry`), in order, each once."""
     return [
@@ -136,7 +136,7 @@ class RetryOutcome:
 
 
 def do_retry_webhook_logs(
-    *, actor: AbstractBaseUser, application: Application, event_type: str, log_ids: list[str]
+    *, actor: AuthUser, application: Application, event_type: str, log_ids: list[str]
 ) -> list[RetryOutcome]:
     """Ask the Hub to deliver these logged events again (one call for one id, the bulk call for more).
 
@@ -280,7 +280,7 @@ def _kept_here_as_invalid(entry: WebhookLog) -> bool:
 
 
 def do_recover_failed_deliveries(
-    *, application: Application, actor: AbstractBaseUser | None = None
+    *, application: Application, actor: AuthUser | None = None
 ) -> RecoveryReport:
     """Ask the Hub to re-send every delivery to us that failed (we were down, slow, or refused it).
 
@@ -347,7 +347,7 @@ def do_recover_failed_deliveries(
     return report
 
 
-def do_run_recovery(*, actor: AbstractBaseUser, application: Application) -> RecoveryReport:
+def do_run_recovery(*, actor: AuthUser, application: Application) -> RecoveryReport:
     """The settings button for `manage.py recover_webhooks`, for one Application, audited."""
     report = do_recover_failed_deliveries(application=application, actor=actor)
     with transaction.atomic():

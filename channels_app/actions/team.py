@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from channels_app import audit
+from channels_app.access import AuthUser
 from channels_app.actions.common import SettingsError
 from channels_app.models import (
     Application,
@@ -26,14 +26,14 @@ def _admins_left(application: Application, *, without_user_id: int) -> bool:
 
 def do_create_agent(
     *,
-    actor: AbstractBaseUser,
+    actor: AuthUser,
     username: str,
     first_name: str,
     last_name: str,
     email: str,
     password: str,
     access: dict[Application, str],
-) -> AbstractBaseUser:
+) -> AuthUser:
     """A new user with access to the given Applications (role per Application: admin or agent).
 
     At least one Application is required: a user nobody administers could not be managed again.
@@ -63,8 +63,8 @@ def do_create_agent(
 
 def do_set_membership(
     *,
-    actor: AbstractBaseUser,
-    user: AbstractBaseUser,
+    actor: AuthUser,
+    user: AuthUser,
     application: Application,
     role: str | None,
 ) -> Membership | None:
@@ -80,6 +80,7 @@ def do_set_membership(
         if old_role == Membership.Role.ADMIN and not _admins_left(application, without_user_id=user.pk):
             raise SettingsError(f"{application.name} must keep at least one active admin.")
         if role is None:
+            assert membership is not None  # old_role differs from role (None), so there was one
             membership.delete()
             action, membership = "membership.revoked", None
         elif membership is None:
@@ -101,7 +102,7 @@ def do_set_membership(
     return membership
 
 
-def do_set_user_active(*, actor: AbstractBaseUser, user: AbstractBaseUser, active: bool) -> AbstractBaseUser:
+def do_set_user_active(*, actor: AuthUser, user: AuthUser, active: bool) -> AuthUser:
     """Deactivate (cannot sign in; their messages and audit entries stay) or reactivate a user."""
     if user.pk == actor.pk:
         raise SettingsError("You cannot deactivate yourself.")
@@ -146,9 +147,7 @@ def do_set_user_active(*, actor: AbstractBaseUser, user: AbstractBaseUser, activ
     return locked
 
 
-def do_set_access(
-    *, actor: AbstractBaseUser, user: AbstractBaseUser, access: dict[Application, str | None]
-) -> None:
+def do_set_access(*, actor: AuthUser, user: AuthUser, access: dict[Application, str | None]) -> None:
     """Apply a whole access form at once: all of it, or (e.g. the last admin) none of it."""
     with transaction.atomic():
         for application, role in access.items():

@@ -31,7 +31,7 @@ ACTIVE_SECRETS_PER_WEBHOOK = 2
 
 def webhook_url(application: Application) -> str:
     """The URL the Hub posts this Application's events to."""
-    return settings.PUBLIC_BASE_URL + reverse("hub_webhook", args=[application.public_id])
+    return str(settings.PUBLIC_BASE_URL) + reverse("hub_webhook", args=[application.public_id])
 
 
 def do_store_signing_secret(*, application: Application, hub_webhook_id: str, secret: str) -> SigningSecret:

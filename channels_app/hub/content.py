@@ -18,7 +18,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from django.utils import timezone
@@ -92,7 +92,7 @@ def _check_url(url: Any, *, what: str) -> None:
         raise ContentError(f"{what} must be a public link starting with https:// (or http://).")
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

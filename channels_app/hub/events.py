@@ -333,7 +333,8 @@ def _message(body: dict[str, Any]) -> InboundMessage:
 def _status(body: dict[str, Any]) -> StatusUpdate:
     reported = _identifier(_require(body, "status"), "status", max_length=40)
     # [GAP] (docs/hub.md, Statuses): failure details are assumed as errorCode/errorMessage; an `error` object is read too.
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    given_error = body.get("error")
+    error: dict[str, Any] = given_error if isinstance(given_error, dict) else {}
     error_code = _optional_text(body, "errorCode") or _optional_text(error, "code", "error.")
     error_message = _optional_text(body, "errorMessage") or _optional_text(error, "message", "error.")
     return StatusUpdate(
@@ -418,7 +419,8 @@ def _legacy_content(message: dict[str, Any]) -> dict[str, Any]:
         first = attachments[0] if attachments else None
         if isinstance(first, dict):
             kind = first.get("type")
-            payload = first.get("payload") if isinstance(first.get("payload"), dict) else {}
+            given_payload = first.get("payload")
+            payload: dict[str, Any] = given_payload if isinstance(given_payload, dict) else {}
             if kind == "location" and isinstance(payload.get("coordinates"), dict):
                 coordinates = payload["coordinates"]
                 return {

@@ -78,8 +78,8 @@ def content_preview(content: Any) -> str:
         if kind == "contacts":
             count = len(inner) if isinstance(inner, list) else 1
             if count == 1 and isinstance(inner, list) and isinstance(inner[0], dict):
-                name = inner[0].get("name")
-                name = _str(name.get("formatted_name")) if isinstance(name, dict) else _str(name)
+                given = inner[0].get("name")
+                name = _str(given.get("formatted_name")) if isinstance(given, dict) else _str(given)
                 return _clip(f"👤 Contact{': ' + name if name else ''}")
             return "👤 Contact" if count == 1 else f"👤 {count} contacts"
         if kind == "interactive" and isinstance(inner, dict):

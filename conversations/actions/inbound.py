@@ -38,10 +38,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from channels_app.hub.events import (
@@ -286,7 +286,10 @@ def do_reprocess_webhook_event(*, event: WebhookEvent) -> str:
         return event.outcome
     event.reprocessed_count += 1
     event.event_type = clean_text(parsed.event_type)[:40]
-    _apply(_route(event.application.public_id, fresh=True), parsed, event)
+    route = _route(event.application.public_id, fresh=True)
+    # The row's Application was just loaded: only a concurrent delete leaves it without a route.
+    assert route is not None
+    _apply(route, parsed, event)
     return event.outcome
 
 
@@ -445,14 +448,17 @@ def _channel_for(route: _Route, event: InboundMessage) -> tuple[Channel | None, 
     )
 
 
-def _get_or_create(model: type, **kwargs: Any) -> Any:
+_ModelT = TypeVar("_ModelT", bound=models.Model)
+
+
+def _get_or_create(model: type[_ModelT], **kwargs: Any) -> _ModelT:
     """get_or_create that survives a concurrent insert: the loser of the race reads the winner's row."""
     for _ in range(3):
         try:
-            return model.objects.get_or_create(**kwargs)[0]
+            return model._default_manager.get_or_create(**kwargs)[0]
         except IntegrityError:
             continue
-    return model.objects.get(**{k: v for k, v in kwargs.items() if k != "defaults"})
+    return model._default_manager.get(**{k: v for k, v in kwargs.items() if k != "defaults"})
 
 
 def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent_at: datetime) -> None:

@@ -56,7 +56,7 @@ CHANNEL_INACTIVE = "channel_inactive"
 
 def lease_seconds() -> float:
     """How long a worker owns a reply while it calls the Hub: never shorter than the call can take."""
-    floor = settings.HUB_CONNECT_TIMEOUT + settings.HUB_READ_TIMEOUT + 2
+    floor = float(settings.HUB_CONNECT_TIMEOUT) + float(settings.HUB_READ_TIMEOUT) + 2
     return max(float(settings.HUB_SEND_LEASE_SECONDS), floor)
 
 
@@ -64,9 +64,11 @@ def backoff_seconds(attempt: int, *, rng: random.Random | None = None) -> float:
     """Wait before attempt `attempt + 1`: exponential from HUB_SEND_BACKOFF_BASE, capped, "equal jitter"
     (half fixed, half random) so a burst of replies failing together does not come back together."""
     ceiling = min(
-        float(settings.HUB_SEND_BACKOFF_MAX), settings.HUB_SEND_BACKOFF_BASE * 2 ** max(attempt - 1, 0)
+        float(settings.HUB_SEND_BACKOFF_MAX),
+        float(settings.HUB_SEND_BACKOFF_BASE) * 2.0 ** max(attempt - 1, 0),
     )
-    return ceiling / 2 + (rng or random).uniform(0, ceiling / 2)
+    jitter = rng.uniform(0, ceiling / 2) if rng is not None else random.uniform(0, ceiling / 2)
+    return ceiling / 2 + jitter
 
 
 # --- storing a reply --------------------------------------------------------------------------------

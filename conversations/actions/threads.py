@@ -8,12 +8,11 @@ A call that changes nothing publishes nothing.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from channels_app.access import visible_application_ids
+from channels_app.access import AuthUser, visible_application_ids
 from channels_app.hub.events import clean_text
 from conversations.events import publish_conversation_updated
 from conversations.models import Contact, Conversation
@@ -41,9 +40,7 @@ def _save(conversation: Conversation, locked: Conversation, fields: list[str]) -
     return conversation
 
 
-def do_assign(
-    *, conversation: Conversation, assignee: AbstractBaseUser | None, actor: AbstractBaseUser
-) -> Conversation:
+def do_assign(*, conversation: Conversation, assignee: AuthUser | None, actor: AuthUser) -> Conversation:
     """Give the conversation to `assignee` (None: unassign). The assignee must be able to see it."""
     if assignee is not None and (
         not assignee.is_active or conversation.application_id not in visible_application_ids(assignee)
@@ -58,7 +55,7 @@ def do_assign(
         return _save(conversation, locked, ["assignee"])
 
 
-def do_set_status(*, conversation: Conversation, status: str, actor: AbstractBaseUser) -> Conversation:
+def do_set_status(*, conversation: Conversation, status: str, actor: AuthUser) -> Conversation:
     """Resolve, reopen or park (pending) a conversation."""
     if status not in Conversation.Status.values:
         raise ThreadActionError(f"Unknown status {status!r}.")
@@ -72,7 +69,7 @@ def do_set_status(*, conversation: Conversation, status: str, actor: AbstractBas
         return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by"])
 
 
-def do_mark_read(*, conversation: Conversation, actor: AbstractBaseUser) -> Conversation:
+def do_mark_read(*, conversation: Conversation, actor: AuthUser) -> Conversation:
     """The agent has seen every message: the unread badge goes away for everyone."""
     with transaction.atomic():
         locked = _locked(conversation)
@@ -83,7 +80,7 @@ def do_mark_read(*, conversation: Conversation, actor: AbstractBaseUser) -> Conv
         return _save(conversation, locked, ["unread_count"])
 
 
-def do_mark_unread(*, conversation: Conversation, actor: AbstractBaseUser) -> Conversation:
+def do_mark_unread(*, conversation: Conversation, actor: AuthUser) -> Conversation:
     """Flag the conversation for later: it keeps its count if it has one, else shows 1."""
     with transaction.atomic():
         locked = _locked(conversation)
@@ -94,16 +91,14 @@ def do_mark_unread(*, conversation: Conversation, actor: AbstractBaseUser) -> Co
         return _save(conversation, locked, ["unread_count"])
 
 
-def do_rename_contact(
-    *, conversation: Conversation, display_name: str, actor: AbstractBaseUser
-) -> Conversation:
+def do_rename_contact(*, conversation: Conversation, display_name: str, actor: AuthUser) -> Conversation:
     """Name the customer of this conversation (the Hub sends no names: agents learn them in the chat).
 
     An empty name shows the channel id again. The row and header redraw live in every open inbox.
     """
     name = " ".join(clean_text(display_name).split())
     limit = Contact._meta.get_field("display_name").max_length
-    if len(name) > limit:
+    if limit is not None and len(name) > limit:
         raise ThreadActionError(f"A name has at most {limit} characters.")
     with transaction.atomic():
         contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)

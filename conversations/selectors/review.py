@@ -8,6 +8,7 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -108,7 +109,25 @@ class ReviewFilters:
         return urlencode(self.as_params())
 
 
-def review_messages(*, user: User, filters: ReviewFilters, now: datetime | None = None) -> QuerySet[Message]:
+class ReviewAnnotations(TypedDict):
+    """What `review_messages` adds to each message."""
+
+    since: datetime
+    stuck: bool
+    delivered_at: datetime | None
+    read_at: datetime | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    # A type only (the annotations exist on the rows at run time; mypy needs to be told their names).
+    ReviewedMessage: TypeAlias = WithAnnotations[Message, ReviewAnnotations]
+
+
+def review_messages(
+    *, user: User, filters: ReviewFilters, now: datetime | None = None
+) -> QuerySet[ReviewedMessage]:
     """Outbound messages of the Applications the user reviews, filtered, with `since` (when the current
     status began), `stuck`, `delivered_at` and `read_at` (first report of each, from the history)."""
     cutoff = stuck_cutoff(now)
@@ -153,11 +172,11 @@ def _start_of(day: date) -> datetime:
 
 @dataclass(frozen=True)
 class ReviewPage:
-    rows: list[Message]
+    rows: list[ReviewedMessage]
     next_before: int | None  # keyset cursor: the next page shows ids below this one
 
 
-def review_page(*, messages: QuerySet[Message], before: int | None = None) -> ReviewPage:
+def review_page(*, messages: QuerySet[ReviewedMessage], before: int | None = None) -> ReviewPage:
     qs = messages.select_related("channel__application", "author", "conversation__contact").order_by("-id")
     if before:
         qs = qs.filter(pk__lt=before)
@@ -167,7 +186,7 @@ def review_page(*, messages: QuerySet[Message], before: int | None = None) -> Re
     return ReviewPage(rows=rows, next_before=rows[-1].pk if more else None)
 
 
-def review_counts(*, messages: QuerySet[Message]) -> dict[str, int]:
+def review_counts(*, messages: QuerySet[ReviewedMessage]) -> dict[str, int]:
     """Messages per status over the whole filtered set (every page), plus `total` and `stuck`."""
     by_status = dict(messages.order_by().values_list("status").annotate(n=Count("pk")))
     counts = {status: by_status.get(status, 0) for status in REVIEW_STATUSES}
@@ -192,7 +211,7 @@ def _timing(durations: list[float]) -> Timing:
     return Timing(len(durations), timedelta(seconds=statistics.median(durations)), timedelta(seconds=p90))
 
 
-def review_timings(*, messages: QuerySet[Message]) -> dict[str, Timing]:
+def review_timings(*, messages: QuerySet[ReviewedMessage]) -> dict[str, Timing]:
     """Median and p90 time from the agent's send to delivered, and to read, over the filtered set."""
     to_delivered: list[float] = []
     to_read: list[float] = []

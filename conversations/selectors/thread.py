@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypedDict
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from channels_app.access import User, visible_application_ids
+from channels_app.access import AuthUser, User, visible_application_ids
 from channels_app.models import Application, Membership
 from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
 from conversations.selectors.inbox import ROW_DEFERRED
@@ -122,7 +122,8 @@ def option_ids(content: object) -> list[str]:
     interactive = content.get("interactive")
     if not isinstance(interactive, dict):
         return []
-    action = interactive.get("action") if isinstance(interactive.get("action"), dict) else {}
+    given_action = interactive.get("action")
+    action: dict[str, Any] = given_action if isinstance(given_action, dict) else {}
     ids: list[str] = []
     for button in action.get("buttons") or []:
         reply = button.get("reply") if isinstance(button, dict) else None
@@ -224,7 +225,12 @@ def thread_changes(
     return ThreadCatchUp(messages=batch, complete=True)
 
 
-def message_timeline(*, message: Message) -> dict[str, list]:
+class MessageTimeline(TypedDict):
+    changes: list[MessageStatusChange]
+    attempts: list[SendAttempt]
+
+
+def message_timeline(*, message: Message) -> MessageTimeline:
     """Every status report and send attempt of a reply, oldest first (the bubble's "details")."""
     return {
         "changes": list(message.status_changes.order_by("received_at", "id")),
@@ -232,7 +238,7 @@ def message_timeline(*, message: Message) -> dict[str, list]:
     }
 
 
-def assignable_agents(*, application: Application) -> list[AbstractBaseUser]:
+def assignable_agents(*, application: Application) -> list[AuthUser]:
     """Active users who may answer this Application (members of it)."""
     members = Membership.objects.filter(application=application).values("user_id")
     return list(

@@ -139,8 +139,8 @@ def _filename(url: Any) -> str:
 def _location(data: dict[str, Any]) -> MessageView:
     view = MessageView(kind="location", place=_s(data.get("name")), address=_s(data.get("address")))
     try:
-        lat, lng = float(data.get("latitude")), float(data.get("longitude"))
-    except (TypeError, ValueError):
+        lat, lng = float(data["latitude"]), float(data["longitude"])
+    except (KeyError, TypeError, ValueError):
         return view
     if -90 <= lat <= 90 and -180 <= lng <= 180:
         view.latitude, view.longitude = lat, lng

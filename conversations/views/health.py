@@ -3,10 +3,11 @@ conversations and joins the settings URLs from `conversations/settings_urls.py`.
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from channels_app.access import AuthenticatedRequest
 from channels_app.selectors import administered_applications
 from channels_app.views import settings_admin_required
 from conversations.selectors.health import health as health_report
@@ -14,7 +15,7 @@ from conversations.selectors.health import health as health_report
 
 @require_GET
 @settings_admin_required
-def health(request: HttpRequest) -> HttpResponse:
+def health(request: AuthenticatedRequest) -> HttpResponse:
     applications = list(administered_applications(request.user))
     report = health_report(applications)
     context = {"report": report, "section": "health"}

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseLocation
 
+from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
@@ -48,13 +49,13 @@ from conversations.selectors.thread import conversation_for, message_for, messag
 # --- pages -----------------------------------------------------------------------------------------
 
 
-def _wants(request: HttpRequest, target: str) -> bool:
+def _wants(request: AuthenticatedRequest, target: str) -> bool:
     """An htmx request that only needs the region `target` (not a history restore: that is a page)."""
     return bool(request.htmx) and not request.htmx.history_restore_request and request.htmx.target == target
 
 
 def _page_context(
-    request: HttpRequest, filters: InboxFilters, *, active_id: int | None, before: str | None = None
+    request: AuthenticatedRequest, filters: InboxFilters, *, active_id: int | None, before: str | None = None
 ) -> dict[str, Any]:
     cursor = new_cursor()  # before any read: the browser's resync starts here
     return {
@@ -68,7 +69,7 @@ def _page_context(
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """The inbox at `/`: the list, no thread open."""
     filters = filters_for(user=request.user, params=request.GET)
     before = request.GET.get("before")
@@ -88,7 +89,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """A thread (with the list beside it on a full page). Opening it marks it read."""
     conversation = conversation_for(request.user, conversation_id)
     filters = filters_for(user=request.user, params=request.GET)
@@ -111,7 +112,7 @@ def conversation_detail(request: HttpRequest, conversation_id: int) -> HttpRespo
 
 @login_required
 @require_GET
-def thread_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def thread_messages(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Older messages (`?before=<id>`, scrolling up) or newer ones (`?after=<id>`), keyset on the id."""
     conversation = conversation_for(request.user, conversation_id)
     before, after = request.GET.get("before", ""), request.GET.get("after", "")
@@ -131,7 +132,9 @@ def thread_messages(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def message_timeline_view(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def message_timeline_view(
+    request: AuthenticatedRequest, conversation_id: int, message_id: int
+) -> HttpResponse:
     """A reply's status history and send attempts (the bubble's "details")."""
     message = message_for(request.user, conversation_id, message_id)
     context = {"message": message, **message_timeline(message=message)}
@@ -141,13 +144,15 @@ def message_timeline_view(request: HttpRequest, conversation_id: int, message_id
 # --- writes ----------------------------------------------------------------------------------------
 
 
-def _filters_of_page(request: HttpRequest) -> InboxFilters:
+def _filters_of_page(request: AuthenticatedRequest) -> InboxFilters:
     """The filters of the page that sent an htmx request, so its row is drawn as that list shows it."""
     url = request.htmx.current_url if request.htmx else None
     return InboxFilters.from_params(QueryDict(urlsplit(url).query if url else ""))
 
 
-def _conversation_frame(request: HttpRequest, conversation: Conversation, *extra: str) -> HttpResponse:
+def _conversation_frame(
+    request: AuthenticatedRequest, conversation: Conversation, *extra: str
+) -> HttpResponse:
     """The answer to a conversation action: its row and thread header, as a live frame."""
     filters = _filters_of_page(request)
     base = base_context(user=request.user, filters=filters, request=request)
@@ -162,7 +167,7 @@ def _conversation_frame(request: HttpRequest, conversation: Conversation, *extra
 
 
 def _thread_action(
-    request: HttpRequest,
+    request: AuthenticatedRequest,
     conversation: Conversation,
     action: Callable[[], Conversation],
     *,
@@ -182,7 +187,12 @@ def _back_to(conversation: Conversation) -> HttpResponse:
 
 
 def _refused(
-    request: HttpRequest, conversation: Conversation, error: str, *, title: str, target: str = "toast"
+    request: AuthenticatedRequest,
+    conversation: Conversation,
+    error: str,
+    *,
+    title: str,
+    target: str = "toast",
 ) -> HttpResponse:
     """A write that could not be done, said in a sentence: in the composer's error box or the toast
     (htmx, 422 so the page shows it), or on a small page without JavaScript."""
@@ -212,7 +222,7 @@ def _template_params(values: list[str]) -> list[str]:
 
 @login_required
 @require_POST
-def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Send a reply: text, media by URL, or a WhatsApp template. Stored pending at once; the worker sends."""
     conversation = conversation_for(request.user, conversation_id)
     data = request.POST
@@ -247,7 +257,7 @@ def reply(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpResponse:
+def retry(request: AuthenticatedRequest, conversation_id: int, message_id: int) -> HttpResponse:
     message = message_for(request.user, conversation_id, message_id)
     try:
         message = do_retry_reply(message_id=message.pk, actor=request.user)
@@ -262,10 +272,11 @@ def retry(request: HttpRequest, conversation_id: int, message_id: int) -> HttpRe
 
 @login_required
 @require_POST
-def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def assign(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Assign to `me`, to an agent of the Application (`<user id>`), or to nobody (empty)."""
     conversation = conversation_for(request.user, conversation_id)
     value = request.POST.get("assignee", "")
+    assignee: AuthUser | None
     if value == "me":
         assignee = request.user
     elif value.isdigit():
@@ -284,7 +295,7 @@ def assign(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def set_status(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Resolve, reopen or set pending (`status` = resolved | open | pending)."""
     conversation = conversation_for(request.user, conversation_id)
     status = request.POST.get("status", "")
@@ -298,7 +309,7 @@ def set_status(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rename_contact(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def rename_contact(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Name the contact (`display_name`; empty: show the channel id again)."""
     conversation = conversation_for(request.user, conversation_id)
     name = request.POST.get("display_name", "")
@@ -312,7 +323,7 @@ def rename_contact(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_unread(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def mark_unread(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Flag for later and leave the thread (staying would read it again)."""
     conversation = conversation_for(request.user, conversation_id)
     do_mark_unread(conversation=conversation, actor=request.user)
@@ -325,7 +336,7 @@ def mark_unread(request: HttpRequest, conversation_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_read(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def mark_read(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Read while the thread is open (a message arrived while the agent was looking at it)."""
     conversation = conversation_for(request.user, conversation_id)
     return _thread_action(

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +28,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from channels_app.access import AuthenticatedRequest
 from channels_app.hub.content import ContentError
 from conversations.actions.replies import do_retry_reply
 from conversations.forms import ReviewFilterForm
@@ -44,6 +45,9 @@ from conversations.selectors.review import (
     reviewable_ids,
 )
 
+if TYPE_CHECKING:
+    from conversations.selectors.review import ReviewedMessage
+
 MAX_BULK_RETRY = 500
 
 
@@ -52,7 +56,7 @@ def lead_required(view: Any) -> Any:
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_review(request.user):
             raise PermissionDenied("The delivery review is for Application admins.")
         return view(request, *args, **kwargs)
@@ -60,7 +64,7 @@ def lead_required(view: Any) -> Any:
     return wrapped
 
 
-def _filters(request: HttpRequest) -> tuple[ReviewFilters, ReviewFilterForm]:
+def _filters(request: AuthenticatedRequest) -> tuple[ReviewFilters, ReviewFilterForm]:
     """The filters of the query string, without the values the form refused (said on the page)."""
     form = ReviewFilterForm(request.GET)
     return ReviewFilters.from_params(form.valid_params()), form
@@ -68,7 +72,7 @@ def _filters(request: HttpRequest) -> tuple[ReviewFilters, ReviewFilterForm]:
 
 @require_GET
 @lead_required
-def review_list(request: HttpRequest) -> HttpResponse:
+def review_list(request: AuthenticatedRequest) -> HttpResponse:
     filters, form = _filters(request)
     messages = review_messages(user=request.user, filters=filters)
     before = request.GET.get("before", "")
@@ -109,7 +113,7 @@ def _iso(value: Any) -> str:
     return timezone.localtime(value).isoformat() if value else ""
 
 
-def _csv_row(message: Message) -> list[Any]:
+def _csv_row(message: ReviewedMessage) -> list[Any]:
     author = message.author
     return [
         message.pk,
@@ -140,7 +144,7 @@ class _Echo:
 
 @require_GET
 @lead_required
-def review_export(request: HttpRequest) -> HttpResponseBase:
+def review_export(request: AuthenticatedRequest) -> HttpResponseBase:
     filters, form = _filters(request)
     if form.error_lines():
         # Exporting without the refused filter would hand over rows nobody asked for: back to the page,
@@ -167,7 +171,7 @@ def review_export(request: HttpRequest) -> HttpResponseBase:
 
 @require_GET
 @lead_required
-def review_message(request: HttpRequest, message_id: int) -> HttpResponse:
+def review_message(request: AuthenticatedRequest, message_id: int) -> HttpResponse:
     message = review_message_for(request.user, message_id)
     return render(
         request,
@@ -181,7 +185,7 @@ def review_message(request: HttpRequest, message_id: int) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest) -> HttpResponse:
+def _back(request: AuthenticatedRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -192,7 +196,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @lead_required
-def review_retry(request: HttpRequest) -> HttpResponse:
+def review_retry(request: AuthenticatedRequest) -> HttpResponse:
     """Retry the selected failed replies (the bulk form) or one (the timeline page's button)."""
     ids = [int(value) for value in request.POST.getlist("message") if value.isdigit()][:MAX_BULK_RETRY]
     if not ids:
@@ -264,7 +268,8 @@ def review_timeline(*, message: Message) -> list[TimelineEntry]:
         for change in message.status_changes.all()
         if change.source == "retry"
     }
-    names = {
+    # Keyed by whatever the JSON holds, so an odd actor_id simply finds no name.
+    names: dict[object, str] = {
         user.pk: user.get_full_name() or user.get_username()
         for user in get_user_model().objects.filter(pk__in=[a for a in actors.values() if a])
     }

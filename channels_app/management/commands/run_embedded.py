@@ -11,18 +11,23 @@ import socket
 import subprocess
 import sys
 import time
+from typing import cast
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 
-def _wait_for_port(host: str, port: int, timeout: float, procs: list[subprocess.Popen]) -> None:
+def _command(proc: subprocess.Popen[bytes]) -> str:
+    return " ".join(cast("list[str]", proc.args))  # every process here starts from a list of str
+
+
+def _wait_for_port(host: str, port: int, timeout: float, procs: list[subprocess.Popen[bytes]]) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for proc in procs:
             if proc.poll() is not None:
-                raise CommandError(f"{' '.join(proc.args)} exited with {proc.returncode}")
+                raise CommandError(f"{_command(proc)} exited with {proc.returncode}")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -59,7 +64,7 @@ class Command(BaseCommand):
             # One process, one in-memory channel layer: daphne runs the worker in its own threads.
             env["RUN_WORKER_IN_PROCESS"] = "true"
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-        procs: list[subprocess.Popen] = []
+        procs: list[subprocess.Popen[bytes]] = []
 
         def stop(*_: object) -> None:
             for proc in reversed(procs):
@@ -71,7 +76,11 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     proc.kill()
 
-        signal.signal(signal.SIGTERM, lambda *_: (stop(), sys.exit(0)))
+        def stop_and_exit(*_: object) -> None:
+            stop()
+            sys.exit(0)
+
+        signal.signal(signal.SIGTERM, stop_and_exit)
         # Started in the background by a shell, SIGINT arrives ignored; Ctrl-C must still stop everything.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
@@ -104,7 +113,7 @@ class Command(BaseCommand):
             while all(proc.poll() is None for proc in procs):
                 time.sleep(0.5)
             failed = [p for p in procs if p.poll() is not None]
-            raise CommandError(f"{' '.join(failed[0].args)} exited with {failed[0].returncode}")
+            raise CommandError(f"{_command(failed[0])} exited with {failed[0].returncode}")
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:

@@ -58,7 +58,7 @@ class Command(BaseCommand):
             max_tasks=max_tasks,
         )
         worker_id = worker.worker_id
-        if settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("InMemoryChannelLayer"):
+        if str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).endswith("InMemoryChannelLayer"):
             log.warning(
                 "the channel layer is in-memory: this worker's live updates cannot reach browsers served by "
                 "another process; set REDIS_URL, or let daphne run the worker (RUN_WORKER_IN_PROCESS)"
