@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -67,3 +69,17 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"the server did not listen on {port}")
+
+
+def stop_server(proc: subprocess.Popen) -> float:
+    """SIGTERM to the server's process group, then the seconds until it exited (SIGKILL after 30 s:
+    reported as 30+)."""
+    started = time.monotonic()
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return time.monotonic() - started

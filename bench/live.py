@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from bench.common import ROOT, free_port, production_env, recreate_database, setup_django, wait_for_port
+from bench.common import (
+    ROOT,
+    free_port,
+    production_env,
+    recreate_database,
+    setup_django,
+    stop_server,
+    wait_for_port,
+)
 
 DB_NAME = "hubdash_bench_live"
 ENV = production_env(DB_NAME)
@@ -82,19 +89,6 @@ def _server(kind: str, target: str, port: int) -> subprocess.Popen:
     )
     wait_for_port(port)
     return proc
-
-
-def _stop(proc: subprocess.Popen) -> float:
-    """SIGTERM, then the seconds until the process exited (SIGKILL after 30 s: reported as 30+)."""
-    started = time.monotonic()
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return time.monotonic() - started
 
 
 @dataclass
@@ -213,7 +207,7 @@ async def _measure(
     while time.monotonic() < deadline and len(result.latencies) < result.expected:
         await asyncio.sleep(0.1)
     # Stopped with every socket still open, as a deploy would: it must exit within 10 s.
-    result.stop_seconds = await asyncio.to_thread(_stop, server)
+    result.stop_seconds = await asyncio.to_thread(stop_server, server)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
     return result
@@ -269,7 +263,7 @@ def main() -> None:
                     )
                 )
             finally:
-                _stop(server)
+                stop_server(server)
             rows[label].append(result)
             print(f"run {run}: {result.line()}", flush=True)
 

@@ -14,13 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
 import time
 
-from bench.common import ROOT, production_env, setup_django
+from bench.common import ROOT, production_env, setup_django, stop_server
 from bench.dataset import DB_NAME, build
 
 ENV = {**production_env(DB_NAME), "DJANGO_SETTINGS_MODULE": "bench.settings"}
@@ -150,8 +149,7 @@ def main() -> None:
                     flush=True,
                 )
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        stopped = stop_server(server)
 
     bare99 = statistics.median(r["p99"] for r in results["bare Django view"])
     print("\n| page | p50 ms | p99 ms | p99 / bare view |\n|---|---|---|---|")
@@ -159,6 +157,7 @@ def main() -> None:
         p50 = statistics.median(r["p50"] for r in runs)
         p99 = statistics.median(r["p99"] for r in runs)
         print(f"| {label} | {p50:.1f} | {p99:.1f} | {p99 / bare99:.2f}x |")
+    print(f"SIGTERM to exit after the load: {stopped:.1f} s (target <= 10 s)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
