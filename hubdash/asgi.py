@@ -22,9 +22,10 @@ from conversations.routing import websocket_urlpatterns  # noqa: E402
 from conversations.webhook import hub_webhook_asgi, match_webhook  # noqa: E402
 from conversations.worker import start_in_process  # noqa: E402
 from hubdash.origin import SameOriginValidator  # noqa: E402
-from hubdash.startup import check_static_files  # noqa: E402
+from hubdash.startup import bound_exit, check_static_files  # noqa: E402
 
 check_static_files()  # DEBUG=false without `collectstatic`: stop here, with what to run, not 500 per page
+bound_exit()  # a SIGTERM ends a server process within seconds, even with a request thread stuck
 
 
 async def http_application(scope, receive, send):
