@@ -41,8 +41,14 @@ def _explain(long_thread: int) -> None:
     queries = {
         "inbox list": inbox_conversations(user=user, filters=InboxFilters())[:31],
         "inbox list, open only": inbox_conversations(user=user, filters=InboxFilters(status="open"))[:31],
-        "thread page": thread.order_by("-id")[:41],
-        "load older at the far end": thread.filter(id__lt=oldest[-1]).order_by("-id")[:41],
+        # What thread_page runs: the page's ids from the thread_keyset index alone, then those rows.
+        "thread page, its ids": thread.order_by("-id").values_list("id", flat=True)[:41],
+        "load older at the far end, its ids": (
+            thread.filter(id__lt=oldest[-1]).order_by("-id").values_list("id", flat=True)[:41]
+        ),
+        "those rows": Message.objects.select_related("author", "conversation__contact")
+        .filter(pk__in=oldest[:40])
+        .order_by("id"),
         "search a reference": inbox_conversations(user=user, filters=InboxFilters(q="ref123457"))[:31],
         "search a name": inbox_conversations(user=user, filters=InboxFilters(q="Cliente 5001"))[:31],
     }
