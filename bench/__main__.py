@@ -26,26 +26,19 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.common import ROOT, free_port, production_env, recreate_database, setup_django, wait_for_port
+from bench.common import (
+    ROOT,
+    free_port,
+    production_env,
+    recreate_database,
+    seed_signed_application,
+    setup_django,
+    wait_for_port,
+)
 
 DB_NAME = "hubdash_bench"
 ENV = production_env(DB_NAME)
 TARGET_EVENTS_PER_SECOND = 450
-
-
-def _seed(contacts: int):
-    from channels_app.actions.webhooks import do_store_signing_secret
-    from channels_app.models import Application, Channel
-
-    app = Application(name="Bench")
-    app.set_api_key("bench-api-key-000000")
-    app.save()
-    channel = Channel.objects.create(
-        application=app, hub_channel_id=uuid.uuid4(), kind="whatsapp", display_name="Bench WhatsApp"
-    )
-    secret = "whsec_bench_" + uuid.uuid4().hex
-    do_store_signing_secret(application=app, hub_webhook_id="bench", secret=secret)
-    return app, channel, secret
 
 
 def _write_events(path: Path, *, channel_id: str, secret: str, count: int, contacts: int) -> None:
@@ -130,7 +123,7 @@ def main() -> None:
 
     recreate_database(DB_NAME)
     setup_django(ENV)
-    app, channel, secret = _seed(args.contacts)
+    app, channel, secret = seed_signed_application()
     from conversations.models import Conversation, Message, WebhookEvent
 
     port = free_port()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,3 +84,21 @@ def stop_server(proc: subprocess.Popen) -> float:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     return time.monotonic() - started
+
+
+def seed_signed_application() -> tuple[Any, Any, str]:
+    """An Application "Bench" with a WhatsApp channel and a stored signing secret: (app, channel, secret)."""
+    import uuid
+
+    from channels_app.actions.webhooks import do_store_signing_secret
+    from channels_app.models import Application, Channel
+
+    app = Application(name="Bench")
+    app.set_api_key("bench-api-key-000000")
+    app.save()
+    channel = Channel.objects.create(
+        application=app, hub_channel_id=uuid.uuid4(), kind="whatsapp", display_name="Bench WhatsApp"
+    )
+    secret = "whsec_bench_" + uuid.uuid4().hex
+    do_store_signing_secret(application=app, hub_webhook_id="bench", secret=secret)
+    return app, channel, secret

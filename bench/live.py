@@ -35,6 +35,7 @@ from bench.common import (
     free_port,
     production_env,
     recreate_database,
+    seed_signed_application,
     setup_django,
     stop_server,
     wait_for_port,
@@ -52,17 +53,9 @@ def _seed(agents: int) -> tuple[object, object, str, list[str]]:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from channels_app.actions.webhooks import do_store_signing_secret
-    from channels_app.models import Application, Channel, Membership
+    from channels_app.models import Membership
 
-    app = Application(name="Bench")
-    app.set_api_key("bench-api-key-000000")
-    app.save()
-    channel = Channel.objects.create(
-        application=app, hub_channel_id=uuid.uuid4(), kind="whatsapp", display_name="Bench WhatsApp"
-    )
-    secret = "whsec_bench_" + uuid.uuid4().hex
-    do_store_signing_secret(application=app, hub_webhook_id="bench", secret=secret)
+    app, channel, secret = seed_signed_application()
     cookies = []
     for n in range(agents):
         user = get_user_model().objects.create_user(username=f"agent{n}", password=uuid.uuid4().hex)
