@@ -498,7 +498,7 @@ def user_create(request: AuthenticatedRequest) -> HttpResponse:
         except SettingsError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{user.get_username()} can now sign in.")
+            messages.success(request, _("%(user)s can now sign in.") % {"user": user.get_username()})
             return redirect("settings:user", user.pk)
     return render(request, "settings/user_create.html", {"form": form, "section": "team"})
 
@@ -515,7 +515,7 @@ def user_detail(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
         except SettingsError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Access of {member.get_username()} saved.")
+            messages.success(request, _("Access of %(user)s saved.") % {"user": member.get_username()})
             return redirect("settings:user", member.pk)
     return render(request, "settings/user_detail.html", {"member": member, "form": form, "section": "team"})
 
@@ -530,8 +530,11 @@ def user_active(request: AuthenticatedRequest, user_id: int) -> HttpResponse:
     except SettingsError as exc:
         messages.error(request, str(exc))
     else:
-        state = "reactivated" if active else "deactivated: they can no longer sign in; their history is kept"
-        messages.success(request, f"{member.get_username()} {state}.")
+        if active:
+            text = _("%(user)s reactivated.")
+        else:
+            text = _("%(user)s deactivated: they can no longer sign in; their history is kept.")
+        messages.success(request, text % {"user": member.get_username()})
     return redirect("settings:user", member.pk)
 
 

@@ -349,7 +349,9 @@ def test_an_agent_given_an_application_sees_its_inbox_without_a_reload(admin, ag
     assert any("first message Bob may see" in frame for frame in later)  # and the socket hears A now
 
 
-def test_an_agent_whose_access_is_revoked_loses_the_rows_and_the_events(admin, agent_a, app_a):
+def test_an_agent_whose_access_is_revoked_loses_the_rows_and_the_events(admin, agent_a, app_a, app_b):
+    # Alice keeps B: an admin may not revoke a user's last Application (tests/settings/test_team.py).
+    Membership.objects.create(user=agent_a, application=app_b, role=Membership.Role.AGENT)
     conversation = make_conversation(app_a, name="Acme Customer")
 
     async def scenario():

@@ -85,16 +85,20 @@ def test_a_new_user_needs_access_to_at_least_one_application(admin_client_a, app
 
 
 @pytest.mark.django_db
-def test_giving_admin_access_opens_the_settings_and_revoking_closes_everything(
-    admin_client_a, app_a, agent_a
+def test_giving_admin_access_opens_the_settings_and_revoking_it_closes_them(
+    admin_client_a, app_a, app_b, agent_a
 ):
+    # Alice also answers B: revoking one of her two Applications is allowed (the control for the
+    # last-membership refusal below).
+    Membership.objects.create(user=agent_a, application=app_b, role=Membership.Role.AGENT)
     url = reverse("settings:user", args=[agent_a.pk])
 
     admin_client_a.post(url, {f"role_{app_a.pk}": "admin"})
     assert login(agent_a).get(reverse("settings:index")).status_code == 200
 
-    admin_client_a.post(url, {f"role_{app_a.pk}": ""})
-    assert not Membership.objects.filter(user=agent_a).exists()
+    response = admin_client_a.post(url, {f"role_{app_a.pk}": ""})
+    assert response.status_code == 302
+    assert list(Membership.objects.filter(user=agent_a).values_list("application", flat=True)) == [app_b.pk]
     assert login(agent_a).get(reverse("settings:index")).status_code == 403
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "changes"))
     assert actions == [
@@ -162,3 +166,75 @@ def test_an_admin_cannot_deactivate_themselves(admin, admin_client_a):
 def test_team_lists_members_with_their_access(admin_client_a, app_a, agent_a):
     body = admin_client_a.get(reverse("settings:team")).content.decode()
     assert "Acme Support: agent" in body and "Acme Support: admin" in body
+
+
+LAST_MEMBERSHIP = (
+    "alice has no other Application: deactivate them instead (they can no longer sign in, and stay in "
+    "your team list as deactivated), or give them another Application first."
+)
+
+
+@pytest.mark.django_db
+def test_an_admin_cannot_revoke_a_users_last_membership_and_is_told_what_to_do_instead(
+    admin_client_a, app_a, agent_a
+):
+    response = admin_client_a.post(reverse("settings:user", args=[agent_a.pk]), {f"role_{app_a.pk}": ""})
+
+    assert response.status_code == 200
+    assert LAST_MEMBERSHIP in response.content.decode()
+    assert Membership.objects.get(user=agent_a).application == app_a
+    assert not AuditEntry.objects.filter(action="membership.revoked").exists()
+    # Still in the admin's team, with the same access.
+    team = admin_client_a.get(reverse("settings:team")).content.decode()
+    assert f'data-user="{agent_a.pk}"' in team and "Acme Support: agent" in team
+
+
+@pytest.mark.django_db
+def test_a_whole_access_form_cannot_revoke_every_application_but_can_swap_one_for_another(
+    admin, app_a, app_b, agent_a
+):
+    Membership.objects.create(user=admin, application=app_b, role=Membership.Role.ADMIN)
+    client, url = login(admin), reverse("settings:user", args=[agent_a.pk])
+    Membership.objects.create(user=agent_a, application=app_b, role=Membership.Role.AGENT)
+
+    refused = client.post(url, {f"role_{app_a.pk}": "", f"role_{app_b.pk}": ""})
+
+    assert LAST_MEMBERSHIP in refused.content.decode()
+    assert Membership.objects.filter(user=agent_a).count() == 2  # none of it: not even A's revocation
+    assert not AuditEntry.objects.filter(action="membership.revoked").exists()
+
+    # Revocations are judged on what the whole form leaves: B's revocation comes after A's grant.
+    Membership.objects.filter(user=agent_a, application=app_a).delete()
+    swapped = client.post(url, {f"role_{app_a.pk}": "agent", f"role_{app_b.pk}": ""})
+
+    assert swapped.status_code == 302
+    assert list(Membership.objects.filter(user=agent_a).values_list("application", flat=True)) == [app_a.pk]
+
+
+@pytest.mark.django_db
+def test_a_superuser_can_revoke_a_users_last_membership(superuser, app_a, app_b, agent_a):
+    response = login(superuser).post(
+        reverse("settings:user", args=[agent_a.pk]), {f"role_{app_a.pk}": "", f"role_{app_b.pk}": ""}
+    )
+
+    assert response.status_code == 302
+    assert not Membership.objects.filter(user=agent_a).exists()
+    assert AuditEntry.objects.get(action="membership.revoked").actor == superuser
+
+
+@pytest.mark.django_db
+def test_a_deactivated_user_stays_in_the_admins_team_list_and_can_be_reactivated(admin_client_a, agent_a):
+    admin_client_a.post(reverse("settings:user_active", args=[agent_a.pk]), {"active": "0"})
+
+    team = admin_client_a.get(reverse("settings:team")).content.decode()
+    assert f'<tr data-user="{agent_a.pk}" class="inactive">' in team and "Acme Support: agent" in team
+    page = admin_client_a.get(reverse("settings:user", args=[agent_a.pk])).content.decode()
+    assert "Reactivate" in page
+
+    response = admin_client_a.post(
+        reverse("settings:user_active", args=[agent_a.pk]), {"active": "1"}, follow=True
+    )
+
+    assert "alice reactivated." in response.content.decode()
+    agent_a.refresh_from_db()
+    assert agent_a.is_active and sign_in(Client(), "alice", PASSWORD)
