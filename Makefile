@@ -47,14 +47,15 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 
 ## Benchmarks, each against its anchor in the same run (results and commands: docs/benchmarks.md).
-## PostgreSQL and Redis on 127.0.0.1, loopback only; every bench stops what it started. About 25 min.
+## PostgreSQL and Redis on 127.0.0.1, loopback only; every bench stops what it started. About 18 min
+## (docs/benchmarks.md gives each one's longer form, used for the figures there).
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
 	$(PY) -m bench --events 3000 --runs 3
-	$(PY) -m bench.live --sockets 50 --rate 20 --seconds 15 --runs 3
-	$(PY) -m bench.live --sockets 200 --rate 5 --seconds 15 --runs 3
-	$(PY) -m bench.pages --runs 3
-	$(PY) -m bench.sending --runs 3
+	$(PY) -m bench.live --sockets 50 --rate 20 --seconds 10 --runs 3
+	$(PY) -m bench.live --sockets 200 --rate 5 --seconds 10 --runs 3
+	$(PY) -m bench.pages --seconds 5 --runs 3
+	$(PY) -m bench.sending --replies 400 --runs 3
 	$(PY) -m bench.search
 
 ## README screenshots of the inbox and a thread, with the browser-test setup against demo data.
