@@ -80,3 +80,18 @@ def record(
         target_repr=target_repr[:200],
         changes=changes or {},
     )
+
+
+def record_for_webhooks(
+    *, actor: Actor, action: str, application: Application, changes: dict[str, Any]
+) -> AuditEntry:
+    """An entry about an Application's webhooks as a whole (connected, recovered): no one row is it."""
+    return record(
+        actor=actor,
+        action=action,
+        application=application,
+        target_type="webhooks",
+        target_id=str(application.pk),
+        target_repr=f"webhooks of {application.name}",
+        changes=changes,
+    )

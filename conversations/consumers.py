@@ -40,7 +40,7 @@ from django.utils.crypto import constant_time_compare
 from channels_app.access import AuthUser, visible_application_ids
 from channels_app.realtime import application_group, user_group
 from conversations.fanout import Viewer, renders
-from conversations.live import TabState, render_pong, render_sync
+from conversations.live import TabState, names_applications, render_pong, render_sync
 
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -203,7 +203,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:
     application_ids = frozenset(visible_application_ids(user))
-    return application_ids, len(application_ids) > 1 or bool(user.is_superuser)
+    return application_ids, names_applications(user, application_ids)
 
 
 def _current_user(session: SessionBase | None, user_id: int) -> AuthUser | int:

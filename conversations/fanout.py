@@ -122,7 +122,7 @@ class SharedRender:
         if event.get("application_id") not in viewer.application_ids or not isinstance(conversation_id, int):
             return None
         c = self.conversation
-        if c is None or c.application_id not in viewer.application_ids:
+        if c is None:  # deleted since: the tab drops the row
             return [removal(conversation_id)]
         state = viewer.state
         open_thread = conversation_id == state.conversation_id

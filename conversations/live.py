@@ -86,6 +86,11 @@ class TabState:
 # --- Rendering contexts: one per partial, shared by pages and frames ---------------------------------
 
 
+def names_applications(user: AuthUser, application_ids: Collection[int]) -> bool:
+    """Whether the user's list says which Application each row belongs to (they see more than one)."""
+    return len(application_ids) > 1 or user.is_superuser
+
+
 def base_context(
     *,
     user: AuthUser,
@@ -100,7 +105,7 @@ def base_context(
         "viewer_id": user.pk,
         "filters": filters,
         "filters_query": filters.as_query(),
-        "multi_app": len(application_ids) > 1 or user.is_superuser,
+        "multi_app": names_applications(user, application_ids),
     }
     if request is None:
         # Frames have no request, so no CSRF token field: their forms post through htmx, which sends the

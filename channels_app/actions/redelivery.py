@@ -351,13 +351,10 @@ def do_run_recovery(*, actor: AuthUser, application: Application) -> RecoveryRep
     """The settings button for `manage.py recover_webhooks`, for one Application, audited."""
     report = do_recover_failed_deliveries(application=application, actor=actor)
     with transaction.atomic():
-        audit.record(
+        audit.record_for_webhooks(
             actor=actor,
             action="deliveries.recovered",
             application=application,
-            target_type="webhooks",
-            target_id=str(application.pk),
-            target_repr=f"webhooks of {application.name}",
             changes={"re-sent deliveries": {"from": None, "to": report.resent}},
         )
     return report

@@ -102,14 +102,8 @@ def do_connect_webhooks(*, application: Application, actor: Actor = None) -> lis
     # The Hub calls cannot be rolled back, so they run outside any transaction; the entry records what
     # the Hub now has, written with nothing else pending.
     with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action="webhooks.connected",
-            application=application,
-            target_type="webhooks",
-            target_id=str(application.pk),
-            target_repr=f"webhooks of {application.name}",
-            changes=changes,
+        audit.record_for_webhooks(
+            actor=actor, action="webhooks.connected", application=application, changes=changes
         )
     return result
 

@@ -31,7 +31,7 @@ from channels_app.models import Membership
 from tests.browser.conftest import ServerProcess, _child_env, _port_open
 from tests.conftest import _user
 from tests.inbox.inbox_support import channel_of
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -78,11 +78,8 @@ def two_processes(stack, sandbox_server, tmp_path) -> Iterator[tuple[str, list[s
     try:
         for server in servers:
             server.start()
-        deadline = time.monotonic() + 20
-        while not _port_open(listen):
-            assert nginx.poll() is None, nginx.communicate()[1]
-            assert time.monotonic() < deadline, "nginx did not listen"
-            time.sleep(0.05)
+        wait_for(lambda: nginx.poll() is not None or _port_open(listen), timeout=20, what="nginx to listen")
+        assert nginx.poll() is None, nginx.communicate()[1]
         yield base, upstreams
     finally:
         nginx.terminate()

@@ -59,8 +59,7 @@ def test_event_reaches_the_application_group_after_commit_with_its_sequence_numb
 
         # From a thread of this loop's, as a request's: the publish then runs on this loop.
         writer = asyncio.ensure_future(sync_to_async(write, thread_sensitive=False)())
-        while not held.is_set():
-            await asyncio.sleep(0.01)
+        assert await asyncio.to_thread(held.wait, 10), "the write never reached its commit"
         # Still inside the transaction: nothing may be heard yet.
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(get_channel_layer().receive(listener), 0.3)

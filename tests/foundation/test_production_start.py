@@ -4,13 +4,12 @@ instead of answering 500 on every page."""
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 from cryptography.fernet import Fernet
 
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,15 +66,15 @@ def test_after_collectstatic_the_same_server_serves_pages(tmp_path):
     port = free_port()
     server = _daphne(env, port)
     try:
-        deadline = time.monotonic() + 60
-        while True:
+
+        def answered() -> requests.Response | None:
             assert server.poll() is None, server.communicate()[0][-2000:]
             try:
-                page = requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
-                break
+                return requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=5)
             except requests.ConnectionError:
-                assert time.monotonic() < deadline, "daphne did not answer within 60 s"
-                time.sleep(0.2)
+                return None
+
+        page = wait_for(answered, timeout=60, what="daphne to answer")
     finally:
         server.terminate()
         server.communicate(timeout=20)

@@ -102,6 +102,11 @@ def session_headers(user: Any) -> list[tuple[bytes, bytes]]:
     """What a signed-in browser sends when it opens the socket: its session cookie and our origin."""
     client = Client()
     client.force_login(user)
+    return browser_headers(client)
+
+
+def browser_headers(client: Client) -> list[tuple[bytes, bytes]]:
+    """The socket headers of the browser `client` stands for, with the cookie it holds now."""
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     return [
         (b"cookie", f"{settings.SESSION_COOKIE_NAME}={session}".encode()),

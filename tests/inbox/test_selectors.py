@@ -6,11 +6,12 @@ import re
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conversations.models import Conversation, Message
-from conversations.selectors.inbox import InboxFilters, inbox_conversations, inbox_page
+from conversations.selectors.inbox import InboxFilters, inbox_conversations, inbox_page, live_row
 from conversations.selectors.thread import thread_page
 from tests.inbox.inbox_support import add_message, ago, make_conversation
 
@@ -158,6 +159,24 @@ def test_filters_and_search_narrow_the_list(agent_a_client, varied, query, expec
 
     shown = {name for name, c in varied.items() if f'id="conv-{c.pk}"' in html}
     assert shown == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=pending", "status=resolved", "kind=sms", "assigned=mine", "assigned=unassigned", "unread=1", ""],
+)
+def test_a_live_event_places_a_row_exactly_where_the_page_would(agent_a, varied, query):
+    # The page filters in SQL (inbox_conversations), a live event in memory (InboxFilters.matches, for
+    # every tab at once): the two must never disagree, or a tab would gain or lose a row the page
+    # would not show.
+    filters = InboxFilters.from_params(QueryDict(query))
+    by_page = {c.pk for c in inbox_conversations(user=agent_a, filters=filters)}
+    by_event = {
+        c.pk for c in varied.values() if filters.matches(live_row(conversation_id=c.pk), viewer_id=agent_a.pk)
+    }
+
+    assert by_event == by_page
+    assert by_page  # the control: each case shows some row, so agreeing is not agreeing on nothing
 
 
 def test_search_finds_a_contact_by_its_id(agent_a_client, app_a):

@@ -21,7 +21,13 @@ from channels_app.realtime import application_group, stamp
 from conversations import fanout
 from hubdash.asgi import application
 from tests.conftest import PASSWORD, _user
-from tests.inbox.inbox_support import connect, frames_until_quiet, make_conversation, sync_message
+from tests.inbox.inbox_support import (
+    browser_headers,
+    connect,
+    frames_until_quiet,
+    make_conversation,
+    sync_message,
+)
 from tests.inbox.test_websocket import customer_writes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,13 +150,7 @@ def test_a_frame_dropped_at_the_channel_layers_capacity_makes_the_tab_resync(app
 
 async def open_socket(browser: Client) -> tuple[WebsocketCommunicator, list[str]]:
     """The browser's inbox page opening its socket with the cookie it holds now, and its first sync."""
-    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
-    headers = [
-        (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
-        (b"origin", b"http://testserver"),
-        (b"host", b"testserver"),
-    ]
-    socket = WebsocketCommunicator(application, "/ws/inbox/", headers=headers)
+    socket = WebsocketCommunicator(application, "/ws/inbox/", headers=browser_headers(browser))
     connected, _ = await socket.connect(timeout=5)
     assert connected
     await socket.send_json_to(sync_message(since=timezone.now().isoformat()))
