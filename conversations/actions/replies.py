@@ -213,6 +213,10 @@ def _due(now: datetime) -> QuerySet[Message]:
 def _lease_next_due() -> _SendLease | str | None:
     """Lease the reply due first (oldest due time, then oldest reply); None when nothing is due."""
     now = timezone.now()
+    # An idle worker polls: a plain indexed read then, not a locking transaction (on SQLite an IMMEDIATE
+    # one takes the database's write lock, which a worker polling without pause would hardly let go).
+    if not _due(now).exists():
+        return None
     with transaction.atomic():
         # SKIP LOCKED: workers never wait on each other, each takes a different row. (SQLite has no row
         # locks; its IMMEDIATE transactions, settings.py, make the claims take turns instead.)
