@@ -10,11 +10,11 @@ from django.contrib.auth import get_user_model, password_validation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from channels_app.access import AuthUser, visible_applications
 from channels_app.hub.capabilities import CAPABILITIES, ChannelKind, recipient_error
 from channels_app.models import Application, Channel, HubWebhook, Membership
 
 # Refusals of a value another tenant may hold: worded so they do not confirm that it does.
-NAME_UNUSABLE = _("That name cannot be used: choose another.")
 CHANNEL_UNUSABLE = _("This channel cannot be registered here.")
 USERNAME_UNUSABLE = _("That username cannot be used: choose another.")
 
@@ -57,7 +57,10 @@ class ApiKeyField(forms.CharField):
 class ApplicationForm(SettingsForm):
     name = forms.CharField(max_length=120)
 
-    def __init__(self, *args: Any, instance: Application | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: AuthUser, instance: Application | None = None, **kwargs: Any
+    ) -> None:
+        self.user = user
         self.instance = instance
         if instance is not None:
             kwargs.setdefault("initial", {"name": instance.name})
@@ -65,13 +68,17 @@ class ApplicationForm(SettingsForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
-        others = Application.objects.filter(name__iexact=name)
+        # A name tells apart the Applications one person works with, so it is unique among those the user
+        # can see (case-insensitively), not across tenants: another tenant's names are neither refused
+        # nor confirmed.
+        others = visible_applications(self.user).filter(name__iexact=name)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)
-        # Names are unique across all tenants, case-insensitively (a database constraint too). The error
-        # must not confirm that another tenant's Application has this name, and says no more than that.
         if others.exists():
-            raise forms.ValidationError(NAME_UNUSABLE)
+            raise forms.ValidationError(
+                _("You already have an Application named “%(name)s”: choose another name."),
+                params={"name": name},
+            )
         return name
 
 

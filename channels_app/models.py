@@ -2,7 +2,6 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.crypto import EncryptedTextField
@@ -37,7 +36,6 @@ class Application(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        constraints = [models.UniqueConstraint(Lower("name"), name="application_name_unique_ci")]
 
     def __str__(self) -> str:
         return self.name

@@ -123,7 +123,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
 def application_create(request: AuthenticatedRequest) -> HttpResponse:
     if not selectors.can_create_application(request.user):
         raise PermissionDenied
-    form = ApplicationCreateForm(request.POST or None)
+    form = ApplicationCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             application = do_create_application(
@@ -142,7 +142,7 @@ def _application_page(
 ) -> HttpResponse:
     context = {
         "application": application,
-        "name_form": forms.get("name_form") or ApplicationForm(instance=application),
+        "name_form": forms.get("name_form") or ApplicationForm(user=request.user, instance=application),
         "key_form": forms.get("key_form") or ApiKeyForm(),
         "channels": selectors.application_channels(application),
         "webhooks": application.hub_webhooks.order_by("event_type"),
@@ -158,7 +158,7 @@ def application_detail(request: AuthenticatedRequest, application_id: int) -> Ht
     application = application_for(request.user, application_id, admin=True)
     if request.method == "GET":
         return _application_page(request, application)
-    form = ApplicationForm(request.POST, instance=application)
+    form = ApplicationForm(request.POST, user=request.user, instance=application)
     if not form.is_valid():
         return _application_page(request, application, name_form=form)
     do_update_application(actor=request.user, application=application, name=form.cleaned_data["name"])
