@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hubdash
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test test-postgres test-browser test-all lint format bench screenshots worker sandbox clean
+.PHONY: audit run test test-postgres test-browser test-all lint format bench screenshots worker sandbox clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -61,6 +61,12 @@ bench: $(STAMP)
 ## README screenshots of the inbox and a thread, with the browser-test setup against demo data.
 screenshots: $(STAMP)
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -q -m browser tests/browser/test_screenshots.py --screenshots
+
+## Audit the installed dependencies for known vulnerabilities (pip-audit, in its own venv under var/).
+## Needs the advisory databases (OSV, PyPI's JSON API) to be reachable: see docs/security.md.
+audit: $(STAMP)
+	@test -x var/audit-venv/bin/pip-audit || { $(PYTHON) -m venv var/audit-venv && var/audit-venv/bin/pip install --quiet pip-audit; }
+	var/audit-venv/bin/pip-audit --strict --path $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 worker: $(STAMP)
 	$(PY) manage.py run_worker
