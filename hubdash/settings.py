@@ -166,7 +166,7 @@ HUB_READ_TIMEOUT = env.float("HUB_READ_TIMEOUT", default=10.0)
 HUB_SEND_MAX_ATTEMPTS = env.int("HUB_SEND_MAX_ATTEMPTS", default=12)
 HUB_SEND_BACKOFF_BASE = env.float("HUB_SEND_BACKOFF_BASE", default=2.0)
 HUB_SEND_BACKOFF_MAX = env.float("HUB_SEND_BACKOFF_MAX", default=300.0)
-# Signed webhooks older or newer than this are refused (hub-api.md §4.6 uses 300 s).
+# Signed webhooks older or newer than this are refused (docs/hub.md, "Webhooks and signatures": the Hub's sample uses 300 s).
 HUB_SIGNATURE_MAX_SKEW = env.int("HUB_SIGNATURE_MAX_SKEW", default=300)
 # Seconds a process keeps an Application's secrets and channels for its webhook (saves two queries per
 # event; a failed check always re-reads them, so only a deactivated secret lingers this long). 0 = off.
