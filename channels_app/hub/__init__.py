@@ -2,6 +2,8 @@
 
 - `client`: the only module that talks HTTP to the Hub (requests lives here and nowhere else).
 - `capabilities`: channel kinds, recipient formats and content types per channel.
+- `message_content`: the typed content model: any content object, inbound or outbound, read once into
+  one value that previews, draws, checks and sends itself.
 - `content`: outbound content per channel (the shapes the send API takes) and the checks before storing.
 - `events`: parsing of the Hub's webhook bodies (normalized and legacy shapes) into typed events.
 - `payloads`: one-line previews of any content object, inbound or outbound.

@@ -32,6 +32,13 @@ class Capability:
     max_text_length: int
     # Meta-style customer service window, in hours (None: the channel has none). docs/hub.md, Channels and capabilities.
     window_hours: int | None = None
+    # §3.4: the `interactive.type`s the channel takes (location requests are WhatsApp-only; Telegram has
+    # no reply buttons and shows an option list as a poll; Web Chatt takes the WhatsApp shapes).
+    interactive_types: frozenset[str] = frozenset()
+    interactive_hint: str = ""  # said after "… can't be sent on <channel>." for an interactive type
+    # §3.4: an interactive message's header and footer, and §3.3: `voice: true`, work on WhatsApp only.
+    headers_and_footers: bool = False
+    voice_notes: bool = False
 
 
 _ALL_BUT_TEMPLATE = frozenset(
@@ -40,6 +47,23 @@ _ALL_BUT_TEMPLATE = frozenset(
         "interactive", "reaction", "reply",
     }
 )  # fmt: skip
+
+# What each content type is called when a channel refuses it ("Videos can't be sent on SMS.").
+CONTENT_TYPE_LABELS: dict[str, str] = {
+    "text": "Text messages", "image": "Images", "video": "Videos", "audio": "Audios",
+    "document": "Documents", "sticker": "Stickers", "location": "Locations", "contacts": "Contacts",
+    "interactive": "Interactives", "template": "Templates", "reaction": "Reactions", "reply": "Quoting a message",
+    "seen": "Read receipts", "payment_request": "Payment requests", "order_status": "Order statuses",
+}  # fmt: skip
+
+# §3.4: what each `interactive.type` is called when a channel refuses it.
+INTERACTIVE_LABELS: dict[str, str] = {
+    "button": "Reply buttons",
+    "list": "Option lists",
+    "cta_url": "Link buttons",
+    "location_request_message": "Location requests",
+}
+_META_INTERACTIVE = frozenset({"button", "list", "cta_url"})
 
 CAPABILITIES: dict[ChannelKind, Capability] = {
     ChannelKind.WHATSAPP: Capability(
@@ -50,6 +74,9 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         content_types=_ALL_BUT_TEMPLATE | {"template", "payment_request", "order_status"},
         max_text_length=4096,
         window_hours=24,
+        interactive_types=frozenset(INTERACTIVE_LABELS),
+        headers_and_footers=True,
+        voice_notes=True,
     ),
     ChannelKind.INSTAGRAM: Capability(
         label="Instagram",
@@ -61,6 +88,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         ),
         max_text_length=1000,
         window_hours=24 * 7,
+        interactive_types=_META_INTERACTIVE,
     ),
     ChannelKind.MESSENGER: Capability(
         label="Messenger",
@@ -70,6 +98,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         content_types=frozenset({"text", "image", "video", "audio", "interactive", "reaction", "seen"}),
         max_text_length=2000,
         window_hours=24,
+        interactive_types=_META_INTERACTIVE,
     ),
     ChannelKind.TELEGRAM: Capability(
         label="Telegram",
@@ -78,6 +107,8 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         to_help="a Telegram chat id: digits (groups start with '-')",
         content_types=_ALL_BUT_TEMPLATE,
         max_text_length=4096,
+        interactive_types=frozenset({"list"}),
+        interactive_hint="Use an option list instead (shown as a poll).",
     ),
     ChannelKind.SMS: Capability(
         label="SMS",
@@ -95,6 +126,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         to_help="the visitor id received in the visitor's messages",
         content_types=_ALL_BUT_TEMPLATE,
         max_text_length=4096,
+        interactive_types=_META_INTERACTIVE,
     ),
 }
 

@@ -2,13 +2,15 @@
 
 Shapes are docs/hub.md, Content types (unified field names: `text`, `imageUrl`, `interactive`, `template`, ...;
 the [GAP] ones — document, sticker, location, reaction, reply — follow the reference's recommendation).
-Everything is checked against the channel's capabilities and limits *before* a reply is stored, so the
-agent reads the reason at once instead of finding a failed message later. `ContentError`'s text is that
-reason, written for an agent.
+A reply is read strictly into the typed content model (`message_content.py`): `parse_reply` checks its
+shape, then the value checks itself against the channel's capabilities and limits (`MessageContent.check`),
+*before* a reply is stored, so the agent reads the reason at once instead of finding a failed message later.
+`ContentError`'s text is that reason, written for an agent.
 
 Public API (used by the inbox composer and `conversations.actions.replies`; keep it stable):
 - `build_reply_content(channel_kind=, text=, media_url=, ...) -> dict`: build and check one reply.
 - `check_content(channel_kind, content)`: check an already built content object (what the action does).
+- `parse_reply(content) -> MessageContent`: the typed value of a reply, its shape checked.
 - `check_recipient(channel_kind, to)`: the customer id fits the channel.
 - `window_closes_at(last_inbound_at, channel_kind)` and `check_window(...)`: Meta service windows.
 """
@@ -16,19 +18,40 @@ Public API (used by the inbox composer and `conversations.actions.replies`; keep
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from django.utils import timezone
 
-from channels_app.hub.capabilities import MEDIA_KEYS, capability, recipient_error
+from channels_app.hub.capabilities import (
+    CONTENT_TYPE_LABELS,
+    INTERACTIVE_LABELS,
+    MEDIA_KEYS,
+    capability,
+    recipient_error,
+)
+from channels_app.hub.message_content import (
+    ContentError,
+    JSONObject,
+    MessageContent,
+    check_supported,
+    parse_content,
+)
 
-
-class ContentError(ValueError):
-    """A reply that cannot go out as composed. `str(error)` is a sentence an agent understands."""
-
+__all__ = [
+    "DELIVERY_REPORTING_KINDS",
+    "ContentError",
+    "build_reply_content",
+    "check_content",
+    "check_recipient",
+    "check_reply",
+    "check_window",
+    "content_type_of",
+    "parse_reply",
+    "window_closes_at",
+]
 
 _TYPE_BY_KEY: dict[str, str] = {
     **{key: media for media, key in MEDIA_KEYS.items()},
@@ -41,25 +64,11 @@ _TYPE_BY_KEY: dict[str, str] = {
     "orderStatus": "order_status",
     "markAsSeen": "seen",
 }
+_KEY_BY_TYPE = {ctype: key for key, ctype in _TYPE_BY_KEY.items()}
 # Keys that travel with a message type rather than being one (§3.3 caption, voice note, reply quote).
 _MODIFIER_KEYS = frozenset({"text", "voice", "filename", "replyTo"})
 # A caption (`text`) may accompany these only; the Hub answers 400 to text next to audio or a sticker.
 _CAPTIONED = frozenset({"image", "video", "document"})
-
-# §3.4: which `interactive.type` each channel kind takes (location requests are WhatsApp-only; Telegram
-# has no reply buttons and shows an option list as a poll; Web Chatt takes the WhatsApp shapes).
-INTERACTIVE_KINDS: dict[str, frozenset[str]] = {
-    "button": frozenset({"whatsapp", "instagram", "messenger", "webchatt"}),
-    "list": frozenset({"whatsapp", "instagram", "messenger", "telegram", "webchatt"}),
-    "cta_url": frozenset({"whatsapp", "instagram", "messenger", "webchatt"}),
-    "location_request_message": frozenset({"whatsapp"}),
-}
-_INTERACTIVE_LABELS = {
-    "button": "Reply buttons",
-    "list": "Option lists",
-    "cta_url": "Link buttons",
-    "location_request_message": "Location requests",
-}
 MAX_BUTTONS = 3
 MAX_BUTTON_TITLE = 20  # §3.4: `reply.title` ≤ 20 characters
 
@@ -68,24 +77,15 @@ MAX_BUTTON_TITLE = 20  # §3.4: `reply.title` ≤ 20 characters
 DELIVERY_REPORTING_KINDS = frozenset({"whatsapp", "instagram", "messenger", "sms"})
 
 
-def _label(kind: str) -> str:
-    return capability(kind).label
+# --- The shape of a reply (the same on every channel) ---------------------------------------------
 
 
-def _supported(kind: str, content_type: str, what: str) -> None:
-    if content_type not in capability(kind).content_types:
-        raise ContentError(f"{what} can't be sent on {_label(kind)}.")
-
-
-def _check_text(kind: str, text: Any, *, what: str = "The message") -> None:
+def _require_text(text: object, what: str) -> None:
     if not isinstance(text, str) or not text.strip():
         raise ContentError(f"{what} is empty.")
-    limit = capability(kind).max_text_length
-    if len(text) > limit:
-        raise ContentError(f"{what} is {len(text)} characters long; {_label(kind)} allows at most {limit}.")
 
 
-def _check_url(url: Any, *, what: str) -> None:
+def _check_url(url: object, *, what: str) -> None:
     # §3.3: the provider fetches media by public URL, so only an absolute http(s) URL can work.
     parts = urlsplit(url if isinstance(url, str) else "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -96,7 +96,7 @@ def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _check_location(location: Any) -> None:
+def _check_location(location: object) -> None:
     if not isinstance(location, dict):
         raise ContentError("A location needs a latitude and a longitude.")
     lat, lng = location.get("latitude"), location.get("longitude")
@@ -109,69 +109,90 @@ def _check_location(location: Any) -> None:
             raise ContentError(f"The location's {key} must be text.")
 
 
-def _check_interactive(kind: str, interactive: Any) -> None:
+def _check_contacts(contacts: object) -> None:
+    if not (
+        isinstance(contacts, list)
+        and contacts
+        and all(isinstance(c, dict) and c.get("name") for c in contacts)
+    ):
+        raise ContentError("Each shared contact needs a name.")
+
+
+def _check_buttons(action: JSONObject) -> None:
+    buttons = action.get("buttons")
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
+        raise ContentError(f"Reply buttons: give 1 to {MAX_BUTTONS} buttons.")
+    ids: set[str] = set()
+    for button in buttons:
+        reply = button.get("reply") if isinstance(button, dict) and button.get("type") == "reply" else None
+        title, button_id = (reply.get("title"), reply.get("id")) if isinstance(reply, dict) else (None, None)
+        if not isinstance(title, str) or not title.strip() or not isinstance(button_id, str) or not button_id:
+            raise ContentError("Each reply button needs an id and a title.")
+        if len(title) > MAX_BUTTON_TITLE:
+            raise ContentError(f"Button title “{title}” is longer than {MAX_BUTTON_TITLE} characters.")
+        if button_id in ids:
+            raise ContentError("Two buttons have the same id.")
+        ids.add(button_id)
+
+
+def _check_list(action: JSONObject) -> None:
+    if not isinstance(action.get("button"), str) or not action["button"].strip():
+        raise ContentError("An option list needs the label of its button.")
+    sections = action.get("sections")
+    if not isinstance(sections, list) or not sections:
+        raise ContentError("An option list needs at least one section.")
+    for section in sections:
+        rows = section.get("rows") if isinstance(section, dict) else None
+        if not isinstance(rows, list) or not rows:
+            raise ContentError("Each section of an option list needs at least one option.")
+        for row in rows:
+            # Ids come back in the customer's answer (§4.2), matched as text: a number is refused too.
+            if not (isinstance(row, dict) and _is_text(row.get("id")) and isinstance(row.get("title"), str)):
+                raise ContentError("Each option needs an id and a title.")
+
+
+def _check_link(action: JSONObject) -> None:
+    params = action.get("parameters")
+    if not isinstance(params, dict) or not isinstance(params.get("display_text"), str):
+        raise ContentError("A link button needs a label and a link.")
+    _check_url(params.get("url"), what="The button's link")
+
+
+def _is_text(value: object) -> TypeGuard[str]:
+    return isinstance(value, str) and bool(value)
+
+
+# §3.4: what `action` holds, per `interactive.type` (a location request needs none).
+_ACTION_CHECKS: dict[str, Callable[[JSONObject], None]] = {
+    "button": _check_buttons,
+    "list": _check_list,
+    "cta_url": _check_link,
+}
+
+
+def _check_interactive(interactive: object) -> None:
     if not isinstance(interactive, dict):
         raise ContentError("This interactive message is malformed.")
     itype = interactive.get("type")
-    if itype not in INTERACTIVE_KINDS:
+    if not isinstance(itype, str) or itype not in INTERACTIVE_LABELS:
         raise ContentError("Unknown kind of interactive message.")
-    if kind not in INTERACTIVE_KINDS[itype]:
-        hint = " Use an option list instead (shown as a poll)." if kind == "telegram" else ""
-        raise ContentError(f"{_INTERACTIVE_LABELS[itype]} can't be sent on {_label(kind)}.{hint}")
-    if kind != "whatsapp" and ("header" in interactive or "footer" in interactive):
-        # §3.4: header and footer only work on WhatsApp; elsewhere they would silently vanish.
-        raise ContentError(f"Headers and footers only work on WhatsApp, not on {_label(kind)}.")
     body = interactive.get("body")
-    _check_text(kind, body.get("text") if isinstance(body, dict) else None, what="The message body")
-    if itype == "location_request_message":
-        return
-    action = interactive.get("action")
-    if not isinstance(action, dict):
-        raise ContentError("This interactive message has no buttons or options.")
-    if itype == "button":
-        buttons = action.get("buttons")
-        if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
-            raise ContentError(f"Reply buttons: give 1 to {MAX_BUTTONS} buttons.")
-        ids: set[str] = set()
-        for button in buttons:
-            reply = button.get("reply") if isinstance(button, dict) else None
-            if not isinstance(reply, dict) or button.get("type") != "reply":
-                raise ContentError("Each reply button needs an id and a title.")
-            title, button_id = reply.get("title"), reply.get("id")
-            if (
-                not isinstance(title, str)
-                or not title.strip()
-                or not isinstance(button_id, str)
-                or not button_id
-            ):
-                raise ContentError("Each reply button needs an id and a title.")
-            if len(title) > MAX_BUTTON_TITLE:
-                raise ContentError(f"Button title “{title}” is longer than {MAX_BUTTON_TITLE} characters.")
-            if button_id in ids:
-                raise ContentError("Two buttons have the same id.")
-            ids.add(button_id)
-    elif itype == "list":
-        if not isinstance(action.get("button"), str) or not action["button"].strip():
-            raise ContentError("An option list needs the label of its button.")
-        sections = action.get("sections")
-        if not isinstance(sections, list) or not sections:
-            raise ContentError("An option list needs at least one section.")
-        for section in sections:
-            rows = section.get("rows") if isinstance(section, dict) else None
-            if not isinstance(rows, list) or not rows:
-                raise ContentError("Each section of an option list needs at least one option.")
-            for row in rows:
-                if not (isinstance(row, dict) and row.get("id") and isinstance(row.get("title"), str)):
-                    raise ContentError("Each option needs an id and a title.")
-    elif itype == "cta_url":
-        params = action.get("parameters")
-        if not isinstance(params, dict) or not isinstance(params.get("display_text"), str):
-            raise ContentError("A link button needs a label and a link.")
-        _check_url(params.get("url"), what="The button's link")
+    _require_text(body.get("text") if isinstance(body, dict) else None, "The message body")
+    # Meta's header is an object (text, or an image/video/document); the footer has only text.
+    if "header" in interactive and not isinstance(interactive["header"], dict):
+        raise ContentError("The header of this interactive message is malformed.")
+    footer = interactive.get("footer", {"text": ""})
+    if not (isinstance(footer, dict) and isinstance(footer.get("text"), str)):
+        raise ContentError("The footer of this interactive message is malformed.")
+    if itype in _ACTION_CHECKS:
+        action = interactive.get("action")
+        if not isinstance(action, dict):
+            raise ContentError("This interactive message has no buttons or options.")
+        _ACTION_CHECKS[itype](action)
 
 
-def _check_template(template: Any) -> None:
-    if not isinstance(template, dict) or not isinstance(template.get("id"), str) or not template["id"]:
+def _check_template(template: object) -> None:
+    if not isinstance(template, dict) or not _is_text(template.get("id")):
         raise ContentError("Choose an approved template.")
     components = template.get("components")
     if components is not None and not (
@@ -180,11 +201,49 @@ def _check_template(template: Any) -> None:
         raise ContentError("The template's parameters are malformed.")
 
 
-def _check_reaction(reaction: Any) -> None:
+def _check_reaction(reaction: object) -> None:
     if not isinstance(reaction, dict) or not isinstance(reaction.get("messageId"), str):
         raise ContentError("Choose the message to react to.")
     if not reaction["messageId"] or not isinstance(reaction.get("emoji"), str):
         raise ContentError("Choose the message to react to and an emoji.")
+
+
+def _check_payment(details: object) -> None:
+    if not isinstance(details, dict):
+        raise ContentError("A payment request needs its details.")
+
+
+def _check_media(url: object) -> None:
+    _check_url(url, what="The attachment")
+
+
+# The shape of the value under each type's key (text is checked with the other modifiers).
+_SHAPE_CHECKS: dict[str, Callable[[object], None]] = {
+    **dict.fromkeys(MEDIA_KEYS, _check_media),
+    "location": _check_location,
+    "contacts": _check_contacts,
+    "interactive": _check_interactive,
+    "template": _check_template,
+    "reaction": _check_reaction,
+    "payment_request": _check_payment,
+}
+
+
+def _check_modifiers(ctype: str, content: JSONObject) -> None:
+    """The keys that travel with a type: a caption, a quote, a voice-note flag, a file name."""
+    if "text" in content:
+        if ctype not in _CAPTIONED | {"text"}:
+            raise ContentError(f"{CONTENT_TYPE_LABELS[ctype]} can't carry a caption.")
+        _require_text(content["text"], "The message" if ctype == "text" else "The caption")
+    if "replyTo" in content:
+        if ctype in ("reaction", "seen"):
+            raise ContentError("A reaction can't quote a message.")
+        if not _is_text(content["replyTo"]):
+            raise ContentError("Choose the message to quote.")
+    if "voice" in content and (ctype != "audio" or not isinstance(content["voice"], bool)):
+        raise ContentError("Only audio can be sent as a voice note.")
+    if "filename" in content and (ctype != "document" or not isinstance(content["filename"], str)):
+        raise ContentError("Only a document has a file name.")
 
 
 def content_type_of(content: dict[str, Any]) -> str:
@@ -201,60 +260,58 @@ def content_type_of(content: dict[str, Any]) -> str:
     raise ContentError("The message is empty.")
 
 
-def check_content(channel_kind: str, content: dict[str, Any]) -> str:
-    """Check a content object against the channel's capabilities and limits; returns its type.
-
-    Raises ContentError with an agent-readable reason. Only keys this adapter produces are accepted: an
-    unknown key would be a 400 from the Hub, later and less clearly.
-    """
-    kind = str(channel_kind)
+def _reply_type(content: object) -> tuple[str, JSONObject]:
+    """A reply's content type, and the content as an object with only keys this adapter produces (an
+    unknown key would be a 400 from the Hub, later and less clearly)."""
     if not isinstance(content, dict) or not content:
         raise ContentError("The message is empty.")
     unknown = set(content) - set(_TYPE_BY_KEY) - _MODIFIER_KEYS
     if unknown:
         raise ContentError(f"This reply has fields the Hub does not know: {', '.join(sorted(unknown))}.")
-    ctype = content_type_of(content)
-    what = {"text": "Text messages", "seen": "Read receipts", "payment_request": "Payment requests"}.get(
-        ctype, f"{ctype.replace('_', ' ').capitalize()}s"
-    )
-    _supported(kind, ctype, what)
-    if "text" in content:
-        if ctype not in _CAPTIONED | {"text"}:
-            raise ContentError(f"{what} can't carry a caption.")
-        _check_text(kind, content["text"], what="The message" if ctype == "text" else "The caption")
-    if "replyTo" in content:
-        if ctype in ("reaction", "seen"):
-            raise ContentError("A reaction can't quote a message.")
-        _supported(kind, "reply", "Quoting a message")
-        if not isinstance(content["replyTo"], str) or not content["replyTo"]:
-            raise ContentError("Choose the message to quote.")
-    if "voice" in content:
-        if ctype != "audio" or not isinstance(content["voice"], bool):
-            raise ContentError("Only audio can be sent as a voice note.")
-        if content["voice"] and kind != "whatsapp":
-            raise ContentError(f"Voice notes are WhatsApp-only; send it as normal audio on {_label(kind)}.")
-    if "filename" in content and (ctype != "document" or not isinstance(content["filename"], str)):
-        raise ContentError("Only a document has a file name.")
-    match ctype:
-        case "image" | "video" | "audio" | "document" | "sticker":
-            _check_url(content[MEDIA_KEYS[ctype]], what="The attachment")
-        case "location":
-            _check_location(content["location"])
-        case "interactive":
-            _check_interactive(kind, content["interactive"])
-        case "template":
-            _check_template(content["template"])
-        case "reaction":
-            _check_reaction(content["reaction"])
-        case "contacts":
-            contacts = content["contacts"]
-            if (
-                not isinstance(contacts, list)
-                or not contacts
-                or not all(isinstance(c, dict) and c.get("name") for c in contacts)
-            ):
-                raise ContentError("Each shared contact needs a name.")
-    return ctype
+    return content_type_of(content), content
+
+
+def _check_shape(ctype: str, content: JSONObject) -> None:
+    _check_modifiers(ctype, content)
+    if ctype in _SHAPE_CHECKS:
+        _SHAPE_CHECKS[ctype](content[_KEY_BY_TYPE[ctype]])
+
+
+def parse_reply(content: object) -> MessageContent:
+    """The typed value of a reply's content object, its shape checked (the same on every channel).
+
+    Raises ContentError with an agent-readable reason. Inside an object, what the model does not read
+    (an undocumented field of a location or a button) is left out of `payload()`.
+    """
+    ctype, reply = _reply_type(content)
+    _check_shape(ctype, reply)
+    return parse_content(reply)
+
+
+def check_reply(channel_kind: str, content: object) -> MessageContent:
+    """The typed value of a reply, checked against the channel's capabilities and limits, and its shape.
+
+    What the channel cannot take is said first: there is no point fixing reply buttons that Telegram
+    refuses anyway. So the value the forgiving reader makes of the content is checked against the
+    channel, then the shape; a well-formed reply reads exactly as given, so that value is the reply.
+    Raises ContentError with an agent-readable reason (see `parse_reply`).
+    """
+    kind = str(channel_kind)
+    ctype, given = _reply_type(content)
+    check_supported(capability(kind), ctype)
+    reply = parse_content(given)
+    if reply.content_type == ctype:  # else the shape is wrong, which _check_shape says
+        reply.check(kind)
+    _check_shape(ctype, given)
+    return reply
+
+
+def check_content(channel_kind: str, content: dict[str, Any]) -> str:
+    """Check a content object as `check_reply` does; returns its type (`text`, `image`, `template`, ...)."""
+    return check_reply(channel_kind, content).content_type
+
+
+# --- Building a reply from the composer's fields -----------------------------------------------------
 
 
 def _guess_media_type(url: str) -> str:
@@ -266,6 +323,38 @@ def _guess_media_type(url: str) -> str:
         if major in ("application", "text"):
             return "document"
     raise ContentError("Say whether the attachment is an image, a video, an audio, a document or a sticker.")
+
+
+def _media_content(media_url: str, media_type: str, caption: str, filename: str, voice: bool) -> JSONObject:
+    mtype = media_type or _guess_media_type(media_url)
+    if mtype not in MEDIA_KEYS:
+        raise ContentError(
+            "Say whether the attachment is an image, a video, an audio, a document or a sticker."
+        )
+    content: JSONObject = {MEDIA_KEYS[mtype]: media_url.strip()}
+    if caption:
+        content["text"] = caption
+    if filename:
+        content["filename"] = filename
+    if voice:
+        content["voice"] = True
+    return content
+
+
+def _template_content(template_id: str, params: list[str], text: str) -> JSONObject:
+    if text:
+        raise ContentError("A template carries its own text; fill in its parameters instead.")
+    template: JSONObject = {"id": template_id}
+    if params:
+        template["components"] = [
+            {"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}
+        ]
+    return {"template": template}
+
+
+def _reaction_content(reaction: dict[str, Any]) -> JSONObject:
+    message_id = reaction.get("messageId") or reaction.get("message_id")
+    return {"reaction": {"messageId": message_id, "emoji": reaction.get("emoji", "")}}
 
 
 def build_reply_content(
@@ -299,55 +388,25 @@ def build_reply_content(
     """
     kind = str(channel_kind)
     capability(kind)  # an unknown kind is a programming error: let it raise ValueError/KeyError
-    chosen = [
-        name
-        for name, value in (
-            ("an attachment", media_url),
-            ("a template", template_id),
-            ("a location", location),
-            ("a reaction", reaction),
-            ("an interactive message", interactive),
-        )
-        if value
-    ]
+    # What the composer's fields describe, in the Hub's shape; the first one given is the reply.
+    builders: list[tuple[str, object, Callable[[], JSONObject]]] = [
+        ("an attachment", media_url,
+         lambda: _media_content(media_url, media_type, caption or text, filename, voice)),
+        ("a template", template_id,
+         lambda: _template_content(template_id, [str(p) for p in template_params], text)),
+        ("a location", location, lambda: {"location": dict(location or {})}),
+        ("a reaction", reaction, lambda: _reaction_content(reaction or {})),
+        ("an interactive message", interactive, lambda: {"interactive": interactive}),
+    ]  # fmt: skip
+    chosen = [(name, build) for name, value, build in builders if value]
     if len(chosen) > 1:
-        raise ContentError(f"A reply can carry only one thing at a time, not {' and '.join(chosen)}.")
-    content: dict[str, Any]
-    if media_url:
-        mtype = media_type or _guess_media_type(media_url)
-        if mtype not in MEDIA_KEYS:
-            raise ContentError(
-                "Say whether the attachment is an image, a video, an audio, a document or a sticker."
-            )
-        content = {MEDIA_KEYS[mtype]: media_url.strip()}
-        if caption or text:
-            content["text"] = caption or text
-        if filename:
-            content["filename"] = filename
-        if voice:
-            content["voice"] = True
-    elif template_id:
-        content = {"template": {"id": template_id}}
-        params = [str(p) for p in template_params]
-        if params:
-            content["template"]["components"] = [
-                {"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}
-            ]
-        if text:
-            raise ContentError("A template carries its own text; fill in its parameters instead.")
-    elif location:
-        content = {"location": dict(location)}
-    elif reaction:
-        message_id = reaction.get("messageId") or reaction.get("message_id")
-        content = {"reaction": {"messageId": message_id, "emoji": reaction.get("emoji", "")}}
-    elif interactive:
-        content = {"interactive": interactive}
-    else:
-        content = {"text": text}
+        raise ContentError(
+            f"A reply can carry only one thing at a time, not {' and '.join(name for name, _ in chosen)}."
+        )
+    content = chosen[0][1]() if chosen else {"text": text}
     if reply_to:
         content["replyTo"] = reply_to
-    check_content(kind, content)
-    return content
+    return check_reply(kind, content).payload()
 
 
 def check_recipient(channel_kind: str, to: str) -> None:

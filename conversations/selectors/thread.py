@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from channels_app.access import AuthUser, User, visible_application_ids
+from channels_app.hub.message_content import parse_content
 from channels_app.models import Application, Membership
 from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
 from conversations.selectors.inbox import ROW_DEFERRED
@@ -117,38 +118,14 @@ def attach_choices(messages: Iterable[Message]) -> None:
 
 def option_ids(content: object) -> list[str]:
     """The ids of the buttons / list rows an outbound interactive message offers."""
-    if not isinstance(content, dict):
-        return []
-    interactive = content.get("interactive")
-    if not isinstance(interactive, dict):
-        return []
-    given_action = interactive.get("action")
-    action: dict[str, Any] = given_action if isinstance(given_action, dict) else {}
-    ids: list[str] = []
-    for button in action.get("buttons") or []:
-        reply = button.get("reply") if isinstance(button, dict) else None
-        if isinstance(reply, dict) and reply.get("id"):
-            ids.append(str(reply["id"]))
-    for section in action.get("sections") or []:
-        for row in (section.get("rows") or []) if isinstance(section, dict) else []:
-            if isinstance(row, dict) and row.get("id"):
-                ids.append(str(row["id"]))
-    return ids
+    return list(parse_content(content).option_ids)
 
 
 def answered_option_id(message: Message) -> str:
     """The option id an inbound button/list reply carries, or ""."""
-    content = message.content
-    if message.direction != Message.Direction.INBOUND or not isinstance(content, dict):
+    if message.direction != Message.Direction.INBOUND:
         return ""
-    interactive = content.get("interactive")
-    if not isinstance(interactive, dict):
-        return ""
-    for key in ("button_reply", "list_reply"):
-        reply = interactive.get(key)
-        if isinstance(reply, dict) and reply.get("id"):
-            return str(reply["id"])
-    return ""
+    return parse_content(message.content).answered_option_id
 
 
 def prompt_answered_by(message: Message) -> Message | None:
