@@ -1,7 +1,9 @@
 """Template helpers for the inbox: message content made safe to show, ticks, channel icons, times.
 
 `message_view` turns a Hub content object (inbound normalized shapes, outbound unified ones, or the
-Meta-native §3.7 ones) into a small, typed description the bubble template renders with autoescape on.
+Meta-native §3.7 ones), read once into the adapter's typed content model
+(`channels_app/hub/message_content/`), into a small description the bubble template renders with
+autoescape on (`build_view`: one function per content type).
 Nothing here marks customer text safe without escaping it first; media and links are kept only when
 they are http(s) URLs, so a `javascript:` URL in a payload is dropped, not rendered. A customer's image,
 video, audio or sticker is not embedded: the bubble names its host and loads it on a click (`deferred`).
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import singledispatch
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -21,7 +24,9 @@ from django.utils import timezone
 from django.utils.html import urlize
 from django.utils.safestring import SafeString, mark_safe
 
+from channels_app.hub import message_content as mc
 from channels_app.hub.capabilities import MEDIA_KEYS, ChannelKind
+from channels_app.hub.message_content import Option
 from channels_app.hub.payloads import content_preview
 from conversations.selectors.inbox import sort_key
 from conversations.selectors.thread import message_sort_key
@@ -29,7 +34,6 @@ from conversations.selectors.thread import message_sort_key
 register = template.Library()
 
 MEDIA_KINDS = tuple(MEDIA_KEYS)
-_OUTBOUND_MEDIA = {key: media for media, key in MEDIA_KEYS.items()}
 
 
 def safe_url(value: Any) -> str:
@@ -72,17 +76,6 @@ def _s(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
-def _d(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-@dataclass
-class Option:
-    id: str
-    title: str
-    description: str = ""
-
-
 @dataclass
 class MessageView:
     """What a bubble shows. `kind` picks the template branch; only the fields of that kind are set."""
@@ -119,190 +112,128 @@ class MessageView:
     deferred: bool = False  # a customer's image/video/audio/sticker: loaded only when the agent clicks
 
 
-def _media(kind: str, url: Any, *, text: str = "", filename: str = "", mime: str = "", voice: bool = False):
-    return MessageView(
-        kind="media",
-        media_kind=kind,
-        url=safe_url(url),
-        text=text,
-        filename=filename or _filename(safe_url(url)),
-        mime=mime,
-        voice=voice,
-    )
-
-
-def _filename(url: Any) -> str:
-    path = urlsplit(_s(url)).path
+def _filename(url: str) -> str:
+    path = urlsplit(url).path
     return path.rsplit("/", 1)[-1] if path else ""
 
 
-def _location(data: dict[str, Any]) -> MessageView:
-    view = MessageView(kind="location", place=_s(data.get("name")), address=_s(data.get("address")))
-    try:
-        lat, lng = float(data["latitude"]), float(data["longitude"])
-    except (KeyError, TypeError, ValueError):
-        return view
-    if -90 <= lat <= 90 and -180 <= lng <= 180:
+# One function per content type: the bubble of each kind of typed content value.
+@singledispatch
+def _view(content: mc.MessageContent) -> MessageView:
+    return MessageView(kind="unknown", label=content.preview() or "Message")
+
+
+@_view.register
+def _empty_view(content: mc.Empty) -> MessageView:
+    return MessageView(kind="unknown", label="Empty message")
+
+
+@_view.register
+def _unknown_view(content: mc.Unknown) -> MessageView:
+    return MessageView(kind="unknown", label=content.label or "Message", text=content.text)
+
+
+@_view.register
+def _text_view(content: mc.Text) -> MessageView:
+    return MessageView(kind="text", text=content.text)
+
+
+@_view.register
+def _media_view(content: mc.Media) -> MessageView:
+    url = safe_url(content.url)
+    return MessageView(
+        kind="media",
+        media_kind=content.kind,
+        url=url,
+        text=content.caption,
+        filename=content.filename or _filename(url),
+        mime=content.mime,
+        voice=content.voice,
+    )
+
+
+@_view.register
+def _attachments_view(content: mc.Attachments) -> MessageView:
+    found = [(kind, safe_url(url)) for kind, url in content.items if safe_url(url)]
+    if len(found) == 1:
+        kind, url = found[0]
+        return _media_view(mc.Media(kind, url, caption=content.text))
+    if not found:
+        return MessageView(kind="unknown", label="Attachment", text=content.text)
+    return MessageView(kind="media", text=content.text, attachments=found)
+
+
+@_view.register
+def _location_view(content: mc.Location) -> MessageView:
+    view = MessageView(kind="location", place=content.name or "", address=content.address or "")
+    if content.latitude is not None and content.longitude is not None:
+        lat, lng = float(content.latitude), float(content.longitude)
         view.latitude, view.longitude = lat, lng
         query = urlencode({"mlat": f"{lat:.6f}", "mlon": f"{lng:.6f}"})
         view.map_url = f"https://www.openstreetmap.org/?{query}#map=16/{lat:.6f}/{lng:.6f}"
     return view
 
 
-def _contacts(items: Any) -> MessageView:
-    contacts = []
-    for item in items if isinstance(items, list) else [items]:
-        item = _d(item)
-        name = item.get("name")
-        name = _s(_d(name).get("formatted_name")) if isinstance(name, dict) else _s(name)
-        phones = [_s(_d(p).get("phone")) for p in item.get("phones") or [] if _d(p).get("phone")]
-        contacts.append({"name": name or "Contact", "phones": phones})
+@_view.register
+def _contacts_view(content: mc.Contacts) -> MessageView:
+    contacts = [{"name": c.name or "Contact", "phones": list(c.phones)} for c in content.contacts]
     return MessageView(kind="contacts", contacts=contacts)
 
 
-def _interactive(data: dict[str, Any]) -> MessageView:
-    itype = _s(data.get("type"))
-    for key in ("button_reply", "list_reply"):
-        reply = data.get(key)
-        if isinstance(reply, dict):
-            answer = Option(_s(reply.get("id")), _s(reply.get("title")), _s(reply.get("description")))
-            return MessageView(kind="answer", interactive_type=itype, answer=answer)
-    header = _d(data.get("header"))
-    view = MessageView(
-        kind="prompt",
-        interactive_type=itype,
-        text=_s(_d(data.get("body")).get("text")),
-        header=_s(header.get("text")),
-        footer=_s(_d(data.get("footer")).get("text")),
-    )
-    action = _d(data.get("action"))
-    for button in action.get("buttons") or []:
-        reply = _d(_d(button).get("reply"))
-        view.options.append(Option(_s(reply.get("id")), _s(reply.get("title"))))
-    for section in action.get("sections") or []:
-        for row in _d(section).get("rows") or []:
-            row = _d(row)
-            view.options.append(Option(_s(row.get("id")), _s(row.get("title")), _s(row.get("description"))))
-    view.list_button = _s(action.get("button"))
-    params = _d(action.get("parameters"))
-    if itype == "cta_url":
-        view.link_text, view.url = _s(params.get("display_text")), safe_url(params.get("url"))
-    return view
-
-
-def _template(data: dict[str, Any]) -> MessageView:
-    params = []
-    for component in data.get("components") or []:
-        for param in _d(component).get("parameters") or []:
-            param = _d(param)
-            params.append(_s(param.get("text") or param.get("type")))
+@_view.register
+def _prompt_view(content: mc.Prompt) -> MessageView:
+    link = content.link
     return MessageView(
-        kind="template", template_id=_s(data.get("id") or data.get("name")), template_params=params
+        kind="prompt",
+        interactive_type=content.interactive_type,
+        text=content.body,
+        header=content.header_text,
+        footer=content.footer or "",
+        options=list(content.options),
+        list_button=content.list_button,
+        link_text=link.text if link else "",
+        url=safe_url(link.url) if link else "",
     )
 
 
-def _payment(data: dict[str, Any]) -> MessageView:
-    method = _s(data.get("paymentMethod"))
-    offset = data.get("offset") or 100
-    total = data.get("totalAmountCents")
+@_view.register
+def _answer_view(content: mc.Answer) -> MessageView:
+    return MessageView(kind="answer", interactive_type=content.interactive_type, answer=content.option)
+
+
+@_view.register
+def _template_view(content: mc.Template) -> MessageView:
+    return MessageView(kind="template", template_id=content.id, template_params=content.params)
+
+
+_PAYMENT_METHODS = {"pix": "PIX", "boleto": "Boleto", "payment_link": "Payment link"}
+
+
+@_view.register
+def _payment_view(content: mc.PaymentRequest) -> MessageView:
     amount = ""
-    if isinstance(total, int | float) and isinstance(offset, int | float) and offset:
-        amount = f"{_s(data.get('currency')) or 'BRL'} {total / offset:,.2f}"
+    if content.total_cents is not None and content.offset:
+        amount = f"{content.currency or 'BRL'} {content.total_cents / content.offset:,.2f}"
     payment = {
-        "method": {"pix": "PIX", "boleto": "Boleto", "payment_link": "Payment link"}.get(method, method),
-        "reference": _s(data.get("referenceId")),
+        "method": _PAYMENT_METHODS.get(content.method, content.method),
+        "reference": content.reference,
         "amount": amount,
-        "pix_code": _s(_d(data.get("pix")).get("code")),
-        "boleto_line": _s(_d(data.get("boleto")).get("digitableLine")),
-        "link": safe_url(_d(data.get("paymentLink")).get("url")),
-        "items": [
-            {"name": _s(_d(i).get("name")), "quantity": _d(i).get("quantity") or 1}
-            for i in data.get("items") or []
-        ],
+        "pix_code": content.pix_code,
+        "boleto_line": content.boleto_line,
+        "link": safe_url(content.link_url),
+        "items": [{"name": item.name, "quantity": item.quantity} for item in content.items],
     }
-    return MessageView(kind="payment", text=_s(data.get("bodyText")), payment=payment)
+    return MessageView(kind="payment", text=content.body_text, payment=payment)
 
 
-def _meta_attachments(content: dict[str, Any]) -> MessageView:
-    items = content.get("attachments") or [content.get("attachment")]
-    view = MessageView(kind="media", text=_s(content.get("text")))
-    for item in items:
-        item = _d(item)
-        kind = _s(item.get("type"))
-        url = safe_url(_d(item.get("payload")).get("url"))
-        if kind == "file":
-            kind = "document"
-        if kind in MEDIA_KINDS and url:
-            view.attachments.append((kind, url))
-    if len(view.attachments) == 1:
-        kind, url = view.attachments[0]
-        return _media(kind, url, text=view.text)
-    if not view.attachments:
-        return MessageView(kind="unknown", label="Attachment", text=view.text)
-    return view
+@_view.register
+def _reaction_view(content: mc.Reaction) -> MessageView:
+    return MessageView(kind="reaction", emoji=content.emoji)
 
 
 def build_view(content: Any) -> MessageView:
     """Describe a content object for the bubble (see the module docstring)."""
-    if not isinstance(content, dict):
-        return MessageView(kind="unknown", label="Empty message")
-    ctype = _s(content.get("type"))
-    if ctype:  # inbound, normalized: {"type": "image", "image": {...}}
-        inner = content.get(ctype)
-        if ctype == "text":
-            return MessageView(kind="text", text=_s(content.get("text")) or _s(_d(inner).get("body")))
-        if ctype in MEDIA_KINDS:
-            data = _d(inner)
-            return _media(
-                ctype,
-                data.get("url") or data.get("link"),
-                text=_s(data.get("caption")),
-                filename=_s(data.get("filename")),
-                mime=_s(data.get("mimeType")),
-                voice=data.get("voice") is True,
-            )
-        if ctype == "location":
-            return _location(_d(inner))
-        if ctype == "contacts":
-            return _contacts(inner)
-        if ctype == "interactive":
-            return _interactive(_d(inner))
-        if ctype == "button":  # a tap on a template's quick-reply button
-            data = _d(inner)
-            return MessageView(kind="answer", answer=Option(_s(data.get("payload")), _s(data.get("text"))))
-        if ctype == "reaction":
-            return MessageView(kind="reaction", emoji=_s(_d(inner).get("emoji")))
-        if ctype == "attachment":
-            return _meta_attachments(content)
-        return MessageView(kind="unknown", label=ctype, text=_s(content.get("text")))
-    # Outbound (unified) or Meta-native shapes.
-    text = _s(content.get("text"))
-    for key, kind in _OUTBOUND_MEDIA.items():
-        if key in content:
-            return _media(
-                kind,
-                content[key],
-                text=text,
-                filename=_s(content.get("filename")),
-                voice=content.get("voice") is True,
-            )
-    if isinstance(content.get("template"), dict):
-        return _template(content["template"])
-    if isinstance(content.get("interactive"), dict):
-        return _interactive(content["interactive"])
-    if isinstance(content.get("location"), dict):
-        return _location(content["location"])
-    if content.get("contacts"):
-        return _contacts(content["contacts"])
-    if isinstance(content.get("paymentRequest"), dict):
-        return _payment(content["paymentRequest"])
-    if isinstance(content.get("reaction"), dict):
-        return MessageView(kind="reaction", emoji=_s(content["reaction"].get("emoji")))
-    if content.get("attachment") or content.get("attachments"):
-        return _meta_attachments(content)
-    if "text" in content:
-        return MessageView(kind="text", text=text)
-    return MessageView(kind="unknown", label=content_preview(content) or "Message")
+    return _view(mc.parse_content(content))
 
 
 def build_message_view(content: Any, direction: str = "in") -> MessageView:

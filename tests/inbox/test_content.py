@@ -172,3 +172,20 @@ def test_view_of_meta_native_attachments():
     view = build_view({"attachment": {"type": "image", "payload": {"url": "https://cdn.example.org/x.jpg"}}})
 
     assert view.kind == "media" and view.media_kind == "image" and view.url == "https://cdn.example.org/x.jpg"
+
+
+def test_whatsapp_shaped_text_voice_notes_and_files_render_as_what_they_are(agent_a_client, app_a):
+    conversation = make_conversation(app_a, text=None)
+    base = "https://cdn.example.org"
+    add_message(conversation, content={"type": "text", "text": {"body": "Hello from WhatsApp"}})
+    add_message(conversation, content={"type": "voice", "voice": {"url": f"{base}/v.ogg"}})
+    add_message(conversation, content={"type": "file", "file": {"url": f"{base}/contract.pdf"}})
+    # A malformed field (phones that are not a list) shows what can be read instead of breaking the page.
+    add_message(conversation, content={"type": "contacts", "contacts": [{"name": "Ana Lima", "phones": 5}]})
+
+    html = thread_html(agent_a_client, conversation)
+
+    assert "Hello from WhatsApp" in html and "{&#x27;body&#x27;" not in html
+    assert f'data-media-url="{base}/v.ogg"' in html and 'data-media-voice="Voice message"' in html
+    assert f'href="{base}/contract.pdf"' in html and "contract.pdf</span>" in html
+    assert "Ana Lima" in html
