@@ -25,6 +25,11 @@ class Scheduler:
             heapq.heappush(self._heap, (time.monotonic() + max(delay_seconds, 0.0), next(self._seq), task))
             self._cond.notify()
 
+    def pending(self) -> int:
+        """Tasks waiting for their due time."""
+        with self._cond:
+            return len(self._heap)
+
     def clear(self) -> None:
         with self._cond:
             self._heap.clear()

@@ -43,6 +43,7 @@ from .state import (
     Application,
     Channel,
     DeliveryLog,
+    LedgerEntry,
     Send,
     Webhook,
     merge_settings,
@@ -141,6 +142,27 @@ def _default_address(kind: str, channel_id: str) -> str | None:
     }[kind]
 
 
+@dataclass(frozen=True)
+class _Held:
+    """A delivery the reorder fault holds back (all its copies)."""
+
+    webhook_id: str
+    thread: str
+    body: bytes
+    message_id: str | None
+    generation: int
+    event_id: str
+    copies: int
+
+
+def _thread_of(event_type: str, payload: dict[str, Any]) -> str:
+    """What "out of order" is measured against: one customer's chat on a channel, or one message's
+    statuses. Reordering unrelated events would change nothing a receiver could notice."""
+    if event_type == "Message":
+        return f"message:{payload.get('channelId')}:{payload.get('from')}"
+    return f"status:{payload.get('messageId')}"
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -225,6 +247,10 @@ class HubSandbox:
         self._channels: dict[str, Channel] = {}
         self._webhooks: dict[str, Webhook] = {}
         self._logs: dict[str, DeliveryLog] = {}
+        self._ledger: dict[str, LedgerEntry] = {}
+        # Deliveries held back by the reorder fault, per (webhook, thread): released after the next
+        # delivery of the same thread, or when their hold time is up.
+        self._held: dict[tuple[str, str], list[_Held]] = {}
         self._sends: dict[str, Send] = {}
         self._send_attempts = 0
         self._send_outcomes: Counter[int] = Counter()
@@ -375,8 +401,10 @@ class HubSandbox:
         sender: str | None = None,
         content: dict | None = None,
         message_id: str | None = None,
+        synchronous: bool = True,
     ) -> dict:
-        """A customer writes to `channel_id`: the `Message` event is delivered before this returns."""
+        """A customer writes to `channel_id`: the `Message` event is delivered before this returns (with
+        `synchronous`, the default: `deliveries` lists the attempts; otherwise it is queued)."""
         if content is not None and not (isinstance(content, dict) and isinstance(content.get("type"), str)):
             raise ValueError("'content' must be a normalized content object with a 'type' (§4.2)")
         with self._lock:
@@ -400,7 +428,9 @@ class HubSandbox:
                 "content": content,
             }
             generation = self._generation
-        logs = self._dispatch_event(channel.application_id, "Message", payload, generation, synchronous=True)
+        logs = self._dispatch_event(
+            channel.application_id, "Message", payload, generation, synchronous=synchronous
+        )
         return {
             "messageId": payload["messageId"],
             "event": payload,
@@ -433,6 +463,21 @@ class HubSandbox:
         """Every delivery attempt, oldest first, with the delivered payload (sandbox view of the logs)."""
         with self._lock:
             return [log.as_sandbox_dict() for log in self._logs.values()]
+
+    def events(self, *, event_type: str | None = None) -> list[dict]:
+        """Every event owed to a webhook, oldest first, with its attempts and 2xx answers (the ledger)."""
+        with self._lock:
+            return [
+                entry.as_dict()
+                for entry in self._ledger.values()
+                if event_type is None or entry.event_type == event_type
+            ]
+
+    def pending_deliveries(self) -> int:
+        """Deliveries not made yet: timed (statuses, delays), queued or running, or held back."""
+        with self._lock:
+            held = sum(len(items) for items in self._held.values())
+        return self._scheduler.pending() + self._pool.outstanding + held
 
     def verifications(self) -> list[dict]:
         with self._lock:
@@ -567,6 +612,17 @@ class HubSandbox:
                         "status": "error",
                         "errorCode": "session_not_found",
                         "errorMessage": f"visitor {to} has no active widget session",
+                    },
+                )
+            if settings["sendRefusalRate"] > 0 and self._rng.random() < settings["sendRefusalRate"]:
+                # The fault mode's provider refusal (§3.8): answered, not accepted, not worth retrying.
+                return Response(
+                    200,
+                    {
+                        "messageId": None,
+                        "status": "error",
+                        "errorCode": "sandbox_refused",
+                        "errorMessage": "The provider refused the message (sandbox fault mode)",
                     },
                 )
             failing = settings["failingRecipients"].get(to)
@@ -721,8 +777,15 @@ class HubSandbox:
         *,
         synchronous: bool = False,
     ) -> list[DeliveryLog]:
-        """Deliver one event to every active, verified webhook of its type for the application (§4.1)."""
+        """Deliver one event to every active, verified webhook of its type for the application (§4.1).
+
+        Fault mode: a duplicated event is delivered twice; a reordered one is held back until the next
+        event of the same thread (a customer's chat, or one message's statuses) has been delivered to that
+        webhook, or for at most `webhookReorderHoldMs`.
+        """
         body = encode_event(payload)
+        message_id = payload.get("messageId")
+        thread = _thread_of(event_type, payload)
         with self._lock:
             if generation != self._generation:
                 return []
@@ -732,30 +795,82 @@ class HubSandbox:
                 if w.application_id == application_id and w.event_type == event_type and w.receives_events
             ]
             duplicate_rate = self._settings["webhookDuplicateRate"]
+            reorder_rate = self._settings["webhookReorderRate"]
+            hold_seconds = self._settings["webhookReorderHoldMs"] / 1000
             low, high = self._settings["webhookDelayMs"]
-            attempts: list[tuple[str, float]] = []
+            plans: list[tuple[LedgerEntry, list[float]]] = []
             for webhook_id in targets:
                 copies = 2 if duplicate_rate > 0 and self._rng.random() < duplicate_rate else 1
-                for _ in range(copies):
-                    attempts.append((webhook_id, self._rng.uniform(low, high) / 1000 if high else 0.0))
-        message_id = payload.get("messageId")
+                delays = [self._rng.uniform(low, high) / 1000 if high else 0.0 for _ in range(copies)]
+                reordered = reorder_rate > 0 and self._rng.random() < reorder_rate
+                entry = LedgerEntry(
+                    event_id=new_id(),
+                    webhook_id=webhook_id,
+                    application_id=application_id,
+                    event_type=event_type,
+                    message_id=message_id,
+                    status=payload.get("status"),
+                    timestamp=payload.get("timestamp"),
+                    channel_id=payload.get("channelId"),
+                    sender=payload.get("from"),
+                    copies=copies,
+                    reordered=reordered,
+                )
+                self._ledger[entry.event_id] = entry
+                plans.append((entry, delays))
         logs: list[DeliveryLog] = []
-        for webhook_id, delay in attempts:
-            if synchronous:
-                if delay:
-                    time.sleep(delay)
-                log = self._deliver(webhook_id, body, message_id, generation)
-                if log is not None:
-                    logs.append(log)
-            else:
+        for entry, delays in plans:
+            webhook_id, event_id = entry.webhook_id, entry.event_id
+            if entry.reordered:
+                self._hold(_Held(webhook_id, thread, body, message_id, generation, event_id, len(delays)))
+                self._scheduler.schedule(
+                    hold_seconds, lambda w=webhook_id, e=event_id: self._release_held(w, thread, only=e)
+                )
+                continue
+            for index, delay in enumerate(delays):
+                # The first copy releases what was held behind this event: they reach the endpoint after it.
+                releases = index == 0
 
-                def task(w: str = webhook_id) -> None:
-                    self._deliver(w, body, message_id, generation)
+                def task(
+                    w: str = webhook_id, e: str = event_id, release: bool = releases
+                ) -> list[DeliveryLog]:
+                    delivered = self._deliver(w, body, message_id, generation, event_id=e)
+                    found = [delivered] if delivered is not None else []
+                    return found + (self._release_held(w, thread) if release else [])
 
-                if delay:
+                if synchronous:
+                    if delay:
+                        time.sleep(delay)
+                    logs += task()
+                elif delay:
                     self._scheduler.schedule(delay, task)
                 else:
                     self._pool.submit(task)
+        return logs
+
+    def _hold(self, held: _Held) -> None:
+        with self._lock:
+            self._held.setdefault((held.webhook_id, held.thread), []).append(held)
+
+    def _release_held(self, webhook_id: str, thread: str, *, only: str | None = None) -> list[DeliveryLog]:
+        """Deliver what the reorder fault held back for this thread (or just event `only`, when its hold
+        time is up and nothing released it before). Returns the new logs."""
+        with self._lock:
+            waiting = self._held.get((webhook_id, thread), [])
+            released = [h for h in waiting if only is None or h.event_id == only]
+            remaining = [h for h in waiting if h not in released]
+            if remaining:
+                self._held[(webhook_id, thread)] = remaining
+            else:
+                self._held.pop((webhook_id, thread), None)
+        logs: list[DeliveryLog] = []
+        for held in released:
+            for _ in range(held.copies):
+                log = self._deliver(
+                    held.webhook_id, held.body, held.message_id, held.generation, event_id=held.event_id
+                )
+                if log is not None:
+                    logs.append(log)
         return logs
 
     def _deliver(
@@ -765,6 +880,7 @@ class HubSandbox:
         message_id: str | None,
         generation: int,
         retry_of: str | None = None,
+        event_id: str | None = None,
     ) -> DeliveryLog | None:
         with self._lock:
             webhook = self._webhooks.get(webhook_id)
@@ -796,6 +912,7 @@ class HubSandbox:
             created_date=sent_at,
             retry_of=retry_of,
             signature=headers.get("X-hub-Signature"),
+            event_id=event_id,
         )
         with self._lock:
             if generation != self._generation:
@@ -804,6 +921,10 @@ class HubSandbox:
             current = self._webhooks.get(webhook_id)
             if current is not None and not result.ok:
                 current.number_of_errors += 1
+            entry = self._ledger.get(event_id) if event_id else None
+            if entry is not None:
+                entry.deliveries += 1
+                entry.accepted += result.ok
         if not result.ok:
             logger.info(
                 "hubsandbox: delivery to %s failed (%s %s)", endpoint, result.status_code, result.error
@@ -1039,7 +1160,8 @@ class HubSandbox:
                     "log cannot be retried: it was delivered successfully", "log_not_retryable"
                 )
             body, message_id, generation = log.body, log.message_id, self._generation
-        new_log = self._deliver(webhook_id, body, message_id, generation, retry_of=log_id)
+            event_id = log.event_id
+        new_log = self._deliver(webhook_id, body, message_id, generation, retry_of=log_id, event_id=event_id)
         if new_log is None:
             raise _not_found("Webhook")
         return new_log.id
@@ -1146,6 +1268,11 @@ class HubSandbox:
                     )
                 ]
                 return Response(200, {"count": len(deliveries), "data": deliveries})
+            if route == ("GET", "/_sandbox/events"):
+                events = self.events(event_type=query.get("eventType"))
+                return Response(
+                    200, {"count": len(events), "pending": self.pending_deliveries(), "data": events}
+                )
             if route == ("GET", "/_sandbox/verifications"):
                 return Response(200, {"data": self.verifications()})
             match = re.fullmatch(r"/_sandbox/webhooks/([^/]+)/verify", path)
@@ -1186,15 +1313,23 @@ class HubSandbox:
         )
 
     def _simulate_customers(self) -> None:
+        """Customers write at `customersRate` per second, paced on the clock and delivered through the
+        pool, so a slow or failing receiver does not slow the customers down (nor would it at the Hub)."""
         stop = self._simulator_stop
+        due: float | None = None
         while not stop.is_set():
             with self._lock:
                 rate = self._settings["customersRate"]
             if rate <= 0:
+                due = None
                 stop.wait(0.2)
                 continue
-            if stop.wait(1 / rate):
+            now = time.monotonic()
+            # A stalled thread (a busy machine) catches up at most one second's worth, not in one burst.
+            due = max(now + 1 / rate if due is None else due, now - 1.0)
+            if due > now and stop.wait(due - now):
                 return
+            due += 1 / rate
             with self._lock:
                 # Only channels whose application would actually receive the event are worth writing to.
                 listening = {
@@ -1206,7 +1341,7 @@ class HubSandbox:
                 channel_id = self._rng.choice(candidates) if candidates else None
             if channel_id is not None:
                 try:
-                    self.customer_message(channel_id=channel_id)
+                    self.customer_message(channel_id=channel_id, synchronous=False)
                 except Exception:
                     logger.exception("hubsandbox: simulated customer message failed")
 

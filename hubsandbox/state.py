@@ -127,6 +127,7 @@ class DeliveryLog:
     created_date: str = field(default_factory=now_iso)
     retry_of: str | None = None
     signature: str | None = None
+    event_id: str | None = None  # the event this delivery carries (sandbox ledger); kept by retries
 
     def as_dict(self) -> dict[str, Any]:
         """The §5.3 log object."""
@@ -153,9 +154,52 @@ class DeliveryLog:
                 "payload": json.loads(self.body),
                 "signature": self.signature,
                 "retryOf": self.retry_of,
+                "eventId": self.event_id,
             }
         )
         return data
+
+
+@dataclass
+class LedgerEntry:
+    """One event the Hub owed one webhook, and what became of it (sandbox-only, not part of the Hub API).
+
+    The delivery logs say what happened to each attempt; this says what had to arrive: an event the
+    receiver never accepted (`accepted` 0) is one it lost, unless a retry of its failed log brings it in.
+    """
+
+    event_id: str
+    webhook_id: str
+    application_id: str
+    event_type: str
+    message_id: str | None
+    status: str | None  # MessageStatus events
+    timestamp: int | None
+    channel_id: str | None  # Message events
+    sender: str | None  # Message events
+    copies: int  # 2 when the duplicate fault hit it
+    reordered: bool  # held back behind a later event of the same thread (webhookReorderRate)
+    deliveries: int = 0  # attempts, retries included
+    accepted: int = 0  # attempts answered 2xx
+    created_date: str = field(default_factory=now_iso)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "eventId": self.event_id,
+            "webhookId": self.webhook_id,
+            "applicationId": self.application_id,
+            "eventType": self.event_type,
+            "messageId": self.message_id,
+            "status": self.status,
+            "timestamp": self.timestamp,
+            "channelId": self.channel_id,
+            "from": self.sender,
+            "copies": self.copies,
+            "reordered": self.reordered,
+            "deliveries": self.deliveries,
+            "accepted": self.accepted,
+            "createdDate": self.created_date,
+        }
 
 
 @dataclass
@@ -190,11 +234,14 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "sendRateLimitRate": 0.0,
     "sendTimeoutRate": 0.0,
     "sendTimeoutAfterAcceptRate": 0.0,
+    "sendRefusalRate": 0.0,
     "timeoutSeconds": 30.0,
     "latencyMs": 0,
     "webhookDuplicateRate": 0.0,
     "webhookDelayMs": [0, 0],
     "webhookReorder": False,
+    "webhookReorderRate": 0.0,
+    "webhookReorderHoldMs": 2000,
     "failingRecipients": {},
     "undeliverableRecipients": [],
     "statusDelaysMs": {"sent": 300, "delivered": 1200, "read": 3000},
@@ -203,7 +250,13 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "webhookTimeoutSeconds": 5.0,
 }
 
-_RATES = ("sendErrorRate", "sendRateLimitRate", "sendTimeoutRate", "sendTimeoutAfterAcceptRate")
+_RATES = (
+    "sendErrorRate",
+    "sendRateLimitRate",
+    "sendTimeoutRate",
+    "sendTimeoutAfterAcceptRate",
+    "sendRefusalRate",
+)
 
 
 def _number(value: Any, key: str, *, low: float = 0.0, high: float | None = None) -> float:
@@ -220,11 +273,11 @@ def merge_settings(current: dict[str, Any], changes: dict[str, Any]) -> dict[str
     for key, value in changes.items():
         if key not in DEFAULT_SETTINGS:
             raise ValueError(f"unknown setting {key!r}")
-        if key in (*_RATES, "webhookDuplicateRate"):
+        if key in (*_RATES, "webhookDuplicateRate", "webhookReorderRate"):
             merged[key] = _number(value, key, high=1.0)
         elif key in ("timeoutSeconds", "verificationTimeoutSeconds", "webhookTimeoutSeconds"):
             merged[key] = _number(value, key, low=0.01)
-        elif key in ("latencyMs", "customersRate"):
+        elif key in ("latencyMs", "customersRate", "webhookReorderHoldMs"):
             merged[key] = _number(value, key)
         elif key == "webhookReorder":
             if not isinstance(value, bool):

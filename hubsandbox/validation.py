@@ -271,7 +271,8 @@ def _check_interactive(kind: str, value: Any) -> str:
     if not isinstance(value, dict):
         raise SendValidationError("'interactive' must be an object")
     itype = value.get("type")
-    if itype not in INTERACTIVE_KINDS_BY_TYPE:
+    # A type that is not a string (a list, an object) must be refused, not crash the dict lookup.
+    if not isinstance(itype, str) or itype not in INTERACTIVE_KINDS_BY_TYPE:
         raise SendValidationError(f"unknown interactive type {itype!r}", "invalid_interactive_type")
     if kind not in INTERACTIVE_KINDS_BY_TYPE[itype]:
         raise SendValidationError(
@@ -375,7 +376,7 @@ def _check_order_status(value: Any) -> None:
     if not isinstance(value, dict):
         raise SendValidationError("'orderStatus' must be an object {referenceId, status}")
     _check_text(value.get("referenceId"), "orderStatus.referenceId")
-    if value.get("status") not in _ORDER_STATUSES:
+    if not isinstance(value.get("status"), str) or value["status"] not in _ORDER_STATUSES:
         raise SendValidationError(f"'orderStatus.status' must be one of {', '.join(sorted(_ORDER_STATUSES))}")
 
 
@@ -418,7 +419,7 @@ def _validate_native(kind: str, content: dict[str, Any]) -> ContentPlan:
         if not isinstance(attachment, dict) or not isinstance(attachment.get("payload", {}), dict):
             raise SendValidationError("an attachment must be {type, payload}")
         atype = attachment.get("type")
-        if atype not in _NATIVE_ATTACHMENT_TYPES:
+        if not isinstance(atype, str) or atype not in _NATIVE_ATTACHMENT_TYPES:
             raise SendValidationError(f"unknown attachment type {atype!r}")
         content_type = _NATIVE_ATTACHMENT_TYPES[atype]
         _require_support(kind, content_type)

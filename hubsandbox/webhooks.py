@@ -106,10 +106,13 @@ class WorkerPool:
     endpoint would delay Ctrl-C of the CLI by the delivery timeout.
     """
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 16) -> None:
         self._size = size
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
+        # Tasks submitted and not finished yet (queued or running): "is the Hub still delivering?"
+        self._outstanding = 0
+        self._count_lock = threading.Lock()
 
     def start(self) -> None:
         if self._threads:
@@ -126,7 +129,14 @@ class WorkerPool:
         self._threads = []
 
     def submit(self, task: Callable[[], None]) -> None:
+        with self._count_lock:
+            self._outstanding += 1
         self._queue.put(task)
+
+    @property
+    def outstanding(self) -> int:
+        with self._count_lock:
+            return self._outstanding
 
     def _run(self) -> None:
         while True:
@@ -137,3 +147,6 @@ class WorkerPool:
                 task()
             except Exception:
                 logger.exception("hubsandbox: delivery task failed")
+            finally:
+                with self._count_lock:
+                    self._outstanding -= 1

@@ -7,7 +7,7 @@ import hmac
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hubsandbox import encode_event, signature_header
@@ -56,6 +56,10 @@ json_values = st.recursive(
     kind=st.sampled_from(KINDS),
     content=st.dictionaries(st.sampled_from(CONTENT_KEYS) | st.text(max_size=8), json_values, max_size=4),
 )
+# Found by this test: a type given as a list was looked up in a dict and crashed the validator.
+@example(kind="whatsapp", content={"interactive": {"type": []}})
+@example(kind="whatsapp", content={"orderStatus": {"referenceId": "r", "status": {}}})
+@example(kind="messenger", content={"attachment": {"type": [], "payload": {}}})
 def test_any_content_is_either_accepted_or_a_clean_validation_error(
     kind: str, content: dict[str, Any]
 ) -> None:
