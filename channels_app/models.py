@@ -1,6 +1,9 @@
 import uuid
+import zoneinfo
+from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +17,9 @@ class Application(models.Model):
     # Goes in the webhook URL the Hub posts to; random so URLs of other tenants cannot be guessed.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)
-    hub_api_key = EncryptedTextField(help_text="Write-only: never shown after it is saved.")
+    hub_api_key = EncryptedTextField(
+        verbose_name=_("Hub API key"), help_text=_("Write-only: never shown after it is saved.")
+    )
     hub_api_key_last4 = models.CharField(max_length=4, blank=True, editable=False)
     # Outcome of the last settings call to the Hub (test connection, connect webhooks, log reads): the
     # health panel shows it when "messages stopped arriving". The message never contains the key.
@@ -36,6 +41,8 @@ class Application(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("Application")
+        verbose_name_plural = _("Applications")
 
     def __str__(self) -> str:
         return self.name
@@ -61,6 +68,8 @@ class SigningSecret(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["application", "active"], name="secret_app_active")]
+        verbose_name = _("signing secret")
+        verbose_name_plural = _("signing secrets")
 
     def __str__(self) -> str:
         return f"signing secret #{self.pk} of {self.application_id}"
@@ -89,6 +98,8 @@ class HubWebhook(models.Model):
                 fields=["application", "event_type"], name="one_hub_webhook_per_event_type"
             )
         ]
+        verbose_name = _("Hub webhook")
+        verbose_name_plural = _("Hub webhooks")
 
     def __str__(self) -> str:
         return f"{self.event_type} webhook {self.hub_id}"
@@ -130,6 +141,8 @@ class HubDeliveryRetry(models.Model):
                 name="one_retry_per_hub_log_per_webhook",
             )
         ]
+        verbose_name = _("Hub delivery retry")
+        verbose_name_plural = _("Hub delivery retries")
 
     def __str__(self) -> str:
         return f"retry of Hub log {self.hub_log_id}"
@@ -137,7 +150,7 @@ class HubDeliveryRetry(models.Model):
 
 class Channel(models.Model):
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="channels")
-    hub_channel_id = models.UUIDField(unique=True, verbose_name="Hub channel UUID")
+    hub_channel_id = models.UUIDField(unique=True, verbose_name=_("Hub channel UUID"))
     kind = models.CharField(max_length=16, choices=[(k.value, k.label) for k in ChannelKind])
     display_name = models.CharField(max_length=80)
     # Deactivated channels keep their history; they only stop accepting replies.
@@ -146,6 +159,8 @@ class Channel(models.Model):
 
     class Meta:
         ordering = ["application_id", "kind", "display_name"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.get_kind_display()})"
@@ -155,8 +170,8 @@ class Membership(models.Model):
     """Which user may see which Application, and whether they administer it."""
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        AGENT = "agent", "Agent"
+        ADMIN = "admin", _("Admin")
+        AGENT = "agent", _("Agent")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="memberships")
@@ -169,6 +184,8 @@ class Membership(models.Model):
                 fields=["user", "application"], name="one_membership_per_user_application"
             )
         ]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
 
     def __str__(self) -> str:
         return f"{self.user} → {self.application} ({self.role})"
@@ -199,6 +216,53 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["application", "-id"], name="audit_by_application")]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type} {self.target_repr} by {self.actor_name}"
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """The IANA zones this machine knows (zoneinfo, with the tzdata package where the OS has none)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in time_zone_names():
+        raise ValidationError(
+            _("“%(zone)s” is not a time zone we know: choose one from the list, e.g. America/Sao_Paulo."),
+            params={"zone": value},
+            code="invalid_time_zone",
+        )
+
+
+class UserPreferences(models.Model):
+    """A user's language and time zone, activated on every request (channels_app/preferences.py).
+
+    No row, or an empty field, means "not chosen": the browser's language, and TIME_ZONE until the
+    browser tells us its zone at the next sign-in. Written only by channels_app/actions/preferences.py.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences", verbose_name=_("user")
+    )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        verbose_name=_("language"),
+        help_text=_("Empty: the browser's language."),
+    )
+    time_zone = models.CharField(
+        max_length=64, blank=True, validators=[validate_time_zone], verbose_name=_("time zone")
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("user preferences")
+        verbose_name_plural = _("user preferences")
+
+    def __str__(self) -> str:
+        return f"preferences of user {self.user_id}"

@@ -79,7 +79,7 @@ def settings_admin_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not selectors.can_use_settings(request.user):
-            raise PermissionDenied("The settings are for Application admins.")
+            raise PermissionDenied(_("The settings are for Application admins."))
         return view(request, *args, **kwargs)
 
     return login_required(wrapped)
@@ -87,12 +87,18 @@ def settings_admin_required(view: View) -> View:
 
 def hub_error_text(exc: HubError) -> str:
     """What an admin reads when the Hub said no: the status first, so a 401 reads as a 401."""
+    # exc.message is the Hub's own words (or the client's, about the network): never translated.
     if exc.status == 401:
         # The client's message already reads "the Hub refused the API key (<the Hub's reason>)".
-        return f"HTTP 401: {exc.message}. Check that the whole key was copied and that it was not revoked."
+        return _(
+            "HTTP 401: %(message)s. Check that the whole key was copied and that it was not revoked."
+        ) % {"message": exc.message}
     if exc.status:
-        return f"The Hub answered HTTP {exc.status}: {exc.message}."
-    return f"Could not reach the Hub: {exc.message}."
+        return _("The Hub answered HTTP %(status)s: %(message)s.") % {
+            "status": exc.status,
+            "message": exc.message,
+        }
+    return _("Could not reach the Hub: %(message)s.") % {"message": exc.message}
 
 
 KIND_HELP = [(kind.value, CAPABILITIES[kind].label, CAPABILITIES[kind].to_help) for kind in ChannelKind]
@@ -132,7 +138,9 @@ def application_create(request: AuthenticatedRequest) -> HttpResponse:
         except HubError as exc:
             form.add_error("api_key" if exc.permanent else None, hub_error_text(exc))
         else:
-            messages.success(request, f"{application.name} created: the Hub accepted its API key.")
+            messages.success(
+                request, _("%(name)s created: the Hub accepted its API key.") % {"name": application.name}
+            )
             return redirect("settings:application", application.pk)
     return render(request, "settings/application_create.html", {"form": form, "section": "applications"})
 
@@ -162,7 +170,7 @@ def application_detail(request: AuthenticatedRequest, application_id: int) -> Ht
     if not form.is_valid():
         return _application_page(request, application, name_form=form)
     do_update_application(actor=request.user, application=application, name=form.cleaned_data["name"])
-    messages.success(request, "Application saved.")
+    messages.success(request, _("Application saved."))
     return redirect("settings:application", application.pk)
 
 
@@ -179,7 +187,10 @@ def application_key(request: AuthenticatedRequest, application_id: int) -> HttpR
         except HubError as exc:
             form.add_error("api_key" if exc.permanent else None, hub_error_text(exc))
         else:
-            messages.success(request, f"API key replaced: the Hub accepted {application.masked_api_key}.")
+            messages.success(
+                request,
+                _("API key replaced: the Hub accepted %(key)s.") % {"key": application.masked_api_key},
+            )
             return redirect("settings:application", application.pk)
     return _application_page(request, application, key_form=form)
 
@@ -191,10 +202,12 @@ def application_test_connection(request: AuthenticatedRequest, application_id: i
     error = do_check_connection(application=application)
     if error is None:
         messages.success(
-            request, f"Connection works: the Hub accepted the API key {application.masked_api_key}."
+            request,
+            _("Connection works: the Hub accepted the API key %(key)s.")
+            % {"key": application.masked_api_key},
         )
     else:
-        messages.error(request, f"Connection failed. {hub_error_text(error)}")
+        messages.error(request, _("Connection failed. %(error)s") % {"error": hub_error_text(error)})
     return redirect("settings:application", application.pk)
 
 
@@ -212,7 +225,7 @@ def channel_create(request: AuthenticatedRequest, application_id: int) -> HttpRe
         except SettingsError as exc:
             form.add_error("hub_channel_id", str(exc))
         else:
-            messages.success(request, f"Channel {channel.display_name} registered.")
+            messages.success(request, _("Channel %(name)s registered.") % {"name": channel.display_name})
             return redirect("settings:application", application.pk)
     return render(
         request,
@@ -243,7 +256,7 @@ def channel_detail(request: AuthenticatedRequest, channel_id: int) -> HttpRespon
     if not form.is_valid():
         return _channel_page(request, channel, form=form)
     do_update_channel(actor=request.user, channel=channel, display_name=form.cleaned_data["display_name"])
-    messages.success(request, "Channel saved.")
+    messages.success(request, _("Channel saved."))
     return redirect("settings:channel", channel.pk)
 
 
@@ -254,11 +267,10 @@ def channel_active(request: AuthenticatedRequest, channel_id: int) -> HttpRespon
     active = request.POST.get("active") == "1"
     channel = do_set_channel_active(actor=request.user, channel=channel, active=active)
     if active:
-        messages.success(request, f"{channel.display_name} is active again.")
+        text = _("%(name)s is active again.")
     else:
-        messages.success(
-            request, f"{channel.display_name} deactivated. Its conversations and messages are kept."
-        )
+        text = _("%(name)s deactivated. Its conversations and messages are kept.")
+    messages.success(request, text % {"name": channel.display_name})
     return redirect("settings:channel", channel.pk)
 
 
@@ -277,12 +289,15 @@ def channel_test_message(request: AuthenticatedRequest, channel_id: int) -> Http
         else:
             if result.accepted:
                 messages.success(
-                    request, f"The Hub accepted the test message ({result.status}, id {result.message_id})."
+                    request,
+                    _("The Hub accepted the test message (%(status)s, id %(id)s).")
+                    % {"status": result.status, "id": result.message_id},
                 )
             else:
                 messages.error(
                     request,
-                    f"The channel refused the test message: {result.error_message or result.error_code}.",
+                    _("The channel refused the test message: %(reason)s.")
+                    % {"reason": result.error_message or result.error_code},
                 )
             return redirect("settings:channel", channel.pk)
     return _channel_page(request, channel, test_form=form)
@@ -318,17 +333,24 @@ def webhooks_connect(request: AuthenticatedRequest, application_id: int) -> Http
     try:
         hooks = do_connect_webhooks(application=application, actor=request.user)
     except HubError as exc:
-        messages.error(request, f"Could not connect the webhooks. {hub_error_text(exc)}")
+        messages.error(
+            request, _("Could not connect the webhooks. %(error)s") % {"error": hub_error_text(exc)}
+        )
     else:
         unverified = [hook.event_type for hook in hooks if not hook.is_verified]
         if unverified:
             messages.warning(
                 request,
-                f"Webhooks registered, but the Hub could not verify {', '.join(unverified)}: check that "
-                f"{webhook_url(application)} reaches this server, then connect again.",
+                _(
+                    "Webhooks registered, but the Hub could not verify %(events)s: check that %(url)s "
+                    "reaches this server, then connect again."
+                )
+                % {"events": ", ".join(unverified), "url": webhook_url(application)},
             )
         else:
-            messages.success(request, "Webhooks connected and verified by the Hub; signatures are required.")
+            messages.success(
+                request, _("Webhooks connected and verified by the Hub; signatures are required.")
+            )
     return redirect("settings:webhooks", application.pk)
 
 
@@ -368,9 +390,11 @@ def webhooks_refresh(request: AuthenticatedRequest, application_id: int) -> Http
     try:
         do_refresh_webhooks(application=application)
     except HubError as exc:
-        messages.error(request, f"Could not read the webhooks from the Hub. {hub_error_text(exc)}")
+        messages.error(
+            request, _("Could not read the webhooks from the Hub. %(error)s") % {"error": hub_error_text(exc)}
+        )
     else:
-        messages.success(request, "Webhook status read from the Hub.")
+        messages.success(request, _("Webhook status read from the Hub."))
     return redirect("settings:webhooks", application.pk)
 
 
@@ -427,7 +451,7 @@ def webhook_logs_retry(request: AuthenticatedRequest, application_id: int) -> Ht
         return redirect(_logs_url(application, event, status, page))
     event = form.cleaned_data["event"]
     if not application.hub_webhooks.filter(event_type=event).exists():
-        messages.error(request, "Connect the webhooks first.")
+        messages.error(request, _("Connect the webhooks first."))
         return redirect("settings:webhooks", application.pk)
     try:
         outcomes = do_retry_webhook_logs(
@@ -445,7 +469,12 @@ def webhook_logs_retry(request: AuthenticatedRequest, application_id: int) -> Ht
         if done:
             messages.success(
                 request,
-                _("%(count)s delivery(ies) sent again: their outcome is in the new logs.") % {"count": done},
+                ngettext(
+                    "%(count)s delivery sent again: its outcome is in a new log.",
+                    "%(count)s deliveries sent again: their outcome is in the new logs.",
+                    done,
+                )
+                % {"count": done},
             )
         if already:
             # Asked before (here or by "Re-send failed deliveries"): asking again would deliver it twice.
@@ -462,7 +491,11 @@ def webhook_logs_retry(request: AuthenticatedRequest, application_id: int) -> Ht
             reasons = "; ".join(sorted({o.error for o in refused if o.error})) or _("invalid or deleted log")
             messages.error(
                 request,
-                _("%(count)s could not be retried (%(reasons)s).")
+                ngettext(
+                    "%(count)s delivery could not be retried (%(reasons)s).",
+                    "%(count)s deliveries could not be retried (%(reasons)s).",
+                    len(refused),
+                )
                 % {"count": len(refused), "reasons": reasons},
             )
     return redirect(_logs_url(application, event, status, page))

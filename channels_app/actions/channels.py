@@ -82,7 +82,7 @@ def do_send_test_message(*, channel: Channel, to: str, text: str) -> SendResult:
     Not stored as a conversation message: it is a connection test. Raises HubError or SettingsError.
     """
     if not channel.active:
-        raise SettingsError("This channel is deactivated.")
+        raise SettingsError(gettext("This channel is deactivated."))
     problem = recipient_error(channel.kind, to)
     if problem:
         raise SettingsError(problem)

@@ -304,7 +304,7 @@ def do_recover_failed_deliveries(
         try:
             failed = _failed_logs(client, hook_id)
         except HubError as exc:
-            report.errors.append(f"webhook {hook_id}: {exc}")
+            report.errors.append(gettext("webhook %(id)s: %(error)s") % {"id": hook_id, "error": exc})
             continue
         report.failed_logs += len(failed)
         resent = resent_log_ids(application, hook_id, (entry.id for entry in failed))
@@ -332,7 +332,7 @@ def do_recover_failed_deliveries(
                 results = client.retry_webhook_logs(hook_id, batch)
             except HubError as exc:
                 _release_claims(application, hook_id, batch)  # the next run asks again
-                report.errors.append(f"webhook {hook_id}: {exc}")
+                report.errors.append(gettext("webhook %(id)s: %(error)s") % {"id": hook_id, "error": exc})
                 break
             except BaseException:
                 _release_claims(application, hook_id, batch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +26,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from channels_app.access import AuthenticatedRequest
 from channels_app.hub.content import ContentError
 from conversations.actions.replies import do_retry_reply
 from conversations.forms import ReviewFilterForm
-from conversations.models import Message
+from conversations.models import Message, MessageStatusChange, SendAttempt
 from conversations.selectors.review import (
     ReviewFilters,
     can_review,
@@ -44,6 +45,7 @@ from conversations.selectors.review import (
     review_timings,
     reviewable_ids,
 )
+from conversations.templatetags.review_tags import status_label
 
 if TYPE_CHECKING:
     from conversations.selectors.review import ReviewedMessage
@@ -58,7 +60,7 @@ def lead_required(view: Any) -> Any:
     @wraps(view)
     def wrapped(request: AuthenticatedRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not can_review(request.user):
-            raise PermissionDenied("The delivery review is for Application admins.")
+            raise PermissionDenied(_("The delivery review is for Application admins."))
         return view(request, *args, **kwargs)
 
     return wrapped
@@ -102,22 +104,33 @@ def _safe_cell(value: Any) -> Any:
     return value
 
 
+# The CSV is data for spreadsheets and scripts: its column names and values (statuses, "yes") are stable
+# identifiers in every language. Times are ISO 8601 with their offset, in the viewer's time zone, which
+# the time columns name: "created_at (America/Sao_Paulo)".
 CSV_COLUMNS = [
     "id", "created_at", "application", "channel", "channel_kind", "conversation_id", "recipient", "agent",
     "status", "stuck", "error_code", "error_message", "attempts", "hub_message_id", "sent_at",
     "delivered_at", "read_at", "preview",
 ]  # fmt: skip
+CSV_TIME_COLUMNS = frozenset({"created_at", "sent_at", "delivered_at", "read_at"})
+# A UTF-8 byte-order mark first: without it spreadsheet programs may read the file as a legacy encoding
+# and garble accents and emoji (customers' names, message previews).
+CSV_BOM = "\ufeff"
 
 
-def _iso(value: Any) -> str:
-    return timezone.localtime(value).isoformat() if value else ""
+def csv_header(zone: tzinfo) -> list[str]:
+    return [f"{name} ({zone})" if name in CSV_TIME_COLUMNS else name for name in CSV_COLUMNS]
 
 
-def _csv_row(message: ReviewedMessage) -> list[Any]:
+def _iso(value: Any, zone: tzinfo) -> str:
+    return timezone.localtime(value, zone).isoformat() if value else ""
+
+
+def _csv_row(message: ReviewedMessage, zone: tzinfo) -> list[Any]:
     author = message.author
     return [
         message.pk,
-        _iso(message.created_at),
+        _iso(message.created_at, zone),
         message.channel.application.name,
         message.channel.display_name,
         message.channel.kind,
@@ -130,9 +143,9 @@ def _csv_row(message: ReviewedMessage) -> list[Any]:
         message.error_message,
         message.attempt_count,
         message.hub_message_id or "",
-        _iso(message.sent_at),
-        _iso(message.delivered_at),
-        _iso(message.read_at),
+        _iso(message.sent_at, zone),
+        _iso(message.delivered_at, zone),
+        _iso(message.read_at, zone),
         message.preview,
     ]
 
@@ -157,14 +170,17 @@ def review_export(request: AuthenticatedRequest) -> HttpResponseBase:
         .order_by("-id")
     )
     writer = csv.writer(_Echo())
+    # The rows are written after this view returns (streaming), when the request's time zone may no
+    # longer be active: the generator keeps the viewer's zone itself.
+    zone = timezone.get_current_timezone()
 
     def lines() -> Iterator[str]:
-        yield writer.writerow(CSV_COLUMNS)
+        yield CSV_BOM + writer.writerow(csv_header(zone))
         for message in rows.iterator(chunk_size=500):
-            yield writer.writerow([_safe_cell(cell) for cell in _csv_row(message)])
+            yield writer.writerow([_safe_cell(cell) for cell in _csv_row(message, zone)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    stamp = timezone.localtime(timezone=zone).strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="hubdash-delivery-{stamp}.csv"'
     return response
 
@@ -200,22 +216,30 @@ def review_retry(request: AuthenticatedRequest) -> HttpResponse:
     """Retry the selected failed replies (the bulk form) or one (the timeline page's button)."""
     ids = [int(value) for value in request.POST.getlist("message") if value.isdigit()][:MAX_BULK_RETRY]
     if not ids:
-        flash.warning(request, "Select the failed replies to send again.")
+        flash.warning(request, _("Select the failed replies to send again."))
         return _back(request)
     reviewable = reviewable_ids(user=request.user, ids=ids)  # one query for the whole selection
     retried = 0
     refused: list[str] = []
     for message_id in ids:
         if message_id not in reviewable:  # someone else's, or no such id: said the same way
-            refused.append(f"#{message_id}: no such reply.")
+            refused.append(_("#%(id)s: no such reply.") % {"id": message_id})
             continue
         try:
             do_retry_reply(message_id=message_id, actor=request.user)
             retried += 1
         except ContentError as error:
-            refused.append(f"#{message_id}: {error}")
+            refused.append(_("#%(id)s: %(error)s") % {"id": message_id, "error": error})
     if retried:
-        flash.success(request, f"{retried} repl{'y' if retried == 1 else 'ies'} queued to be sent again.")
+        flash.success(
+            request,
+            ngettext(
+                "%(count)s reply queued to be sent again.",
+                "%(count)s replies queued to be sent again.",
+                retried,
+            )
+            % {"count": retried},
+        )
     for reason in refused[:10]:
         flash.error(request, reason)
     return _back(request)
@@ -234,53 +258,69 @@ class TimelineEntry:
 
 def review_timeline(*, message: Message) -> list[TimelineEntry]:
     """A reply's life, oldest first: stored, every attempt (start and outcome), every status report."""
-    author = (message.author.get_full_name() or message.author.get_username()) if message.author else "—"
-    entries = [TimelineEntry(message.created_at, "Stored as pending", f"by {author}")]
+    author = _person(message.author) if message.author else "—"
+    entries = [TimelineEntry(message.created_at, _("Stored as pending"), _("by %(name)s") % {"name": author})]
     for attempt in message.attempts.order_by("number"):
+        entries.extend(_attempt_entries(attempt))
+    changes = list(message.status_changes.order_by("occurred_at", "id"))
+    names = _retry_requesters(changes)
+    entries.extend(_status_entry(change, names) for change in changes)
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def _person(user: Any) -> str:
+    return str(user.get_full_name() or user.get_username())
+
+
+def _attempt_entries(attempt: SendAttempt) -> list[TimelineEntry]:
+    started = (
+        _("Attempt %(number)s started (manual retry)") if attempt.manual else _("Attempt %(number)s started")
+    )
+    entries = [TimelineEntry(attempt.started_at, started % {"number": attempt.number})]
+    if attempt.finished_at:
+        parts = (
+            f"HTTP {attempt.http_status}" if attempt.http_status else "",
+            attempt.error_code,
+            attempt.error_message,
+            _("request %(id)s") % {"id": attempt.hub_request_id} if attempt.hub_request_id else "",
+        )
         entries.append(
             TimelineEntry(
-                attempt.started_at,
-                f"Attempt {attempt.number} started" + (" (manual retry)" if attempt.manual else ""),
+                attempt.finished_at,
+                _("Attempt %(number)s: %(outcome)s")
+                % {"number": attempt.number, "outcome": attempt.get_outcome_display()},
+                " · ".join(part for part in parts if part),
+                _ATTEMPT_TONES.get(attempt.outcome, "bad"),
             )
         )
-        if attempt.finished_at:
-            detail = " · ".join(
-                part
-                for part in (
-                    f"HTTP {attempt.http_status}" if attempt.http_status else "",
-                    attempt.error_code,
-                    attempt.error_message,
-                    f"request {attempt.hub_request_id}" if attempt.hub_request_id else "",
-                )
-                if part
-            )
-            tone = {"accepted": "ok", "transient": "warn"}.get(attempt.outcome, "bad")
-            entries.append(
-                TimelineEntry(
-                    attempt.finished_at,
-                    f"Attempt {attempt.number}: {attempt.get_outcome_display()}",
-                    detail,
-                    tone,
-                )
-            )
-    actors = {
-        change.pk: (change.raw or {}).get("actor_id")
-        for change in message.status_changes.all()
-        if change.source == "retry"
-    }
+    return entries
+
+
+_ATTEMPT_TONES = {"accepted": "ok", "transient": "warn"}
+
+
+def _retry_requesters(changes: list[MessageStatusChange]) -> dict[int, str]:
+    """Who asked for each retry in `changes` (by the change's id), read in one query."""
+    actors = {change.pk: (change.raw or {}).get("actor_id") for change in changes if change.source == "retry"}
     # Keyed by whatever the JSON holds, so an odd actor_id simply finds no name.
-    names: dict[object, str] = {
-        user.pk: user.get_full_name() or user.get_username()
+    people: dict[object, str] = {
+        user.pk: _person(user)
         for user in get_user_model().objects.filter(pk__in=[a for a in actors.values() if a])
     }
-    for change in message.status_changes.order_by("occurred_at", "id"):
-        if change.source == "retry":
-            title, detail = "Retry requested", f"by {names.get(actors.get(change.pk), 'someone')}"
+    return {change_id: people.get(actor) or _("someone") for change_id, actor in actors.items()}
+
+
+def _status_entry(change: MessageStatusChange, names: dict[int, str]) -> TimelineEntry:
+    if change.source == "retry":
+        title, detail = _("Retry requested"), _("by %(name)s") % {"name": names[change.pk]}
+    else:
+        status = {"status": status_label(change.status)}
+        if change.applied:
+            title = _("Status %(status)s") % status
         else:
-            title = f"Status {change.status}" + ("" if change.applied else " (late or repeated: not applied)")
-            detail = " · ".join(
-                p for p in (f"from {change.source}", change.error_code, change.error_message) if p
-            )
-        tone = "bad" if change.status == Message.Status.FAILED else ("ok" if change.applied else "")
-        entries.append(TimelineEntry(change.occurred_at, title, detail, tone))
-    return sorted(entries, key=lambda entry: entry.at)
+            title = _("Status %(status)s (late or repeated: not applied)") % status
+        # The source (webhook, send, retry…) is an identifier; the error is the Hub's words.
+        source = _("from %(source)s") % {"source": change.source}
+        detail = " · ".join(p for p in (source, change.error_code, change.error_message) if p)
+    tone = "bad" if change.status == Message.Status.FAILED else ("ok" if change.applied else "")
+    return TimelineEntry(change.occurred_at, title, detail, tone)

@@ -1,13 +1,19 @@
 // Settings area: copy buttons, the websocket check of the health panel, the `to` format of the
 // selected channel kind, and "select all" for webhook logs. No framework; markup is server-rendered.
+// Texts go through Django's JavaScript catalog (/jsi18n/, loaded by base.html before this file).
 (function () {
   "use strict";
+  var gettext = window.gettext || function (text) { return text; };
+  var pgettext = window.pgettext || function (context, text) { return text; };
+  var interpolate = window.interpolate || function (format, args) {
+    return format.replace(/%\(\w+\)s/g, function (match) { return String(args[match.slice(2, -2)]); });
+  };
 
   // --- Copy buttons: <button data-copy="input-id"> -----------------------------------------------
   function copyText(source, status) {
     var text = source.value || source.textContent;
     function done(ok) {
-      status.textContent = ok ? "Copied." : "Select the text and press Ctrl+C to copy.";
+      status.textContent = ok ? gettext("Copied.") : gettext("Select the text and press Ctrl+C to copy.");
     }
     function fallback() {
       // http:// pages (e.g. a LAN install) have no Clipboard API: select and use the old command.
@@ -43,7 +49,7 @@
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/inbox/";
     var settled = false;
     var socket;
-    setPill(pill, "", "checking…");
+    setPill(pill, "", gettext("checking…"));
     function settle(state, text) {
       if (settled) return;
       settled = true;
@@ -51,15 +57,17 @@
       setPill(pill, state, text);
       try { socket.close(); } catch (e) { /* already closed */ }
     }
-    var timer = setTimeout(function () { settle("bad", "closed (no answer in 5 s)"); }, 5000);
+    var timer = setTimeout(function () { settle("bad", gettext("closed (no answer in 5 s)")); }, 5000);
     try {
       socket = new WebSocket(url);
     } catch (e) {
-      settle("bad", "closed (" + e.message + ")");
+      settle("bad", interpolate(gettext("closed (%(reason)s)"), { reason: e.message }, true));
       return;
     }
-    socket.onopen = function () { settle("ok", "open"); };
-    socket.onclose = function (event) { settle("bad", "closed (code " + event.code + ")"); };
+    socket.onopen = function () { settle("ok", pgettext("websocket state", "open")); };
+    socket.onclose = function (event) {
+      settle("bad", interpolate(gettext("closed (code %(code)s)"), { code: event.code }, true));
+    };
   }
 
   var wsPill = document.querySelector("[data-ws-check]");
@@ -78,7 +86,9 @@
       var selected = rows[i].getAttribute("data-kind-help") === kindSelect.value;
       rows[i].classList.toggle("selected", selected);
       if (selected && kindHelp) {
-        kindHelp.textContent = "Recipients (to) on this kind: " + rows[i].cells[1].textContent + ".";
+        kindHelp.textContent = interpolate(
+          gettext("Recipients (to) on this kind: %(format)s."), { format: rows[i].cells[1].textContent }, true
+        );
       }
     }
   }

@@ -1,0 +1,85 @@
+"""Every request in the user's language and time zone.
+
+LocaleMiddleware has already picked the browser's language (Accept-Language, else LANGUAGE_CODE); a
+signed-in user's own choice replaces it, and their time zone is activated for the request, so templates,
+forms (the review's date filters) and `timezone.localtime` all use it. Anything rendered outside a
+request (a websocket frame, a worker) wraps its rendering in `user_locale(user)`.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+
+from channels_app.access import User
+from channels_app.models import UserPreferences, time_zone_names
+
+# Where `preferences_of` remembers its answer on the user object (a lazy request.user forwards it).
+_CACHE = "_hubdash_preferences"
+
+
+@dataclass(frozen=True)
+class Preferences:
+    language: str = ""  # "" = the browser's
+    time_zone: str = ""  # "" = not known yet: settings.TIME_ZONE
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone or settings.TIME_ZONE)
+
+
+def preferences_of(user: User) -> Preferences:
+    """The user's saved choices (one query, remembered on the user object for the request)."""
+    if not user.is_authenticated:
+        return Preferences()
+    cached = getattr(user, _CACHE, None)
+    if cached is None:
+        row = UserPreferences.objects.filter(user_id=user.pk).values_list("language", "time_zone").first()
+        cached = Preferences(*row) if row else Preferences()
+        # A zone this machine no longer knows (tzdata removed it) must not break every page.
+        if cached.time_zone and cached.time_zone not in time_zone_names():
+            cached = Preferences(cached.language, "")
+        setattr(user, _CACHE, cached)
+    return cached
+
+
+def forget_preferences(user: User) -> None:
+    """After a change, so the rest of the request (the redirect's flash message) uses the new ones."""
+    if hasattr(user, _CACHE):
+        delattr(user, _CACHE)
+
+
+class UserPreferencesMiddleware:
+    """After AuthenticationMiddleware: activate the signed-in user's language and time zone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        preferences = preferences_of(user) if user is not None else Preferences()
+        if preferences.language:
+            translation.activate(preferences.language)
+            request.LANGUAGE_CODE = translation.get_language()
+        # Always set, never inherited: a thread that served another user's request must not keep their zone.
+        if preferences.time_zone:
+            timezone.activate(preferences.zone)
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+@contextmanager
+def user_locale(user: User, *, fallback_language: str = "") -> Iterator[Preferences]:
+    """Render for `user` outside a request: their language (else `fallback_language`, e.g. the socket's
+    Accept-Language, else LANGUAGE_CODE) and their time zone."""
+    preferences = preferences_of(user)
+    language = preferences.language or fallback_language or settings.LANGUAGE_CODE
+    with translation.override(language), timezone.override(preferences.zone):
+        yield preferences

@@ -1,0 +1,27 @@
+// The browser's time zone: sent once with the sign-in form (the first zone a user gets), and offered on
+// the profile page. No framework; the markup is server-rendered.
+(function () {
+  "use strict";
+  var zone = "";
+  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+  if (!zone) return;
+
+  // Sign-in: <input type="hidden" name="time_zone">; the server keeps it only if the user has none yet.
+  var hidden = document.querySelectorAll("input[type=hidden][name=time_zone]");
+  for (var i = 0; i < hidden.length; i++) hidden[i].value = zone;
+
+  // Profile: "This browser is in <zone>. [Use this zone]" when the select knows that zone.
+  var select = document.getElementById("id_time_zone");
+  var hint = document.querySelector("[data-browser-zone]");
+  if (!select || !hint) return;
+  var known = false;
+  for (var j = 0; j < select.options.length; j++) if (select.options[j].value === zone) known = true;
+  if (!known || select.value === zone) return;
+  hint.querySelector("[data-browser-zone-name]").textContent = zone;
+  hint.hidden = false;
+  hint.querySelector("[data-use-browser-zone]").addEventListener("click", function () {
+    select.value = zone;
+    hint.hidden = true;
+    select.focus();
+  });
+})();
