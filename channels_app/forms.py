@@ -6,20 +6,21 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.access import AuthUser, visible_applications
 from channels_app.hub.capabilities import CAPABILITIES, ChannelKind, recipient_error
-from channels_app.models import Application, Channel, HubWebhook, Membership
+from channels_app.models import Application, Channel, HubWebhook, Membership, time_zone_names
 
 # Refusals of a value another tenant may hold: worded so they do not confirm that it does.
 CHANNEL_UNUSABLE = _("This channel cannot be registered here.")
 USERNAME_UNUSABLE = _("That username cannot be used: choose another.")
 
 KIND_CHOICES = [(kind.value, kind.label) for kind in ChannelKind]
-ROLE_CHOICES = [("", "No access"), *Membership.Role.choices]
+ROLE_CHOICES = [("", _("No access")), *Membership.Role.choices]
 
 
 class SettingsForm(forms.Form):
@@ -34,9 +35,9 @@ class ApiKeyField(forms.CharField):
     """The Hub API key: write-only, so the input never renders a value back (not even after an error)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", "Hub API key")
+        kwargs.setdefault("label", _("Hub API key"))
         kwargs.setdefault(
-            "help_text", "From the Hub dashboard: Application → Settings → API Key. Shown once there."
+            "help_text", _("From the Hub dashboard: Application → Settings → API Key. Shown once there.")
         )
         super().__init__(
             min_length=8,
@@ -50,12 +51,17 @@ class ApiKeyField(forms.CharField):
     def clean(self, value: Any) -> str:
         key = super().clean(value)
         if any(ch.isspace() for ch in key):
-            raise forms.ValidationError("An API key has no spaces: copy it again from the Hub.")
+            raise forms.ValidationError(_("An API key has no spaces: copy it again from the Hub."))
+        # It travels in an HTTP header, which cannot carry other characters (found by the API's fuzzing).
+        if not (key.isascii() and key.isprintable()):
+            raise forms.ValidationError(
+                _("An API key has only letters, digits and punctuation: copy it again.")
+            )
         return key
 
 
 class ApplicationForm(SettingsForm):
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(max_length=120, label=_("Name"))
 
     def __init__(
         self, *args: Any, user: AuthUser, instance: Application | None = None, **kwargs: Any
@@ -87,20 +93,22 @@ class ApplicationCreateForm(ApplicationForm):
 
 
 class ApiKeyForm(SettingsForm):
-    api_key = ApiKeyField(label="New Hub API key")
+    api_key = ApiKeyField(label=_("New Hub API key"))
 
 
 class ChannelCreateForm(SettingsForm):
     hub_channel_id = forms.UUIDField(
-        label="Hub channel UUID",
-        help_text="The Application channel ID the Hub shows on the channel's page.",
+        label=_("Hub channel UUID"),
+        help_text=_("The Application channel ID the Hub shows on the channel's page."),
         error_messages={
-            "invalid": "Enter the channel's UUID as the Hub shows it, e.g. 3f2c9a10-7d4e-4b8a-9c21-0e5d6f7a8b90."
+            "invalid": _(
+                "Enter the channel's UUID as the Hub shows it, e.g. 3f2c9a10-7d4e-4b8a-9c21-0e5d6f7a8b90."
+            )
         },
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    kind = forms.ChoiceField(choices=KIND_CHOICES)
-    display_name = forms.CharField(max_length=80, label="Display name")
+    kind = forms.ChoiceField(choices=KIND_CHOICES, label=_("Kind"))
+    display_name = forms.CharField(max_length=80, label=_("Display name"))
 
     def clean_hub_channel_id(self) -> uuid.UUID:
         value = self.cleaned_data["hub_channel_id"]
@@ -112,17 +120,19 @@ class ChannelCreateForm(SettingsForm):
 
 
 class ChannelForm(SettingsForm):
-    display_name = forms.CharField(max_length=80, label="Display name")
+    display_name = forms.CharField(max_length=80, label=_("Display name"))
 
 
 class TestMessageForm(SettingsForm):
-    to = forms.CharField(max_length=128, label="Recipient (to)")
-    text = forms.CharField(max_length=300, initial="Test message from Hubdash.", label="Text")
+    to = forms.CharField(max_length=128, label=_("Recipient (to)"))
+    text = forms.CharField(max_length=300, initial=_("Test message from Hubdash."), label=_("Text"))
 
     def __init__(self, *args: Any, channel: Channel, **kwargs: Any) -> None:
         self.channel = channel
         super().__init__(*args, **kwargs)
-        self.fields["to"].help_text = f"Expected: {CAPABILITIES[ChannelKind(channel.kind)].to_help}."
+        self.fields["to"].help_text = _("Expected: %(format)s.") % {
+            "format": CAPABILITIES[ChannelKind(channel.kind)].to_help
+        }
 
     def clean_to(self) -> str:
         to = self.cleaned_data["to"].strip()
@@ -143,7 +153,7 @@ class AcceptUnsignedForm(SettingsForm):
 class WebhookLogFilterForm(SettingsForm):
     event = forms.ChoiceField(choices=HubWebhook.EventType.choices, required=False)
     status = forms.ChoiceField(
-        choices=[("", "All"), ("Failed", "Failed"), ("Success", "Success")], required=False
+        choices=[("", _("All")), ("Failed", _("Failed")), ("Success", _("Success"))], required=False
     )
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
 
@@ -166,25 +176,27 @@ class UUIDListField(forms.Field):
         if not value:
             return []
         if not isinstance(value, list | tuple):
-            raise forms.ValidationError("Expected a list of ids.")
+            raise forms.ValidationError(_("Expected a list of ids."))
         ids: list[str] = []
         for item in value:
             try:
                 ids.append(str(uuid.UUID(str(item))))
             except ValueError:
-                raise forms.ValidationError(f"{item!r} is not a log id.") from None
+                raise forms.ValidationError(
+                    _("%(value)s is not a log id."), params={"value": repr(item)}
+                ) from None
         return list(dict.fromkeys(ids))
 
 
 class RetryLogsForm(SettingsForm):
     event = forms.ChoiceField(choices=HubWebhook.EventType.choices)
     # Any UUID may be asked for: the Hub answers only for logs of this key's webhooks.
-    log_ids = UUIDListField(error_messages={"required": "Select the logs to retry."})
+    log_ids = UUIDListField(error_messages={"required": _("Select the logs to retry.")})
 
     def clean_log_ids(self) -> list[str]:
         ids = self.cleaned_data["log_ids"]
         if len(ids) > 50:  # the Hub's page size; one bulk call
-            raise forms.ValidationError("Retry at most 50 logs at once.")
+            raise forms.ValidationError(_("Retry at most 50 logs at once."))
         return ids
 
 
@@ -210,13 +222,14 @@ class _AccessFields(SettingsForm):
 
 
 class AgentCreateForm(_AccessFields):
-    username = forms.CharField(max_length=150)
-    first_name = forms.CharField(max_length=150, required=False, label="First name")
-    last_name = forms.CharField(max_length=150, required=False, label="Last name")
-    email = forms.EmailField(required=False)
+    username = forms.CharField(max_length=150, label=_("Username"))
+    first_name = forms.CharField(max_length=150, required=False, label=_("First name"))
+    last_name = forms.CharField(max_length=150, required=False, label=_("Last name"))
+    email = forms.EmailField(required=False, label=_("Email"))
     password = forms.CharField(
+        label=_("Password"),
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Give it to them privately; they can change it under “Password”.",
+        help_text=_("Give it to them privately; they can change it under “Password”."),
     )
 
     field_order = ["username", "first_name", "last_name", "email", "password"]
@@ -250,7 +263,7 @@ class AgentCreateForm(_AccessFields):
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         if not any(data.get(f"role_{a.pk}") for a in self.applications):
-            raise forms.ValidationError("Give the new user access to at least one Application.")
+            raise forms.ValidationError(_("Give the new user access to at least one Application."))
         return data
 
 
@@ -264,3 +277,30 @@ class AccessForm(_AccessFields):
 class AuditFilterForm(SettingsForm):
     application = forms.IntegerField(required=False, min_value=1)
     before = forms.IntegerField(required=False, min_value=1)
+
+
+# --- Profile -----------------------------------------------------------------------------------------
+
+
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(time_zone_names())]
+
+
+class PreferencesForm(SettingsForm):
+    """The profile's language switch and time zone (languages are named in themselves: settings.LANGUAGES)."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=_time_zone_choices,
+        help_text=_("Every time in Hubdash is shown in this zone."),
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not a time zone we know: choose one from the list, e.g. America/Sao_Paulo."
+            ),
+        },
+    )

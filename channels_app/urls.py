@@ -1,7 +1,8 @@
 from django.urls import path
 
-from channels_app import views
+from channels_app import account_views, views
 
 urlpatterns = [
     path("applications/", views.application_list, name="application_list"),
+    path("profile/", account_views.profile, name="profile"),
 ]

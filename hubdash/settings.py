@@ -55,7 +55,11 @@ INSTALLED_APPS = [
     "channels",
     "channels_app",
     "conversations",
+    "integrations",
     "hubsandbox",
+    # OpenAPI for /api/v1/ (schema and docs); the sidecar ships Swagger UI's files, served from our static.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -64,9 +68,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (Accept-Language) for everyone; UserPreferencesMiddleware below replaces it
+    # with a signed-in user's own choice and activates their time zone.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "channels_app.preferences.UserPreferencesMiddleware",
     "hubdash.security.NoStoreForSignedInUsers",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -87,6 +95,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -271,7 +281,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+# Languages: English and Brazilian Portuguese. A signed-in user's profile choice wins, else the browser's
+# Accept-Language, else LANGUAGE_CODE. Each language is named in itself in the profile's switch.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+LOCALE_PATHS = [BASE_DIR / "locale"]  # .po files in the repository; `make` compiles the .mo files
+# One date and time format per language (hubdash/formats/<locale>/formats.py), never Django's "a.m.".
+FORMAT_MODULE_PATH = ["hubdash.formats"]
+# Times are stored in UTC and shown in each user's time zone (profile, first taken from the browser at
+# sign-in); TIME_ZONE is only the zone of users who have none yet, and of management commands.
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -289,10 +307,76 @@ STORAGES = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # API tokens first: a request without credentials then gets 401 with `WWW-Authenticate: Bearer`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["integrations.api.parsers.BoundedJSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": None},  # integrations/api/throttling.py reads API_THROTTLE_RATE
+    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hubdash API",
+    "DESCRIPTION": "The public API of Hubdash: conversations, messages, contacts, replies and outgoing "
+    "webhooks, with the same access rules as the inbox. See the README's Integrate section.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SCHEMA_PATH_PREFIX_TRIM": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["integrations.api.schema.only_v1"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.api.schema.add_error_responses",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # No badge from validator.swagger.io: the docs page loads nothing from outside this server.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "ENUM_NAME_OVERRIDES": {
+        "MessageStatusEnum": "conversations.models.Message.Status",
+        "ConversationStatusEnum": "conversations.models.Conversation.Status",
+        "SendAttemptOutcomeEnum": "conversations.models.SendAttempt.Outcome",
+        "ReceivedEventOutcomeEnum": "conversations.models.WebhookEvent.Outcome",
+        "DeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
+        "WebhookEventEnum": "integrations.models.WebhookEvent",
+    },
+}
+# --- Public API (/api/v1/) and outgoing webhooks (integrations/) ---------------------------------
+# Requests per token (per user for a browser session, per address without credentials), DRF's syntax.
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")
+# Largest request body the API reads (bytes): a bigger one is refused with 413 before it is parsed.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+# Outgoing webhooks: each POST waits this long; failures retry with backoff up to the attempt limit; a
+# subscription is turned off after this many failed attempts in a row (the health panel says so).
+OUTGOING_WEBHOOK_TIMEOUT = env.float("OUTGOING_WEBHOOK_TIMEOUT", default=5.0)
+OUTGOING_WEBHOOK_MAX_ATTEMPTS = env.int("OUTGOING_WEBHOOK_MAX_ATTEMPTS", default=10)
+OUTGOING_WEBHOOK_BACKOFF_BASE = env.float("OUTGOING_WEBHOOK_BACKOFF_BASE", default=10.0)
+OUTGOING_WEBHOOK_BACKOFF_MAX = env.float("OUTGOING_WEBHOOK_BACKOFF_MAX", default=3600.0)
+OUTGOING_WEBHOOK_DISABLE_AFTER = env.int("OUTGOING_WEBHOOK_DISABLE_AFTER", default=20)
+# Seconds a process keeps the list of Applications that have subscriptions (every inbox event asks it):
+# a new subscription gets events from other processes after at most this long. 0 = ask every time.
+OUTGOING_WEBHOOK_CACHE_SECONDS = env.float("OUTGOING_WEBHOOK_CACHE_SECONDS", default=2.0)
+# Seconds between polls of the delivery queue when nothing is due.
+OUTGOING_WEBHOOK_POLL_INTERVAL = env.float("OUTGOING_WEBHOOK_POLL_INTERVAL", default=0.5)
+# SSRF guard: URLs that point at loopback, private, link-local or reserved addresses are refused
+# (when subscribing and again before each POST) unless DEBUG is on or this says they may be used.
+OUTGOING_WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("OUTGOING_WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+# The per-token throttle counts in the cache: shared by every process through Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CHANNEL_LAYER_PREFIX", default="hubdash"),
+        }
+    }
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

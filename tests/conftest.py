@@ -36,12 +36,32 @@ def _channel_layer_per_test_process() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _api_throttle_counters_per_test(settings) -> None:
+    """The API's throttle counts in the cache, which is Redis (shared by the xdist workers, whose ids
+    repeat) in `make test-postgres`: each test counts under a key prefix of its own."""
+    caches = settings.CACHES
+    default = caches.get("default", {})
+    settings.CACHES = {**caches, "default": {**default, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}}
+
+
+@pytest.fixture(autouse=True)
 def _no_webhook_route_cache(settings) -> None:
     """Tests change secrets and channels between deliveries; the per-process cache has its own tests."""
     from conversations.actions import inbound
 
     settings.WEBHOOK_ROUTE_CACHE_SECONDS = 0
     inbound._routes.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language_and_zone_after_each_test() -> Iterator[None]:
+    """A request activates its user's language and time zone in the thread that serves it, and the test
+    client serves in the test's own thread: put the defaults back so no test inherits another's."""
+    from django.utils import timezone, translation
+
+    yield
+    translation.deactivate()
+    timezone.deactivate()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from channels_app.access import AuthenticatedRequest
+from channels_app.hooks import collect_health_alerts
 from channels_app.selectors import administered_applications
 from channels_app.views import settings_admin_required
 from conversations.selectors.health import health as health_report
@@ -18,7 +19,8 @@ from conversations.selectors.health import health as health_report
 def health(request: AuthenticatedRequest) -> HttpResponse:
     applications = list(administered_applications(request.user))
     report = health_report(applications)
-    context = {"report": report, "section": "health"}
+    # Alerts of the apps above this one (e.g. an outgoing webhook turned off: integrations/).
+    context = {"report": report, "alerts": collect_health_alerts(applications), "section": "health"}
     # htmx refreshes the panel in place; a normal request gets the whole page.
     template = "settings/partials/health_panel.html" if request.htmx else "settings/health.html"
     return render(request, template, context)

@@ -121,4 +121,7 @@ def test_api_gives_a_superuser_every_webhook_url(superuser, app_a, app_b):
 
 
 def test_api_requires_a_signed_in_user(client, app_a):
-    assert client.get("/api/applications/").status_code == 403
+    # 401 with `WWW-Authenticate: Bearer`: the API also takes personal tokens (integrations/).
+    response = client.get("/api/applications/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")

@@ -21,6 +21,7 @@ xfail), not fixed in the test.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import socket
 import uuid
@@ -44,9 +45,11 @@ from django.utils.http import urlsafe_base64_encode
 
 from channels_app.models import Application, Channel, Membership
 from conversations.consumers import InboxConsumer
-from conversations.models import Contact, Conversation, Message
+from conversations.models import Contact, Conversation, Message, WebhookEvent
 from conversations.routing import websocket_urlpatterns
 from hubdash.asgi import application as asgi_application
+from integrations.actions.tokens import do_create_token
+from integrations.models import WebhookDelivery, WebhookSubscription
 from tests.inbox.inbox_support import add_message, make_conversation, sync_message
 
 # --- personas and outcomes ------------------------------------------------------------------------
@@ -77,6 +80,8 @@ class Row:
     # A 200 to a GET shows the viewer's own tenant: A's data to SEES_A, B's to agent_b and admin_b (the
     # control that makes "no A data for them" mean something).
     shows: bool = False
+    # POST `data` as a JSON body (the API, /api/v1/) rather than a form.
+    json: bool = False
 
     def __post_init__(self) -> None:
         assert len(self.get) == len(self.post) == len(PERSONAS), self
@@ -84,6 +89,13 @@ class Row:
 
 # Columns:      anonymous  deactivated  revoked  agent_a  agent_b  admin_a  admin_b  superuser
 SIGNED_OUT_405 = (L, L, L, 405, 405, 405, 405, 405)  # login_required outside require_GET/POST
+U = 401  # the API without valid credentials (a deactivated user's or a deleted session is none)
+API_200 = (U, U, U, 200, 200, 200, 200, 200)
+API_405 = (U, U, U, 405, 405, 405, 405, 405)  # DRF: authentication first, then the method
+API_OF_A = (U, U, U, 200, 404, 200, 404, 200)
+API_400_OF_A = (U, U, U, 400, 404, 400, 404, 400)
+API_ADMINS = (U, U, U, 403, 403, 200, 200, 200)  # agents lack the role
+API_ADMINS_OF_A = (U, U, U, 403, 403, 200, 404, 200)
 ALL_405 = (405,) * 8  # require_GET/POST outside the access check
 ALL_404 = (404,) * 8
 PUBLIC_200 = (200,) * 8
@@ -104,12 +116,77 @@ MATRIX: dict[str, Row] = {
     "accounts/reset/done/": Row(ALL_404, ALL_404),
     # --- the Hub's webhook: no session involved; A was never connected, so every event is refused --
     "hub/webhook/<uuid:public_id>/": Row(ALL_405, (401,) * 8),
-    # --- the read API (DRF: 403 without a session, each user's own Applications) ------------------
+    # --- the legacy read API (each user's own Applications; 401 without credentials, as /api/v1/) --
     "api/applications/": Row(
-        (403, 403, 403, 200, 200, 200, 200, 200),
-        (403, 403, 403, 405, 405, 405, 405, 405),
+        (U, U, U, 200, 200, 200, 200, 200),
+        (U, U, U, 405, 405, 405, 405, 405),
         shows=True,
     ),
+    # --- the public API (/api/v1/: a token or a session; 401 without; another tenant's objects 404,
+    # a missing role 403; POSTs carry JSON that is invalid or harmless) ----------------------------
+    "api/v1/schema/": Row(PUBLIC_200, ALL_405),
+    "api/v1/docs/": Row(PUBLIC_200, ALL_405),
+    "api/v1/me/": Row(API_200, API_405, shows=True),
+    "api/v1/applications/": Row(
+        API_200,
+        (U, U, U, 403, 403, 400, 400, 400),  # an empty name: refused before the Hub is asked
+        data=lambda world: {"name": "", "hub_api_key": "short"},
+        shows=True,
+        json=True,
+    ),
+    "api/v1/applications/<int:application_id>/": Row(API_OF_A, API_405, shows=True),
+    "api/v1/applications/<int:application_id>/channels/": Row(
+        API_OF_A,
+        (U, U, U, 403, 404, 400, 404, 400),
+        data=lambda world: {"display_name": ""},
+        shows=True,
+        json=True,
+    ),
+    "api/v1/channels/<int:channel_id>/": Row(API_OF_A, API_405, shows=True),
+    "api/v1/conversations/": Row(API_200, API_405, shows=True),
+    "api/v1/conversations/<int:conversation_id>/": Row(API_OF_A, API_405, shows=True),
+    "api/v1/conversations/<int:conversation_id>/status/": Row(
+        API_405, API_400_OF_A, data=lambda world: {"status": "no-such-status"}, json=True
+    ),
+    "api/v1/conversations/<int:conversation_id>/assign/": Row(
+        API_405, API_400_OF_A, data=lambda world: {"assignee_id": "nobody"}, json=True
+    ),
+    "api/v1/conversations/<int:conversation_id>/messages/": Row(
+        API_OF_A,
+        API_400_OF_A,  # no Idempotency-Key: refused before anything is stored
+        data=lambda world: {"text": "never stored"},
+        shows=True,
+        json=True,
+    ),
+    "api/v1/conversations/<int:conversation_id>/messages/<int:message_id>/": Row(
+        API_OF_A, API_405, shows=True
+    ),
+    "api/v1/conversations/<int:conversation_id>/messages/<int:message_id>/retry/": Row(
+        API_405,
+        (U, U, U, 422, 404, 422, 404, 422),  # the reply was delivered: "only a failed reply…"
+    ),
+    "api/v1/contacts/": Row(API_200, API_405, shows=True),
+    "api/v1/contacts/<int:contact_id>/": Row(API_OF_A, API_405, shows=True),
+    "api/v1/webhook-events/": Row(API_ADMINS, API_405),
+    "api/v1/webhook-events/<int:event_id>/": Row(API_ADMINS_OF_A, API_405, shows=True),
+    "api/v1/review/summary/": Row(API_ADMINS, API_405),
+    "api/v1/applications/<int:application_id>/webhooks/": Row(
+        (U, U, U, 403, 404, 200, 404, 200),
+        (U, U, U, 403, 404, 400, 404, 400),
+        data=lambda world: {"url": "", "events": []},
+        shows=True,
+        json=True,
+    ),
+    "api/v1/webhooks/<int:subscription_id>/": Row(API_ADMINS_OF_A, API_405, shows=True),
+    "api/v1/webhooks/<int:subscription_id>/rotate-secret/": Row(API_405, API_ADMINS_OF_A),
+    "api/v1/webhooks/<int:subscription_id>/deliveries/": Row(API_ADMINS_OF_A, API_405),
+    "api/v1/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/": Row(
+        API_ADMINS_OF_A, API_405, shows=True
+    ),
+    "api/v1/webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/resend/": Row(
+        API_405, (U, U, U, 403, 403, 202, 404, 202)
+    ),
+    "api/v1/<path:rest>": Row(ALL_404, ALL_404),  # any other URL under the API: its JSON 404
     # --- delivery review (admins of an Application and superusers; agents 403) --------------------
     "review/": Row((L, L, L, 403, 403, 200, 200, 200), ALL_405, shows=True),
     "review/export.csv": Row((L, L, L, 403, 403, 200, 200, 200), ALL_405, shows=True),
@@ -201,6 +278,39 @@ MATRIX: dict[str, Row] = {
         (L, L, L, 200, 200, 200, 200, 200),  # a read-only page with no method restriction
         shows=True,
     ),
+    # --- the user's own profile (language and time zone: every signed-in user, their own only) -------
+    "profile/": Row(
+        (L, L, L, 200, 200, 200, 200, 200),
+        (L, L, L, 200, 200, 200, 200, 200),  # nothing posted: the form again, nothing saved
+    ),
+    # --- the JavaScript catalog (translations of static/js: public, like the scripts themselves) -----
+    "jsi18n/": Row(PUBLIC_200, ALL_405),
+    # --- the user's own API tokens (every signed-in user; the token is agent_a's) ------------------
+    "profile/api-tokens/": Row(
+        (L, L, L, 200, 200, 200, 200, 200),
+        (L, L, L, 200, 200, 200, 200, 200),  # no name: the form again, no token
+    ),
+    "profile/api-tokens/<int:token_id>/revoke/": Row(ALL_405, (L, L, L, 302, 404, 404, 404, 404)),
+    # --- outgoing webhooks in the settings (admins; agents 403; B's admin 404 on A's) ---------------
+    "settings/applications/<int:application_id>/outgoing-webhooks/": Row(
+        (L, L, L, 403, 403, 200, 404, 200),
+        (L, L, L, 403, 403, 200, 404, 200),  # empty form: errors, nothing added
+        shows=True,
+    ),
+    "settings/outgoing-webhooks/<int:subscription_id>/": Row(
+        (L, L, L, 403, 403, 200, 404, 200),
+        (L, L, L, 403, 403, 200, 404, 200),  # empty form: errors, nothing changed
+        shows=True,
+    ),
+    "settings/outgoing-webhooks/<int:subscription_id>/rotate-secret/": Row(
+        ALL_405, (L, L, L, 403, 403, 200, 404, 200)
+    ),
+    "settings/outgoing-webhooks/<int:subscription_id>/delete/": Row(
+        ALL_405, (L, L, L, 403, 403, 302, 404, 302)
+    ),
+    "settings/outgoing-webhooks/<int:subscription_id>/deliveries/<int:delivery_id>/resend/": Row(
+        ALL_405, (L, L, L, 403, 403, 302, 404, 302)
+    ),
     # --- the inbox (every member of the conversation's Application; others 404, never 403) ---------
     "": Row((L, L, L, 200, 200, 200, 200, 200), SIGNED_OUT_405, shows=True),
     "conversations/<int:conversation_id>/": Row(
@@ -258,6 +368,7 @@ class World:
     reply: Message
     conversation_b: Conversation
     users: dict[str, Any]
+    integration: dict[str, int] = field(default_factory=dict)  # ids of A's token, webhook, delivery, event
     sessions: dict[str, str] = field(default_factory=dict)  # persona -> session key ("" for none)
 
     def url_kwargs(self) -> dict[str, Any]:
@@ -270,6 +381,9 @@ class World:
             "public_id": self.app_a.public_id,
             "uidb64": urlsafe_base64_encode(force_bytes(self.users["agent_a"].pk)),
             "token": "not-a-valid-token",
+            "contact_id": self.contact.pk,
+            "rest": "no/such/endpoint/",
+            **self.integration,
         }
 
 
@@ -304,6 +418,31 @@ def _conversation(app: Application, markers: tuple[str, ...], author: Any) -> tu
     return conversation, reply
 
 
+def _integration_objects(app: Application, agent: Any) -> dict[str, int]:
+    """An API token of A's agent, an outgoing webhook of A with one delivery, and a Hub delivery to A."""
+    token = do_create_token(user=agent, name="matrix", expires_at=None).token
+    subscription = WebhookSubscription.objects.create(
+        application=app, url="https://93.184.216.34/hook", events=["message.created"],
+        description=f"{MARKERS[0]} hook", secret="whsec_matrix",
+    )  # fmt: skip
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, event="message.created", event_key="matrix", body=f'{{"x": "{MARKERS[2]}"}}',
+        status="delivered",
+    )  # fmt: skip
+    event = WebhookEvent.objects.create(
+        application=app,
+        event_type="Message",
+        body=f'{{"text": "{MARKERS[2]}"}}'.encode(),
+        outcome="processed",
+    )
+    return {
+        "token_id": token.pk,
+        "subscription_id": subscription.pk,
+        "delivery_id": delivery.pk,
+        "event_id": event.pk,
+    }
+
+
 def build_world(suffix: str = "") -> World:
     """`suffix` keeps names unique when a second world is made while the first one still exists."""
     app_a, api_key_a = _application(MARKERS[0] + suffix)
@@ -331,6 +470,7 @@ def build_world(suffix: str = "") -> World:
         conversation_b=conversation_b,
         users=users,
     )
+    world.integration = _integration_objects(app_a, users["agent_a"])
     world.sessions["anonymous"] = ""
     for persona, user in users.items():
         client = Client()
@@ -453,7 +593,13 @@ def test_each_persona_gets_the_expected_answer(
 ) -> None:
     url = url_for(route, world)
     client = client_of(persona, world)
-    response = client.get(url) if method == "GET" else client.post(url, MATRIX[route].data(world))
+    row = MATRIX[route]
+    if method == "GET":
+        response = client.get(url)
+    elif row.json:
+        response = client.post(url, json.dumps(row.data(world)), content_type="application/json")
+    else:
+        response = client.post(url, row.data(world))
 
     location = response.get("Location", "")
     if expected == LOGIN:
