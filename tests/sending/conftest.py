@@ -89,10 +89,12 @@ def _work(worker: ReplyWorker, errors: list[BaseException]) -> None:
 
 
 @contextmanager
-def workers(count: int = 1) -> Iterator[None]:
-    """Run `count` workers on threads while the block runs (polling every 20 ms when nothing is due)."""
+def workers(count: int = 1, *, threads: int = 2) -> Iterator[None]:
+    """Run `count` workers on threads while the block runs (polling every 20 ms when nothing is due), each
+    with `threads` Hub calls in flight at once. Two, not the command's default: the sandbox answers in this
+    process too, and its listening socket queues only a few connections."""
     errors: list[BaseException] = []
-    loops = [ReplyWorker(interval=0.02, worker_id=f"test-{n}") for n in range(count)]
+    loops = [ReplyWorker(interval=0.02, worker_id=f"test-{n}", threads=threads) for n in range(count)]
     threads = [threading.Thread(target=_work, args=(loop, errors), daemon=True) for loop in loops]
     for thread in threads:
         thread.start()

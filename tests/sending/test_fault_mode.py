@@ -43,6 +43,8 @@ def test_200_replies_with_30_percent_of_sends_failing_all_go_out_each_exactly_on
     assert attempts["byStatus"].get("500", 0) > 10  # the faults really happened...
     transient = SendAttempt.objects.filter(message_id__in=ids, outcome="transient")
     assert transient.filter(error_code="timeout").count() > 10
-    # ...and every HTTP call we made is on record, failed or not.
-    assert SendAttempt.objects.filter(message_id__in=ids).count() == attempts["count"]
+    # ...and every HTTP call that reached the Hub is on record, failed or not. (A connect timeout never
+    # reached it: with several calls in flight, the sandbox's short listen queue sometimes drops one.)
+    reached = SendAttempt.objects.filter(message_id__in=ids).exclude(error_code="connect_timeout")
+    assert reached.count() == attempts["count"]
     assert not SendAttempt.objects.filter(outcome="in_flight").exists()

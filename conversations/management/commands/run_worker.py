@@ -1,13 +1,14 @@
 """`manage.py run_worker`: the background worker that sends replies.
 
 It sends due replies (conversations/worker.py: the replies table is the queue; several workers may run
-at once, each reply is taken with SELECT ... FOR UPDATE SKIP LOCKED), plus the recovery sweep for replies
+at once, each reply is taken with SELECT ... FOR UPDATE SKIP LOCKED; each worker keeps --threads Hub
+calls in flight), plus the recovery sweep for replies
 a dead worker left `pending` — at start, then every WORKER_SWEEP_INTERVAL seconds, in a thread — and
 housekeeping (conversations/actions/housekeeping.py) in another.
 
-SIGTERM/SIGINT: finish the reply in hand, then exit (a second signal, more than 2 s later, exits at
-once). SIGKILL loses nothing: the killed worker's reply keeps its lease until HUB_SEND_LEASE_SECONDS,
-then the sweep of any worker makes it due again.
+SIGTERM/SIGINT: finish the replies in hand (store the Hub's answers), then exit (a second signal, more
+than 2 s later, exits at once). SIGKILL loses nothing: the killed worker's replies (at most --threads)
+keep their leases until HUB_SEND_LEASE_SECONDS, then the sweep of any worker makes them due again.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from channels_app.realtime import publisher
-from conversations.worker import build_worker, start_sweeper, sweep_once
+from conversations.worker import DEFAULT_THREADS, build_worker, start_sweeper, sweep_once
 
 log = logging.getLogger("conversations.worker")
 
@@ -40,6 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--worker-id", default="", help="Unique id of this worker (default: random).")
         parser.add_argument("--batch", action="store_true", help="Run what is due now, then exit.")
         parser.add_argument("--max-tasks", type=int, default=None, help="Exit after this many send attempts.")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=DEFAULT_THREADS,
+            help=f"Hub calls in flight at once (default {DEFAULT_THREADS}): the call is I/O, the database work stays on one thread.",
+        )
 
     def handle(
         self,
@@ -49,6 +56,7 @@ class Command(BaseCommand):
         worker_id: str,
         batch: bool,
         max_tasks: int | None,
+        threads: int,
         **options,
     ):
         worker = build_worker(
@@ -56,6 +64,7 @@ class Command(BaseCommand):
             worker_id=worker_id,
             batch=batch,
             max_tasks=max_tasks,
+            threads=threads,
         )
         worker_id = worker.worker_id
         if str(settings.CHANNEL_LAYERS["default"]["BACKEND"]).endswith("InMemoryChannelLayer"):
