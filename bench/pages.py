@@ -6,7 +6,10 @@ Builds the data set of bench/dataset.py (100k conversations, 1M messages, one 50
 unless `--reuse`, prints EXPLAIN ANALYZE of the queries behind each page, then serves Hubdash with one
 daphne process (production configuration) and loads each page with wrk at `--connections`, signed in as
 an agent, alternating the pages in every run: the bare view (bench/urls.py), the inbox, the long
-thread, "load older" at that thread's far end, and two searches. Medians of the runs' p50 and p99.
+thread, "load older" at that thread's far end, and two searches. Medians of the runs' p50 and p99, and
+of the server process's CPU time per request (from /proc: steadier than latency on a shared machine).
+Repeated loads of a page find its rows and bubbles drawn already (conversations/templatetags/
+fragments.py): these are warm figures; docs/benchmarks.md gives a first load's cost beside them.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from bench.common import ROOT, production_env, setup_django, stop_server
+from bench.common import ROOT, free_port, production_env, setup_django, stop_server
 from bench.dataset import DB_NAME, build
 
 ENV = {**production_env(DB_NAME), "DJANGO_SETTINGS_MODULE": "bench.settings"}
@@ -27,40 +31,66 @@ _LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
 def _explain(long_thread: int) -> None:
+    """EXPLAIN ANALYZE of every query each page's selectors run, as they run it (the SQL is captured, so
+    this follows the code), with planning and execution times: the list's planning costs more than its
+    execution."""
     from django.contrib.auth import get_user_model
-
-    from conversations.models import Conversation, Message
-    from conversations.selectors.inbox import InboxFilters, inbox_conversations, live_row
-
-    user = get_user_model().objects.get(username="bench")
-    conversation = Conversation.objects.get(pk=long_thread)
-    oldest = list(
-        Message.objects.filter(conversation=conversation).order_by("id").values_list("id", flat=True)[:41]
-    )
-    thread = Message.objects.filter(conversation=conversation)
-    queries = {
-        "inbox list": inbox_conversations(user=user, filters=InboxFilters())[:31],
-        "inbox list, open only": inbox_conversations(user=user, filters=InboxFilters(status="open"))[:31],
-        # What thread_page runs: the page's ids from the thread_keyset index alone, then those rows.
-        "thread page, its ids": thread.order_by("-id").values_list("id", flat=True)[:41],
-        "load older at the far end, its ids": (
-            thread.filter(id__lt=oldest[-1]).order_by("-id").values_list("id", flat=True)[:41]
-        ),
-        "those rows": Message.objects.select_related("author", "conversation__contact")
-        .filter(pk__in=oldest[:40])
-        .order_by("id"),
-        "search a reference": inbox_conversations(user=user, filters=InboxFilters(q="ref123457"))[:31],
-        "search a name": inbox_conversations(user=user, filters=InboxFilters(q="Cliente 5001"))[:31],
-    }
-    for label, qs in queries.items():
-        print(f"\n--- {label}\n{qs.explain(analyze=True, buffers=True)}")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as captured:
-        live_row(conversation_id=long_thread)
-    print(f"\n--- live row\n{Conversation.objects.filter(pk=long_thread).explain(analyze=True)}")
-    print(f"(live row: {len(captured)} query)")
+    from conversations.models import Message
+    from conversations.selectors.inbox import InboxFilters, inbox_page, live_row, visible_application_list
+    from conversations.selectors.thread import conversation_for, thread_page
+
+    user = get_user_model().objects.get(username="bench")
+    ids = [a.pk for a in visible_application_list(user)]
+    oldest = list(
+        Message.objects.filter(conversation_id=long_thread).order_by("id").values_list("id", flat=True)[:41]
+    )
+
+    def thread() -> None:
+        thread_page(conversation=conversation_for(user, long_thread, application_ids=ids))
+
+    def older() -> None:
+        thread_page(conversation=conversation_for(user, long_thread, bare=True), before_id=oldest[-1])
+
+    cases = {
+        "inbox list": lambda: inbox_page(user=user, filters=InboxFilters(), application_ids=ids),
+        "inbox list, open only": lambda: inbox_page(
+            user=user, filters=InboxFilters(status="open"), application_ids=ids
+        ),
+        "thread page: the conversation, then its newest messages": thread,
+        '"load older" at the far end: the access check, then the messages': older,
+        "search a reference": lambda: inbox_page(
+            user=user, filters=InboxFilters(q="ref123457"), application_ids=ids
+        ),
+        "search a name": lambda: inbox_page(
+            user=user, filters=InboxFilters(q="Cliente 5001"), application_ids=ids
+        ),
+        "live row (one per event per process)": lambda: live_row(conversation_id=long_thread),
+    }
+    summary = []
+    for label, run in cases.items():
+        run()  # warm: the first call of a process also loads the catalog
+        with CaptureQueriesContext(connection) as captured:
+            run()
+        for number, query in enumerate(captured.captured_queries, 1):
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, SUMMARY) " + query["sql"])
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            times = dict(re.findall(r"(Planning|Execution) Time: ([\d.]+) ms", plan))
+            print(f"\n--- {label}, query {number} of {len(captured.captured_queries)}\n{plan}")
+            summary.append((f"{label} ({number}/{len(captured.captured_queries)})", times))
+    print("\n| query | planning ms | execution ms |\n|---|---|---|")
+    for label, times in summary:
+        print(f"| {label} | {times.get('Planning', '?')} | {times.get('Execution', '?')} |")
+
+
+def _cpu_ms(pid: int) -> float:
+    """CPU time the server process has used (user + system), in ms: per request, a figure that other
+    load on the machine changes far less than latency."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def _session_cookie() -> str:
@@ -83,6 +113,8 @@ def _wrk(url: str, cookie: str, *, seconds: float, connections: int) -> dict[str
     found = {f"p{p}": float(v) * scale[u] for p, v, u in _LATENCY.findall(out)}
     requests = re.search(r"Requests/sec:\s+([\d.]+)", out)
     found["rps"] = float(requests.group(1)) if requests else 0.0
+    total = re.search(r"(\d+) requests in", out)
+    found["requests"] = float(total.group(1)) if total else 0.0
     return found
 
 
@@ -94,6 +126,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--no-explain", action="store_true", help="skip the EXPLAIN ANALYZE of the queries")
     args = parser.parse_args()
     if not args.reuse:
         from bench.common import recreate_database
@@ -108,12 +141,13 @@ def main() -> None:
         print(f"data set built in {time.monotonic() - started:.0f} s", flush=True)
     # The long thread is the one the data set made most recently active.
     long_thread = Conversation.objects.filter(application__name="Bench A").order_by("-last_activity_at")[0].pk
-    _explain(long_thread)
+    if not args.no_explain:
+        _explain(long_thread)
     oldest = list(
         Message.objects.filter(conversation_id=long_thread).order_by("id").values_list("id", flat=True)[:41]
     )
     cookie = _session_cookie()
-    port = 8000 + os.getpid() % 1000
+    port = free_port()  # BENCH_PORTS chooses the range
     server = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hubdash.asgi:application"],
         cwd=ROOT,
@@ -147,22 +181,31 @@ def main() -> None:
             order = list(pages.items())
             order = order[run % len(order) :] + order[: run % len(order)]
             for label, url in order:
+                cpu = _cpu_ms(server.pid)
                 found = _wrk(base + url, cookie, seconds=args.seconds, connections=args.connections)
+                found["cpu"] = (_cpu_ms(server.pid) - cpu) / max(found["requests"], 1)
                 results[label].append(found)
                 print(
                     f"run {run + 1}: {label:<32} p50 {found['p50']:.1f} ms, p99 {found['p99']:.1f} ms,"
-                    f" {found['rps']:.0f} req/s",
+                    f" {found['rps']:.0f} req/s, server CPU {found['cpu']:.1f} ms/request",
                     flush=True,
                 )
     finally:
         stopped = stop_server(server)
 
     bare99 = statistics.median(r["p99"] for r in results["bare Django view"])
-    print("\n| page | p50 ms | p99 ms | p99 / bare view |\n|---|---|---|---|")
+    bare_cpu = statistics.median(r["cpu"] for r in results["bare Django view"])
+    print(
+        "\n| page | p50 ms | p99 ms | p99 / bare view | server CPU ms/request | CPU / bare view |"
+        "\n|---|---|---|---|---|---|"
+    )
     for label, runs in results.items():
         p50 = statistics.median(r["p50"] for r in runs)
         p99 = statistics.median(r["p99"] for r in runs)
-        print(f"| {label} | {p50:.1f} | {p99:.1f} | {p99 / bare99:.2f}x |")
+        cpu = statistics.median(r["cpu"] for r in runs)
+        print(
+            f"| {label} | {p50:.1f} | {p99:.1f} | {p99 / bare99:.2f}x | {cpu:.1f} | {cpu / bare_cpu:.1f}x |"
+        )
     print(f"SIGTERM to exit after the load: {stopped:.1f} s (target <= 10 s)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout raised by its authentication backend into the page.
     "axes.middleware.AxesMiddleware",
+    # Sync-only and doing nothing: under daphne, the chain above then runs in the view's thread instead
+    # of hopping between it and the event loop (hubdash/middleware.py).
+    "hubdash.middleware.SynchronousChain",
 ]
 
 ROOT_URLCONF = "hubdash.urls"

@@ -23,6 +23,7 @@ from django_htmx.http import HttpResponseLocation
 
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
+from channels_app.models import Application
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
     NOT_ASSIGNABLE,
@@ -43,7 +44,13 @@ from conversations.live import (
     thread_state_html,
 )
 from conversations.models import Conversation
-from conversations.selectors.inbox import InboxFilters, filter_choices, filters_for, inbox_page
+from conversations.selectors.inbox import (
+    InboxFilters,
+    filter_choices,
+    filters_for,
+    inbox_page,
+    visible_application_list,
+)
 from conversations.selectors.thread import conversation_for, message_for, message_timeline, thread_page
 
 # --- pages -----------------------------------------------------------------------------------------
@@ -55,13 +62,19 @@ def _wants(request: AuthenticatedRequest, target: str) -> bool:
 
 
 def _page_context(
-    request: AuthenticatedRequest, filters: InboxFilters, *, active_id: int | None, before: str | None = None
+    request: AuthenticatedRequest,
+    filters: InboxFilters,
+    applications: list[Application],
+    *,
+    active_id: int | None,
+    before: str | None = None,
 ) -> dict[str, Any]:
     cursor = new_cursor()  # before any read: the browser's resync starts here
+    ids = [a.pk for a in applications]
     return {
-        **base_context(user=request.user, filters=filters, request=request),
-        **filter_choices(user=request.user),
-        "page": inbox_page(user=request.user, filters=filters, before=before),
+        **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
+        **filter_choices(user=request.user, applications=applications),
+        "page": inbox_page(user=request.user, filters=filters, before=before, application_ids=ids),
         "active_id": active_id,
         "cursor": cursor,
     }
@@ -71,17 +84,20 @@ def _page_context(
 @require_GET
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """The inbox at `/`: the list, no thread open."""
-    filters = filters_for(user=request.user, params=request.GET)
+    # Read once, for the filters' check, the list, the filter bar and the rows' Application names.
+    applications = visible_application_list(request.user)
+    ids = [a.pk for a in applications]
+    filters = filters_for(user=request.user, params=request.GET, application_ids=ids)
     before = request.GET.get("before")
     if before and request.htmx:
         # Infinite scroll: the next rows and a new sentinel, replacing the old sentinel.
-        page = inbox_page(user=request.user, filters=filters, before=before)
-        context = {**base_context(user=request.user, filters=filters, request=request), "page": page}
-        return render(request, "conversations/partials/inbox_rows.html", context)
+        page = inbox_page(user=request.user, filters=filters, before=before, application_ids=ids)
+        base = base_context(user=request.user, filters=filters, request=request, application_ids=ids)
+        return render(request, "conversations/partials/inbox_rows.html", {**base, "page": page})
     if _wants(request, "thread-pane"):
         return render(request, "conversations/partials/thread_pane.html", {"conversation": None})
     # Without JavaScript, `before` pages through whole pages ("Older conversations" link).
-    context = _page_context(request, filters, active_id=None, before=before)
+    context = _page_context(request, filters, applications, active_id=None, before=before)
     if _wants(request, "inbox-list-wrap"):
         return render(request, "conversations/partials/inbox_list.html", context)
     return render(request, "conversations/inbox.html", {**context, "conversation": None})
@@ -91,12 +107,17 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
 @require_GET
 def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """A thread (with the list beside it on a full page). Opening it marks it read."""
-    conversation = conversation_for(request.user, conversation_id)
-    filters = filters_for(user=request.user, params=request.GET)
+    applications = visible_application_list(request.user)
+    ids = [a.pk for a in applications]
+    conversation = conversation_for(request.user, conversation_id, application_ids=ids)
+    filters = filters_for(user=request.user, params=request.GET, application_ids=ids)
     cursor = new_cursor()
-    conversation = do_mark_read(conversation=conversation, actor=request.user)
+    if conversation.unread_count:
+        # Already read: no locking transaction (three round trips) on every opening. A message that
+        # arrives after the read above reaches the open thread live, and the page marks it read then.
+        conversation = do_mark_read(conversation=conversation, actor=request.user)
     context = {
-        **base_context(user=request.user, filters=filters, request=request),
+        **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
         **thread_context(conversation),
         "thread": thread_page(conversation=conversation),
         "cursor": cursor,
@@ -106,7 +127,7 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
     return render(
         request,
         "conversations/inbox.html",
-        {**_page_context(request, filters, active_id=conversation.pk), **context, "cursor": cursor},
+        {**_page_context(request, filters, applications, active_id=conversation.pk), **context},
     )
 
 
@@ -114,7 +135,7 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
 @require_GET
 def thread_messages(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Older messages (`?before=<id>`, scrolling up) or newer ones (`?after=<id>`), keyset on the id."""
-    conversation = conversation_for(request.user, conversation_id)
+    conversation = conversation_for(request.user, conversation_id, bare=True)
     before, after = request.GET.get("before", ""), request.GET.get("after", "")
     page = thread_page(
         conversation=conversation,
@@ -122,7 +143,8 @@ def thread_messages(request: AuthenticatedRequest, conversation_id: int) -> Http
         after_id=int(after) if after.isdigit() else None,
     )
     context = {
-        **base_context(user=request.user, filters=InboxFilters(), request=request),
+        # The bubbles name no Application: no need to read which ones the user sees.
+        **base_context(user=request.user, filters=InboxFilters(), request=request, application_ids=()),
         "conversation": conversation,
         "thread": page,
         "newer": after.isdigit(),

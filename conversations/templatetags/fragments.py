@@ -1,0 +1,208 @@
+"""Inbox rows and message bubbles drawn once per process, then served from memory.
+
+`{% inbox_row conversation %}` and `{% message_bubble message %}` render the same partials as
+`{% include %}` did, through a small per-process cache. Drawn by the template engine, a row costs about
+1 ms and a bubble 0.3 ms: the inbox page's 30 rows and the thread's 40 bubbles were most of a page's
+time. A fragment is a function of what it is drawn from, so that is its key, and nothing is ever
+invalidated: a changed field, a renamed agent or contact, another language, time zone or day (rows say
+"Yesterday") is another key; the old entry just ages out.
+
+- **Drawn from**: every loaded value of the object and of the related objects its query joins
+  (`ROW_RELATED` for a row, the author for a bubble), plus attributes set on it after the query
+  (`chosen_option_id`). A partial that read anything else would query per row: the pages' query-count
+  tests fail first (tests/inbox/test_fragments.py).
+- **Per viewer**: a row differs between viewers only by whether they wrote its last message ("You:"),
+  are its assignee ("Mine"), have it open, and the list's filters and Application names; those are the
+  key, and the row is drawn for a stand-in viewer id that is the viewer's own id only when the row is
+  theirs (so it is served to no one else) and otherwise matches no one. Nothing of one agent's reaches
+  another's page. A bubble has no per-viewer part.
+- **The CSRF token** is per request: a fragment that holds one (a failed reply's Retry form) is drawn with
+  a marker in its place, and each page puts its own token there.
+- **Per process, in memory**: a deploy (new templates or code) starts empty; entries are a few kB and the
+  oldest go first.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django import template
+from django.db.models import Model
+from django.template.loader import get_template
+from django.urls import get_script_prefix
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+
+from conversations.selectors.inbox import ROW_RELATED
+
+register = template.Library()
+
+_LOCALE_KEY = "conversations.fragments.locale"  # in the template engine's per-render storage
+# Not a user id (they start at 1): a row drawn for it says "You"/"Mine" to no one.
+NO_VIEWER = -1
+# In place of the request's CSRF token inside a cached fragment (letters only: escaping leaves it alone).
+CSRF_MARK = "hubdashcsrftokenmark"
+
+
+class FragmentCache:
+    """A bounded, thread-safe LRU of rendered fragments (daphne serves requests on several threads)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, SafeString] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], SafeString]) -> SafeString:
+        with self._lock:
+            html = self._entries.get(key)
+            if html is not None:
+                self._entries.move_to_end(key)
+                return html
+        html = render()  # outside the lock: two threads may draw the same fragment once each, alike
+        with self._lock:
+            self._entries[key] = html
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+# With their keys, about 5 kB a row and 2 kB a bubble (measured at 1M messages): some 20 MB per server
+# process when full; a row of any of the first sixty pages of 30, or a hundred threads' latest pages.
+rows = FragmentCache(size=2000)
+bubbles = FragmentCache(size=5000)
+
+
+# Values that are their own key; anything else (a JSON field's dict) is frozen by `_frozen`.
+_PLAIN = frozenset({str, int, bool, float, type(None), datetime, date, Decimal, UUID})
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, dict | list):  # JSON fields: a message's content
+        return json.dumps(value, sort_keys=True, default=repr)
+    if isinstance(value, Model):  # an object set on another after its query
+        return state_of(value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def state_of(obj: Model | None, related: tuple[str, ...] = ()) -> Hashable:
+    """Everything a partial can read from `obj` without a query: its loaded values and attributes (not
+    the deferred ones, which are not loaded), and those of the `related` objects (select_related paths,
+    `a__b`) its query joined. (On every row and bubble of a page: kept to one plain loop.)"""
+    if obj is None:
+        return None
+    names: list[str] = []
+    values: list[Hashable] = []
+    for name, value in vars(obj).items():
+        if name[0] != "_":  # Django's `_state`, caches
+            names.append(name)
+            values.append(value if type(value) in _PLAIN else _frozen(value))
+    joined: list[Hashable] = []
+    for path in related:
+        target: Any = obj
+        for name in path.split("__"):
+            target = getattr(target, name) if target is not None else None
+        joined.append(state_of(target))
+    # Only strings and other atoms: the collector can untrack these tuples, however many are kept.
+    return (obj._meta.label, tuple(names), tuple(values), related, tuple(joined))
+
+
+def _locale(context: template.Context) -> tuple[Hashable, ...]:
+    """What a fragment's text and times depend on besides its objects ("Yesterday" needs the date); the
+    same for every row of one page, so found once per render."""
+    found = context.render_context.get(_LOCALE_KEY)
+    if found is None:
+        found = (
+            translation.get_language(),
+            timezone.get_current_timezone_name(),
+            timezone.localdate(),
+            get_script_prefix(),
+        )
+        context.render_context[_LOCALE_KEY] = found
+    return found
+
+
+@register.simple_tag(takes_context=True)
+def inbox_row(context: template.Context, conversation: Any) -> SafeString:
+    """`conversations/partials/inbox_row.html` for this conversation, as `{% include %}` drew it."""
+    viewer_id = context.get("viewer_id")
+    last = conversation.last_message
+    # The template's own comparisons: is the viewer the last message's author ("You:"), the assignee ("Mine")?
+    wrote_last = last is not None and last.author_id == viewer_id
+    assigned = conversation.assignee_id == viewer_id
+    active = conversation.pk == context.get("active_id")
+    variant = (
+        wrote_last,
+        assigned,
+        active,
+        context.get("filters_query", ""),
+        bool(context.get("multi_app")),
+        bool(context.get("in_frame")),
+    )
+    key = (state_of(conversation, ROW_RELATED), variant, _locale(context))
+
+    def render() -> SafeString:
+        return _render(
+            "conversations/partials/inbox_row.html",
+            {
+                "conversation": conversation,
+                "viewer_id": viewer_id if wrote_last or assigned else NO_VIEWER,
+                "active_id": conversation.pk if active else None,
+                "filters_query": variant[3],
+                "multi_app": variant[4],
+                "in_frame": variant[5],
+            },
+        )
+
+    return _with_token(rows.get(key, render), context)
+
+
+@register.simple_tag(takes_context=True)
+def message_bubble(context: template.Context, message: Any) -> SafeString:
+    """`conversations/partials/message.html` for this message, as `{% include %}` drew it."""
+    in_frame = bool(context.get("in_frame"))
+    key = (state_of(message, ("author",)), in_frame, _locale(context))
+
+    def render() -> SafeString:
+        return _render("conversations/partials/message.html", {"message": message, "in_frame": in_frame})
+
+    return _with_token(bubbles.get(key, render), context)
+
+
+def _render(name: str, values: dict[str, Any]) -> SafeString:
+    # Only the values in the key, and a marker for the CSRF token: nothing else of the page's context.
+    return mark_safe(get_template(name).render({**values, "csrf_token": CSRF_MARK}))  # rendered, escaped
+
+
+_CSRF_TAG = template.Template("{% csrf_token %}")
+
+
+def _csrf_field(token: Any) -> str:
+    return _CSRF_TAG.render(template.Context({"csrf_token": token}))
+
+
+# The marker's whole field, as `{% csrf_token %}` draws it: removed where a context has no token, as the
+# tag itself draws nothing then.
+_MARKED_FIELD = _csrf_field(CSRF_MARK)
+
+
+def _with_token(html: SafeString, context: template.Context) -> SafeString:
+    if CSRF_MARK not in html:
+        return html
+    # A page's token is letters and digits (Django's own alphabet): put in as it is, like the tag does.
+    return mark_safe(html.replace(_MARKED_FIELD, _csrf_field(context.get("csrf_token"))))

@@ -1,0 +1,287 @@
+"""Rows and bubbles served from the per-process fragment cache (conversations/templatetags/fragments.py):
+the same markup `{% include %}` draws, for each viewer, and a change shows on the next page load."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.template import Context, RequestContext, Template
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from channels_app.models import Membership
+from conversations.live import base_context
+from conversations.models import Contact, Conversation, Message
+from conversations.selectors.inbox import InboxFilters, inbox_page
+from conversations.selectors.thread import AUTHOR_DEFERRED, thread_page
+from conversations.templatetags import fragments
+from tests.conftest import login
+from tests.inbox.inbox_support import add_message, ago, make_conversation
+
+pytestmark = pytest.mark.django_db
+
+_PLAIN_ROWS = Template(
+    '{% for conversation in page.rows %}{% include "conversations/partials/inbox_row.html" %}{% endfor %}'
+)
+_PLAIN_BUBBLES = Template(
+    '{% for message in thread.messages %}{% include "conversations/partials/message.html" %}{% endfor %}'
+)
+_CACHED_ROWS = Template(
+    "{% load fragments %}{% for conversation in page.rows %}{% inbox_row conversation %}{% endfor %}"
+)
+_CACHED_BUBBLES = Template(
+    "{% load fragments %}{% for message in thread.messages %}{% message_bubble message %}{% endfor %}"
+)
+
+
+def page_context(user, values: dict) -> RequestContext:
+    """A page's context, with the context processors' values (request, user…): a cached fragment must
+    draw the same without them."""
+    request = RequestFactory().get("/")
+    request.user = user
+    return RequestContext(request, values)
+
+
+def without_tokens(html: str) -> tuple[str, list[str]]:
+    pattern = r'name="csrfmiddlewaretoken" value="(\w+)"'
+    return re.sub(pattern, "TOKEN", html), re.findall(pattern, html)
+
+
+def row_of(html: str, conversation: Conversation) -> str:
+    start = html.index(f'<li id="conv-{conversation.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+def bubble_of(html: str, message: Message) -> str:
+    start = html.index(f'<li id="msg-{message.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+@pytest.fixture
+def colleague(app_a):
+    """A second agent of Application A, who sees the same rows as alice."""
+    user = get_user_model().objects.create_user("carla", password="x", first_name="Carla", last_name="Costa")
+    Membership.objects.create(user=user, application=app_a, role=Membership.Role.AGENT)
+    return user
+
+
+@pytest.fixture
+def varied_inbox(app_a, agent_a, colleague):
+    """Rows that differ by viewer: alice wrote the last message and is assigned; carla is assigned; a
+    reply with no author; a customer's message; unread and resolved ones."""
+    mine = make_conversation(app_a, name="Mine <b>bold</b>", assignee=agent_a, unread=2)
+    reply = add_message(
+        mine, content={"text": "Sent by alice"}, direction="out", status="delivered", author=agent_a
+    )
+    Conversation.objects.filter(pk=mine.pk).update(last_message=reply)
+    theirs = make_conversation(app_a, name="Theirs", assignee=colleague, status="resolved", at=ago(days=3))
+    no_author = make_conversation(app_a, name="Automated", at=ago(hours=30))
+    automated = add_message(no_author, content={"text": "From the API"}, direction="out", status="sent")
+    Conversation.objects.filter(pk=no_author.pk).update(last_message=automated)
+    make_conversation(app_a, kind="telegram", external_id="99887766", at=ago(days=20))
+    for conversation in (mine, no_author):
+        conversation.refresh_from_db()
+    return mine, theirs, no_author
+
+
+@pytest.mark.parametrize("viewer", ["agent_a", "colleague", "superuser"])
+@pytest.mark.parametrize("filters", [InboxFilters(), InboxFilters(status="open"), InboxFilters(q="e")])
+def test_cached_rows_are_the_markup_the_partial_draws_for_each_viewer(request, varied_inbox, viewer, filters):
+    user = request.getfixturevalue(viewer)
+    mine = varied_inbox[0]
+    page = inbox_page(user=user, filters=filters)
+    context = {**base_context(user=user, filters=filters), "page": page, "active_id": mine.pk}
+    fragments.rows.clear()
+
+    plain = _PLAIN_ROWS.render(page_context(user, context))
+    drawn = _CACHED_ROWS.render(page_context(user, context))
+    served = _CACHED_ROWS.render(page_context(user, context))  # from the cache this time
+
+    assert page.rows
+    assert drawn == plain
+    assert served == plain
+
+
+def test_a_row_says_you_and_mine_only_to_that_agent(varied_inbox, agent_a, colleague):
+    mine, theirs, no_author = varied_inbox
+    alice, carla = login(agent_a), login(colleague)
+
+    # Alice's page first, so her rows are in the cache when Carla asks for the same conversations.
+    alice_html = alice.get("/").content.decode()
+    carla_html = carla.get("/").content.decode()
+    alice_again = alice.get("/").content.decode()
+
+    assert "You:</span>" in row_of(alice_html, mine)
+    assert ">Mine</span>" in row_of(alice_html, mine)
+    assert "You:" not in row_of(carla_html, mine)
+    assert "Alice Agent:</span>" in row_of(carla_html, mine)
+    assert ">Alice Agent</span>" in row_of(carla_html, mine)
+    assert ">Mine</span>" in row_of(carla_html, theirs)
+    assert ">Carla Costa</span>" in row_of(alice_html, theirs)
+    assert row_of(alice_again, mine) == row_of(alice_html, mine)
+    # A reply nobody wrote (an API send) is "Agent:" for everyone, never "You:".
+    assert "Agent:</span>" in row_of(alice_html, no_author)
+    assert "You:" not in row_of(alice_html, no_author) + row_of(carla_html, no_author)
+
+
+def test_a_change_to_a_row_shows_on_the_next_page_load(agent_a_client, varied_inbox, agent_a, colleague):
+    mine, theirs, _ = varied_inbox
+    before = agent_a_client.get("/").content.decode()
+    assert "Mine &lt;b&gt;bold&lt;/b&gt;" in row_of(before, mine)  # escaped, cached or not
+
+    Contact.objects.filter(pk=mine.contact_id).update(display_name="Renamed <i>x</i>")
+    Message.objects.filter(pk=mine.last_message_id).update(status="read")
+    Conversation.objects.filter(pk=mine.pk).update(unread_count=0)
+    get_user_model().objects.filter(pk=colleague.pk).update(first_name="Carlota")
+    after = agent_a_client.get("/").content.decode()
+
+    assert "Renamed &lt;i&gt;x&lt;/i&gt;" in row_of(after, mine)
+    assert 'aria-label="Read"' in row_of(after, mine)
+    assert "is-unread" not in row_of(after, mine)
+    assert "Carlota Costa" in row_of(after, theirs)
+
+
+def test_the_open_row_and_the_filters_are_drawn_per_page(agent_a_client, varied_inbox):
+    mine, theirs, _ = varied_inbox
+
+    listed = agent_a_client.get("/").content.decode()
+    opened = agent_a_client.get(reverse("conversation", args=[mine.pk])).content.decode()
+    filtered = agent_a_client.get(reverse("conversation", args=[mine.pk]) + "?status=open").content.decode()
+
+    assert "is-active" not in row_of(listed, mine)
+    assert "is-active" in row_of(opened, mine) and 'aria-current="page"' in row_of(opened, mine)
+    assert "is-active" not in row_of(opened, theirs)
+    assert f'href="/conversations/{mine.pk}/?status=open"' in row_of(filtered, mine)
+    assert f'href="/conversations/{mine.pk}/"' in row_of(opened, mine)
+
+
+def test_cached_bubbles_are_the_markup_the_partial_draws(app_a, agent_a):
+    conversation = make_conversation(app_a, text="Olá <script>alert(1)</script> https://example.org/x")
+    add_message(conversation, content={"text": "Reply"}, direction="out", status="delivered", author=agent_a)
+    add_message(
+        conversation,
+        content={"text": "Failed one"},
+        direction="out",
+        status="failed",
+        author=agent_a,
+        error_message="Not a <WhatsApp> user",
+    )
+    add_message(conversation, content={"type": "image", "image": {"url": "https://cdn.example/p.jpg"}})
+    page = thread_page(conversation=conversation)
+    for in_frame in (False, True):
+        context = {"conversation": conversation, "thread": page, "in_frame": in_frame}
+        fragments.bubbles.clear()
+
+        # Each render is a page of its own, with its own (masked) CSRF token: compared apart.
+        plain, plain_tokens = without_tokens(_PLAIN_BUBBLES.render(page_context(agent_a, context)))
+        drawn, drawn_tokens = without_tokens(_CACHED_BUBBLES.render(page_context(agent_a, context)))
+        served, served_tokens = without_tokens(_CACHED_BUBBLES.render(page_context(agent_a, context)))
+
+        assert drawn == plain
+        assert served == plain
+        assert "&lt;script&gt;" in plain
+        assert len(plain_tokens) == len(drawn_tokens) == len(served_tokens) == (0 if in_frame else 1)
+        if not in_frame:
+            assert drawn_tokens != served_tokens  # the cached bubble carries this page's token
+
+
+def test_a_change_to_a_bubble_shows_on_the_next_load(agent_a_client, app_a, agent_a):
+    conversation = make_conversation(app_a)
+    reply = add_message(
+        conversation, content={"text": "On its way"}, direction="out", status="sent", author=agent_a
+    )
+    url = reverse("conversation", args=[conversation.pk])
+    before = bubble_of(agent_a_client.get(url).content.decode(), reply)
+
+    Message.objects.filter(pk=reply.pk).update(status="failed", error_message="Number unreachable")
+    get_user_model().objects.filter(pk=agent_a.pk).update(last_name="Andrade")
+    after = bubble_of(agent_a_client.get(url).content.decode(), reply)
+
+    assert 'aria-label="Sent"' in before
+    assert 'aria-label="Failed"' in after
+    assert "Number unreachable" in after
+    assert "Alice Andrade" in after
+
+
+def test_a_failed_replys_retry_form_carries_each_pages_own_token(app_a, agent_a):
+    conversation = make_conversation(app_a)
+    failed = add_message(
+        conversation, content={"text": "Hello?"}, direction="out", status="failed", author=agent_a
+    )
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(agent_a)
+    url = reverse("conversation", args=[conversation.pk])
+
+    tokens = []
+    for _ in range(2):  # the second page takes the bubble from the cache
+        html = client.get(url).content.decode()
+        header = re.search(r'"X-CSRFToken": "(\w+)"', html).group(1)
+        field = re.search(r'name="csrfmiddlewaretoken" value="(\w+)"', bubble_of(html, failed)).group(1)
+        assert field == header
+        tokens.append(field)
+    retried = client.post(
+        reverse("message_retry", args=[conversation.pk, failed.pk]), {"csrfmiddlewaretoken": tokens[1]}
+    )
+
+    assert tokens[0] != tokens[1]  # each page its own (masked) token, not the cached page's
+    assert retried.status_code == 302
+
+
+def test_times_follow_the_viewers_time_zone_and_day(app_a):
+    conversation = make_conversation(app_a, text=None)
+    message = add_message(conversation, content={"text": "Noon"})
+    Message.objects.filter(pk=message.pk).update(created_at=datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
+    page = thread_page(conversation=conversation)
+    context = {"conversation": conversation, "thread": page, "in_frame": True}
+
+    with timezone.override("UTC"):
+        utc = _CACHED_BUBBLES.render(Context(context))
+    with timezone.override("America/Sao_Paulo"):
+        brazil = _CACHED_BUBBLES.render(Context(context))
+    with timezone.override("UTC"):
+        utc_again = _CACHED_BUBBLES.render(Context(context))
+
+    assert ">12:00</time>" in utc
+    assert ">09:00</time>" in brazil
+    assert utc_again == utc
+
+
+def test_the_partials_read_only_what_their_key_holds(app_a, agent_a, varied_inbox, django_assert_num_queries):
+    """A cached fragment is keyed by the loaded fields of its objects (and, for a row, of the relations
+    its query joins). A partial that read anything else would query here, and would go stale in the
+    cache: add it to the row query's relations (ROW_RELATED, ROW_FIELDS) or the bubble's key first."""
+    mine = varied_inbox[0]
+    add_message(mine, content={"text": "Third"}, direction="out", status="failed", author=agent_a)
+    rows = inbox_page(user=agent_a, filters=InboxFilters()).rows
+    # A bubble as its key sees it: the message and its author, nothing joined beside them.
+    messages = list(
+        Message.objects.select_related("author")
+        .defer(*AUTHOR_DEFERRED)
+        .filter(conversation=mine)
+        .order_by("id")
+    )
+    base = base_context(user=agent_a, filters=InboxFilters(), application_ids=[app_a.pk])
+
+    with django_assert_num_queries(0):
+        for row in rows:
+            render_to_string("conversations/partials/inbox_row.html", {**base, "conversation": row})
+        for message in messages:
+            render_to_string("conversations/partials/message.html", {"message": message})
+
+
+def test_the_cache_keeps_its_newest_entries_within_its_size():
+    cache = fragments.FragmentCache(size=2)
+    drawn = []
+
+    def draw(key: str):
+        return lambda: drawn.append(key) or key
+
+    for key in ["a", "b", "a", "c", "a", "b"]:
+        assert cache.get(key, draw(key)) == key
+
+    assert drawn == ["a", "b", "c", "b"]  # "b" was the oldest when "c" came in
