@@ -1,17 +1,27 @@
-"""Webhook ingest throughput of one daphne process on PostgreSQL + Redis (the production configuration).
+"""Webhook ingest throughput of daphne on PostgreSQL + Redis (the production configuration), against a
+bare Django view on the same servers in the same run.
 
-    .venv/bin/python -m bench [--events 6000] [--runs 3] [--connections 32]
+    .venv/bin/python -m bench [--events 3000] [--runs 3] [--connections 32] [--processes 1,2]
 
-For each run: a fresh set of unique, signed `Message` events is posted by wrk (a C load generator, so
-the load generator takes little of the CPU the server needs) through the real ASGI stack, then the same
-events again (every one a duplicate, as when the Hub's deliveries are retried). Reports per-run and
-median events/s, wrk's latency percentiles, the rows stored (nothing lost, nothing doubled) and the
-server's memory. Needs PostgreSQL and Redis on 127.0.0.1 and `wrk` (apt-get install wrk).
+For each run and each number of server processes (1, then 2: two daphne processes on two ports, wrk's
+connections split between them, as nginx would split them; docs/scaling.md):
+
+1. the anchor: wrk POSTs the same signed bodies to `/bench/bare-post/` (bench/urls.py, a Django view that
+   reads the body and answers, through Django's middleware) for `--bare-seconds`: requests/s;
+2. a fresh set of unique, signed `Message` events is posted by wrk (a C load generator, so the load
+   generator takes little of the CPU the server needs) through the real ASGI stack, each exactly once;
+   the clock stops when the database holds them all;
+3. the same events again (every one a duplicate, as when the Hub's deliveries are retried).
+
+Reports per run and medians: new events/s and its ratio to the bare view's requests/s, duplicates/s,
+wrk's latency percentiles, the servers' CPU per request, the rows stored (nothing lost, nothing doubled)
+and the servers' memory. Needs PostgreSQL and Redis on 127.0.0.1 and `wrk` (apt-get install wrk).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -28,17 +38,22 @@ from pathlib import Path
 
 from bench.common import (
     ROOT,
+    Profiler,
+    clear_channel_layer,
+    cpu_seconds,
     free_port,
     production_env,
     recreate_database,
     seed_signed_application,
     setup_django,
+    stop_server,
     wait_for_port,
 )
 
 DB_NAME = "hubdash_bench"
-ENV = production_env(DB_NAME)
-TARGET_EVENTS_PER_SECOND = 450
+# bench.settings: Hubdash's settings and URLs plus the bare views, so one server serves both.
+ENV = {**production_env(DB_NAME), "DJANGO_SETTINGS_MODULE": "bench.settings"}
+TARGET_RATIO = 0.9  # new events/s over the bare view's requests/s, with as many processes
 
 
 def _write_events(path: Path, *, channel_id: str, secret: str, count: int, contacts: int) -> None:
@@ -61,47 +76,84 @@ def _write_events(path: Path, *, channel_id: str, secret: str, count: int, conta
 
 
 _LATENCY = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_SCALE = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(url: str, data: Path, *, connections: int, done: Callable[[], bool], threads: int = 2) -> dict:
-    """Post every event in `data` with wrk; the run ends when `done()` says the server stored them all.
+def _wrk(
+    targets: list[tuple[str, Path]],
+    *,
+    connections: int,
+    done: Callable[[], bool] | None = None,
+    seconds: float = 0,
+) -> dict:
+    """Post with one wrk per (url, data file), its share of `connections` each (two threads in all).
 
-    The time is taken from the database, not from wrk: an event counts once it is committed.
+    With `done`: each event of the files once; the run ends when `done()` says the server stored them
+    all, so the time is taken from the database, not from wrk (an event counts once it is committed).
+    Without: the files over and over for `seconds`, and requests/s are wrk's.
     """
-    cmd = [
-        "wrk", "--latency", f"-t{threads}", f"-c{connections}", "-d300s", "--timeout", "10s",
-        "-s", str(ROOT / "bench" / "webhook.lua"), url, "--", str(data), str(threads),
-    ]  # fmt: skip
+    threads = max(1, 2 // len(targets))
+    procs = []
+    for url, data in targets:
+        cmd = [
+            "wrk", "--latency", f"-t{threads}", f"-c{connections // len(targets)}",
+            f"-d{seconds:g}s" if done is None else "-d300s", "--timeout", "10s",
+            "-s", str(ROOT / "bench" / "webhook.lua"), url, "--", str(data), str(threads),
+        ]  # fmt: skip
+        if done is None:
+            cmd.append("loop")
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        while not done():
-            if proc.poll() is not None or time.monotonic() - started > 300:
-                raise SystemExit(f"wrk ended before every event was stored:\n{proc.communicate()[0]}")
-            time.sleep(0.02)
+        if done is None:
+            outs = [proc.communicate(timeout=seconds + 30)[0] for proc in procs]
+        else:
+            while not done():
+                if any(proc.poll() is not None for proc in procs) or time.monotonic() - started > 300:
+                    raise SystemExit(
+                        "wrk ended before every event was stored:\n"
+                        + "".join(p.communicate()[0] for p in procs)
+                    )
+                time.sleep(0.02)
+            for proc in procs:
+                proc.send_signal(signal.SIGINT)  # wrk prints its summary on SIGINT
+            outs = [proc.communicate(timeout=30)[0] for proc in procs]
         elapsed = time.monotonic() - started
-        proc.send_signal(signal.SIGINT)  # wrk prints its summary on SIGINT
-        out = proc.communicate(timeout=30)[0]
     finally:
         # Never leave wrk behind (the bench failed, or was interrupted): it would keep a core busy
         # hammering a closed port, and skew every later measurement on this machine.
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-    latency = {f"p{p}": float(v) * scale[u] for p, v, u in _LATENCY.findall(out)}
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"seconds": elapsed, "non2xx": int(non2xx.group(1)) if non2xx else 0, "latency_ms": latency}
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    latency: dict[str, float] = {}
+    for out in outs:  # the worse of the wrk processes
+        for p, v, u in _LATENCY.findall(out):
+            latency[f"p{p}"] = max(latency.get(f"p{p}", 0.0), float(v) * _SCALE[u])
+    non2xx = sum(int(m) for out in outs for m in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    requests = sum(int(m) for out in outs for m in re.findall(r"(\d+) requests in", out))
+    return {
+        "seconds": elapsed,
+        "non2xx": non2xx,
+        "latency_ms": latency,
+        "rps": sum(float(m) for out in outs for m in re.findall(r"Requests/sec:\s+([\d.]+)", out)),
+        "requests": requests,
+    }
 
 
 def _stored(queryset, target: int) -> Callable[[], bool]:
     return lambda: queryset.count() >= target
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _split(data: Path, parts: int) -> list[Path]:
+    """`data`'s lines dealt round-robin into `parts` files (one per server process)."""
+    if parts == 1:
+        return [data]
+    lines = data.read_text().splitlines(keepends=True)
+    paths = [data.with_suffix(f".{n}.tsv") for n in range(parts)]
+    for n, path in enumerate(paths):
+        path.write_text("".join(lines[n::parts]))
+    return paths
 
 
 def _rss_mb(pid: int) -> float:
@@ -109,122 +161,204 @@ def _rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--events", type=int, default=6000, help="unique events per run")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--contacts", type=int, default=500, help="distinct customers the events come from")
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install -y wrk")
-
-    recreate_database(DB_NAME)
-    setup_django(ENV)
-    app, channel, secret = seed_signed_application()
-    from conversations.models import Conversation, Message, WebhookEvent
-
-    port = free_port()
-    env = {**os.environ, **ENV}
-    server = subprocess.Popen(
+def _start_server(port: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hubdash.asgi:application"],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, **ENV},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,  # daphne logs every request; an unread pipe would stall it
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{port}/hub/webhook/{app.public_id}/"
-    results: list[dict] = []
+
+
+def _cpu(servers: list[subprocess.Popen]) -> float:
+    return sum(cpu_seconds(server.pid) for server in servers)
+
+
+def _database_cpu() -> dict[int, float]:
+    """CPU so far of each PostgreSQL backend of the bench's database (the servers' pools), but the bench's
+    own: with the servers', what an event costs the machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [pid for (pid,) in cursor.fetchall()]
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # gone meanwhile
+            seconds[pid] = cpu_seconds(pid)
+    return seconds
+
+
+def _database_cpu_since(before: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in _database_cpu().items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=3000, help="unique events per run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--contacts", type=int, default=500, help="distinct customers the events come from")
+    parser.add_argument("--processes", default="1,2", help="server processes to measure, in order")
+    parser.add_argument("--bare-seconds", type=float, default=5.0, help="how long the bare view is posted")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy (--gil) the first server during run 1's passes: DIR/<processes>-<pass>.txt, raw stacks",
+    )
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install -y wrk")
+    counts = [int(n) for n in args.processes.split(",")]
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+
+    recreate_database(DB_NAME)
+    clear_channel_layer(ENV)
+    setup_django(ENV)
+    app, channel, secret = seed_signed_application()
+    from conversations.models import Conversation, Message, WebhookEvent
+
+    ports = [free_port() for _ in range(max(counts))]
+    servers = [_start_server(port) for port in ports]
+    webhook = f"/hub/webhook/{app.public_id}/"
+    results: dict[int, list[dict]] = {n: [] for n in counts}
+
+    def write(path: Path, count: int) -> Path:
+        _write_events(
+            path, channel_id=str(channel.hub_channel_id), secret=secret, count=count, contacts=args.contacts
+        )
+        return path
+
+    def profiled(run: int, n: int, name: str) -> Profiler | None:
+        if not args.profile or run != 1:
+            return None
+        return Profiler(servers[0].pid, args.profile / f"{n}-{name}.txt")
+
     try:
-        wait_for_port(port)
+        for port in ports:
+            wait_for_port(port)
         with tempfile.TemporaryDirectory() as tmp:
-            # Warm-up: imports, the pool's connections, the first contacts and conversations.
-            warm = Path(tmp) / "warm.tsv"
-            _write_events(
-                warm, channel_id=str(channel.hub_channel_id), secret=secret, count=500, contacts=args.contacts
-            )
+            # Warm-up of every server: imports, the pool's connections, the first contacts and conversations.
+            warm = write(Path(tmp) / "warm.tsv", 500)
+            target = Message.objects.count() + 500
             _wrk(
-                url,
-                warm,
+                [
+                    (f"http://127.0.0.1:{port}{webhook}", path)
+                    for port, path in zip(ports, _split(warm, len(ports)), strict=True)
+                ],
                 connections=args.connections,
-                done=_stored(Message.objects, Message.objects.count() + 500),
+                done=_stored(Message.objects, target),
             )
             for run in range(1, args.runs + 1):
-                data = Path(tmp) / f"run{run}.tsv"
-                _write_events(
-                    data,
-                    channel_id=str(channel.hub_channel_id),
-                    secret=secret,
-                    count=args.events,
-                    contacts=args.contacts,
-                )
-                before = Message.objects.count()
-                cpu = _cpu_seconds(server.pid)
-                new = _wrk(
-                    url,
-                    data,
-                    connections=args.connections,
-                    done=_stored(Message.objects, before + args.events),
-                )
-                new_cpu_ms = (_cpu_seconds(server.pid) - cpu) * 1000 / args.events
-                stored = Message.objects.count() - before
-                duplicates = WebhookEvent.objects.filter(outcome="duplicate")
-                dup = _wrk(
-                    url,
-                    data,
-                    connections=args.connections,
-                    done=_stored(duplicates, duplicates.count() + args.events),
-                )
-                stored_after_dup = Message.objects.count() - before
-                results.append(
-                    {
-                        "run": run,
+                for n in counts:
+                    used = servers[:n]
+                    # The anchor: the warm-up's bodies (signed events like the rest) to the bare view.
+                    cpu = _cpu(used)
+                    profiler = profiled(run, n, "bare")
+                    bare = _wrk(
+                        [(f"http://127.0.0.1:{port}/bench/bare-post/", warm) for port in ports[:n]],
+                        connections=args.connections,
+                        seconds=args.bare_seconds,
+                    )
+                    if profiler:
+                        profiler.stop()
+                    bare_cpu_ms = (_cpu(used) - cpu) * 1000 / max(1, bare["requests"])
+
+                    data = write(Path(tmp) / f"run{run}-{n}.tsv", args.events)
+                    targets = [
+                        (f"http://127.0.0.1:{port}{webhook}", path)
+                        for port, path in zip(ports[:n], _split(data, n), strict=True)
+                    ]
+                    before = Message.objects.count()
+                    cpu, database_cpu = _cpu(used), _database_cpu()
+                    profiler = profiled(run, n, "new")
+                    new = _wrk(
+                        targets,
+                        connections=args.connections,
+                        done=_stored(Message.objects, before + args.events),
+                    )
+                    if profiler:
+                        profiler.stop()
+                    new_cpu_ms = (_cpu(used) - cpu) * 1000 / args.events
+                    new_db_cpu_ms = _database_cpu_since(database_cpu) * 1000 / args.events
+                    stored = Message.objects.count() - before
+                    duplicates = WebhookEvent.objects.filter(outcome="duplicate")
+                    cpu = _cpu(used)
+                    dup = _wrk(
+                        targets,
+                        connections=args.connections,
+                        done=_stored(duplicates, duplicates.count() + args.events),
+                    )
+                    dup_cpu_ms = (_cpu(used) - cpu) * 1000 / args.events
+                    stored_after_dup = Message.objects.count() - before
+                    r = {
+                        "bare_rps": bare["rps"],
+                        "bare": bare,
+                        "bare_cpu_ms": bare_cpu_ms,
                         "new_eps": args.events / new["seconds"],
                         "new": new,
                         "new_cpu_ms": new_cpu_ms,
+                        "new_db_cpu_ms": new_db_cpu_ms,
                         "stored": stored,
                         "dup_eps": args.events / dup["seconds"],
                         "dup": dup,
+                        "dup_cpu_ms": dup_cpu_ms,
                         "stored_after_duplicates": stored_after_dup,
                     }
-                )
-                print(
-                    f"run {run}: new {results[-1]['new_eps']:.0f} ev/s (p50 {new['latency_ms'].get('p50', 0):.1f} ms,"
-                    f" p99 {new['latency_ms'].get('p99', 0):.1f} ms, non-2xx {new['non2xx']},"
-                    f" daphne CPU {new_cpu_ms:.2f} ms/event), stored {stored}/{args.events};"
-                    f" duplicates {results[-1]['dup_eps']:.0f} ev/s, stored after duplicates {stored_after_dup}",
-                    flush=True,
-                )
-        rss = _rss_mb(server.pid)
+                    results[n].append(r)
+                    print(
+                        f"run {run}, {n} process{'es' if n > 1 else ''}:"
+                        f" bare view {r['bare_rps']:.0f} req/s (p50 {bare['latency_ms'].get('p50', 0):.1f},"
+                        f" p99 {bare['latency_ms'].get('p99', 0):.1f} ms, CPU {bare_cpu_ms:.2f} ms/req,"
+                        f" non-2xx {bare['non2xx']});"
+                        f" new {r['new_eps']:.0f} ev/s = {r['new_eps'] / r['bare_rps']:.2f}x"
+                        f" (p50 {new['latency_ms'].get('p50', 0):.1f}, p99 {new['latency_ms'].get('p99', 0):.1f} ms,"
+                        f" CPU {new_cpu_ms:.2f} ms/event + PostgreSQL {new_db_cpu_ms:.2f}, non-2xx {new['non2xx']}),"
+                        f" stored {stored}/{args.events};"
+                        f" duplicates {r['dup_eps']:.0f} ev/s (CPU {dup_cpu_ms:.2f} ms/event),"
+                        f" stored after duplicates {stored_after_dup}",
+                        flush=True,
+                    )
+        rss = [_rss_mb(server.pid) for server in servers]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        for server in servers:
+            stop_server(server)
 
-    median_new = statistics.median(r["new_eps"] for r in results)
-    median_dup = statistics.median(r["dup_eps"] for r in results)
-    # An event whose request was cut when wrk stopped is posted again by the duplicate pass: after both
-    # passes every event must be stored exactly once.
-    lost = sum(args.events - r["stored_after_duplicates"] for r in results)
-    doubled = sum(max(0, r["stored_after_duplicates"] - args.events) for r in results)
-    conversations = Conversation.objects.count()
-    events = WebhookEvent.objects.count()
     print()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(
-        f"median new events/s (one daphne process): {median_new:.0f}  (target {TARGET_EVENTS_PER_SECOND}:"
-        f" {median_new / TARGET_EVENTS_PER_SECOND:.2f}x)"
+        "| processes | bare view req/s | new events/s | ratio | duplicates/s"
+        " | CPU ms per request: bare / new (+ PostgreSQL) / duplicate |"
     )
-    print(f"median duplicate deliveries/s:           {median_dup:.0f}  ({median_dup / median_new:.2f}x new)")
+    print("|---|---|---|---|---|---|")
+    lost = doubled = 0
+    for n, rows in results.items():
+        med = {
+            key: statistics.median(r[key] for r in rows) for key in rows[0] if isinstance(rows[0][key], float)
+        }
+        ratio = statistics.median(r["new_eps"] / r["bare_rps"] for r in rows)
+        print(
+            f"| {n} | {med['bare_rps']:.0f} | {med['new_eps']:.0f} | **{ratio:.2f}x** (target {TARGET_RATIO}x)"
+            f" | {med['dup_eps']:.0f} | {med['bare_cpu_ms']:.2f} / {med['new_cpu_ms']:.2f}"
+            f" (+ {med['new_db_cpu_ms']:.2f}) / {med['dup_cpu_ms']:.2f} |"
+        )
+        # An event whose request was cut when wrk stopped is posted again by the duplicate pass: after
+        # both passes every event must be stored exactly once.
+        lost += sum(args.events - r["stored_after_duplicates"] for r in rows)
+        doubled += sum(max(0, r["stored_after_duplicates"] - args.events) for r in rows)
     print(
-        f"messages lost: {lost}, stored twice: {doubled}; conversations: {conversations}; webhook rows: {events}"
+        f"messages lost: {lost}, stored twice: {doubled}; conversations: {Conversation.objects.count()};"
+        f" webhook rows: {WebhookEvent.objects.count()}"
     )
-    print(
-        f"daphne CPU per new event: {statistics.median(r['new_cpu_ms'] for r in results):.2f} ms"
-        " (median; what one process would take per event with a core to itself)"
-    )
-    print(f"daphne RSS after the runs: {rss:.0f} MB")
+    print(f"daphne RSS after the runs: {', '.join(f'{mb:.0f}' for mb in rss)} MB")
     if lost or doubled:
         raise SystemExit("FAILED: events were lost or stored twice")
 

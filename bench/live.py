@@ -29,9 +29,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bench.common import (
     ROOT,
+    Profiler,
+    clear_channel_layer,
+    cpu_seconds,
     free_port,
     production_env,
     recreate_database,
@@ -92,6 +96,9 @@ class Result:
     post_latencies: list[float] = field(default_factory=list)
     non_2xx: int = 0
     stop_seconds: float = float("nan")
+    # The server's CPU (user + system) from the first POST until every frame arrived, per webhook: what
+    # one event costs the process, whatever else the machine runs.
+    cpu_ms: float = float("nan")
 
     @property
     def lost(self) -> int:
@@ -109,7 +116,7 @@ class Result:
             f" p50 {self.pct(self.latencies, 0.5):.0f} ms, p99 {self.pct(self.latencies, 0.99):.0f} ms;"
             f" POST p50 {self.pct(self.post_latencies, 0.5):.0f} ms,"
             f" p99 {self.pct(self.post_latencies, 0.99):.0f} ms, non-2xx {self.non_2xx};"
-            f" SIGTERM to exit {self.stop_seconds:.1f} s"
+            f" server CPU {self.cpu_ms:.2f} ms/webhook; SIGTERM to exit {self.stop_seconds:.1f} s"
         )
 
 
@@ -154,7 +161,7 @@ def _post_paced(url: str, bodies: list[tuple[bytes, dict]], rate: float, sent: l
 
 async def _measure(
     *, label: str, port: int, post_url: str, ws_path: str, cookies: list[str], hubdash: bool,
-    bodies: list[tuple[bytes, dict]], rate: float, server: subprocess.Popen,
+    bodies: list[tuple[bytes, dict]], rate: float, server: subprocess.Popen, profile: Path | None = None,
 ) -> Result:  # fmt: skip
     import websockets
 
@@ -192,6 +199,8 @@ async def _measure(
     readies = [asyncio.Event() for _ in cookies]
     tasks = [asyncio.create_task(client(n, c, readies[n], stop)) for n, c in enumerate(cookies)]
     await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 60)
+    profiler = Profiler(server.pid, profile) if profile else None
+    cpu = cpu_seconds(server.pid)
     poster = threading.Thread(target=_post_paced, args=(post_url, bodies, rate, sent, result))
     poster.start()
     while poster.is_alive():
@@ -199,6 +208,9 @@ async def _measure(
     deadline = time.monotonic() + GRACE_SECONDS
     while time.monotonic() < deadline and len(result.latencies) < result.expected:
         await asyncio.sleep(0.1)
+    result.cpu_ms = (cpu_seconds(server.pid) - cpu) * 1000 / len(bodies)
+    if profiler:
+        profiler.stop()
     # Stopped with every socket still open, as a deploy would: it must exit within 10 s.
     result.stop_seconds = await asyncio.to_thread(stop_server, server)
     stop.set()
@@ -215,7 +227,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="py-spy (--gil) each server of the first run while it is measured: DIR/<label>.txt, raw stacks",
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
     recreate_database(DB_NAME)
     setup_django(ENV)
@@ -232,6 +252,7 @@ def main() -> None:
     for run in range(1, args.runs + 1):
         for label in ("hubdash", "anchor", "webhook alone"):
             target = "bench.anchor:application" if label == "anchor" else "hubdash.asgi:application"
+            clear_channel_layer(ENV)  # what the last server left there, its sockets' groups, is not ours
             server = _server(args.server, target, port)
             try:
                 kind = "anchor" if label == "anchor" else "hubdash"
@@ -253,6 +274,9 @@ def main() -> None:
                         bodies=bodies,
                         rate=args.rate,
                         server=server,
+                        profile=args.profile / f"{label.replace(' ', '-')}.txt"
+                        if args.profile and run == 1
+                        else None,
                     )
                 )
             finally:
@@ -273,8 +297,19 @@ def main() -> None:
     )
     w_sockets, w_alone = median("hubdash", 0.99, post=True), median("webhook alone", 0.99, post=True)
     print(
-        f"webhook POST p99: with sockets {w_sockets:.0f} ms, alone {w_alone:.0f} ms,"
+        f"webhook POST p50: with {args.sockets} sockets {median('hubdash', 0.5, post=True):.0f} ms,"
+        f" with none {median('webhook alone', 0.5, post=True):.0f} ms"
+    )
+    print(
+        f"webhook POST p99: with {args.sockets} sockets {w_sockets:.0f} ms, with none {w_alone:.0f} ms,"
         f" ratio {w_sockets / w_alone:.2f}x (target <= 1.5x)"
+    )
+    cpu = {label: statistics.median(r.cpu_ms for r in results) for label, results in rows.items()}
+    per_frame = (cpu["hubdash"] - cpu["webhook alone"]) / max(1, args.sockets)
+    print(
+        f"server CPU per webhook: Hubdash {cpu['hubdash']:.2f} ms with sockets, {cpu['webhook alone']:.2f} ms"
+        f" without (so {per_frame * 1000:.0f} us per frame); anchor {cpu['anchor']:.2f} ms"
+        f" ({cpu['anchor'] / max(1, args.sockets) * 1000:.0f} us per frame)"
     )
     worst_stop = max(r.stop_seconds for results in rows.values() for r in results)
     print(f"slowest SIGTERM to exit, sockets open: {worst_stop:.1f} s (target <= 10 s)")

@@ -11,6 +11,12 @@ back, and a broken channel layer never fails or rolls back the write.
 the process) and `seq` (1, 2, 3, … per group). One publisher sends in order (one queue, one loop), so a
 socket that receives `seq` 7 after 5 from the same `pub` knows it missed 6: dropped at the channel
 layer's capacity, or lost while Redis restarted. The socket then tells its tab to resync (consumers.py).
+
+**One channel per process in each group** (`LocalGroups`). An Application's group does not hold every
+open tab: it holds one channel of each server process that has tabs of it, and that process hands each
+event to its own tabs in memory. With the channel layer doing it per tab, each event cost a Redis
+member per tab in `group_send` and a receive per tab (tasks, locks and queues of channels-redis): at
+50 tabs and 20 events/s, most of a process's time.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Iterable
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal, TypedDict
 
 from asgiref.sync import async_to_sync
@@ -195,6 +202,131 @@ def send_now(group: str, event: dict[str, Any]) -> None:
 def send_on_commit(group: str, event: dict[str, Any]) -> None:
     """Publish once the current transaction commits (at once outside one); never for a rollback."""
     transaction.on_commit(lambda: send_now(group, event), robust=True)
+
+
+# --- The sockets of this process -------------------------------------------------------------------
+
+# What a socket gives `LocalGroups.join`: called with each event of the group, in the order received.
+Deliver = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+_STOP_READING = "realtime.stop_reading"
+
+
+class LocalGroups:
+    """This process's sockets in each group, on one event loop and one channel layer.
+
+    One channel of the process is in the channel layer's group while any of its sockets is (refreshed by
+    every join: channels-redis forgets a member after a day); one task reads that channel and awaits each
+    member's `deliver` in turn, in the order events arrive. An event names its group (`stamp`), which is
+    how it finds its members. Events keep their `seq`, so a socket still notices one the channel layer
+    dropped (the process's channel over its capacity) and its tab resyncs.
+
+    When the last socket leaves, the reader is told to stop through its own channel rather than
+    cancelled: on Python 3.11 a cancellation that lands while redis-py writes a command is lost (its
+    `asyncio.wait_for`), and channels-redis would then wait for messages for ever, holding the loop open.
+    """
+
+    RETRY_AFTER = (0.5, 1.0, 2.0, 5.0)  # seconds between reads while the channel layer fails
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.members: dict[str, dict[Deliver, None]] = {}  # ordered sets
+        self.channel: str | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def join(self, group: str, deliver: Deliver) -> None:
+        self.members.setdefault(group, {})[deliver] = None
+        channel = await self._channel()
+        # Joins and leaves of one group reach the channel layer in the order they were decided.
+        async with self._locks.setdefault(group, asyncio.Lock()):
+            if self.members.get(group):
+                await self.layer.group_add(group, channel)
+
+    async def leave(self, group: str, deliver: Deliver) -> None:
+        members = self.members.get(group)
+        if members is None or deliver not in members:
+            return
+        del members[deliver]
+        if members:
+            return
+        async with self._locks.setdefault(group, asyncio.Lock()):
+            if not self.members.get(group) and self.channel is not None:  # nobody joined meanwhile
+                self.members.pop(group, None)
+                await self.layer.group_discard(group, self.channel)
+        await self._stop_if_idle()
+
+    def forget(self, deliver: Deliver) -> None:
+        """Stop handing events to a socket that ended without leaving (its consumer crashed). The
+        process's channel may stay in a group it no longer needs until the next join or leave there."""
+        for members in self.members.values():
+            members.pop(deliver, None)
+
+    async def _channel(self) -> str:
+        if self.channel is None:
+            async with self._starting:
+                if self.channel is None:
+                    channel = await self.layer.new_channel()
+                    self._reader = asyncio.get_running_loop().create_task(self._read(channel))
+                    self.channel = channel
+        return self.channel
+
+    async def _stop_if_idle(self) -> None:
+        async with self._starting:
+            if self.channel is None or self._reader is None or any(self.members.values()):
+                return
+            channel, reader = self.channel, self._reader
+            self.channel = self._reader = None  # the next join starts afresh, on a channel of its own
+            with contextlib.suppress(Exception):
+                await self.layer.send(channel, {"type": _STOP_READING})
+            if not (await asyncio.wait({reader}, timeout=5))[0]:
+                reader.cancel()  # the channel layer is away: nothing is in flight to lose
+
+    async def _read(self, channel: str) -> None:
+        failures = 0
+        while True:
+            try:
+                event = await self.layer.receive(channel)
+            except Exception:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Cancelled while reading (the loop is closing): redis-py may raise its own error for
+                    # the interrupted command, and a reader that went on would keep the loop from closing.
+                    raise asyncio.CancelledError from None
+                # Redis away: the sockets stay open and the next event's `seq` tells them what they
+                # missed. Back, it may have lost the groups (a restart): join them again.
+                log.warning("could not read this process's channel", exc_info=failures == 0)
+                await asyncio.sleep(self.RETRY_AFTER[min(failures, len(self.RETRY_AFTER) - 1)])
+                failures += 1
+                with contextlib.suppress(Exception):
+                    for group in list(self.members):
+                        await self.layer.group_add(group, channel)
+                continue
+            failures = 0
+            if event.get("type") == _STOP_READING:
+                return
+            for deliver in list(self.members.get(str(event.get("group")), ())):
+                try:
+                    await deliver(event)
+                except Exception:  # one socket's failure is its own (it closes); the others go on
+                    log.exception("delivering %s failed", event.get("type"))
+
+
+_local_groups: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, LocalGroups]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def local_groups(layer: Any) -> LocalGroups:
+    """The sockets of this process in each group, for the running loop and this channel layer (a test's
+    loop, or a layer its settings swapped in, gets its own)."""
+    per_layer = _local_groups.setdefault(asyncio.get_running_loop(), {})
+    groups = per_layer.get(id(layer))
+    if groups is None or groups.layer is not layer:
+        groups = per_layer[id(layer)] = LocalGroups(layer)
+    return groups
 
 
 # --- Access changes --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
+from channels_app.hooks import send_event_on_commit
 from channels_app.realtime import application_group, send_on_commit
 
 
@@ -41,6 +42,7 @@ Event = MessageCreated | MessageStatusChanged | ConversationUpdated
 def publish_on_commit(event: Event) -> None:
     """Send `event` to its Application's group once the transaction commits."""
     send_on_commit(application_group(event["application_id"]), dict(event))
+    send_event_on_commit(dict(event))  # outgoing webhooks (integrations/) hear of it through this seam
 
 
 def publish_conversation_updated(*, application_id: int, conversation_id: int) -> None:

@@ -53,6 +53,9 @@ class SharedRender:
         self.conversation = conversation
         self._parts: dict[Hashable, asyncio.Future[Any]] = {}
         self._agents: list[Any] | None = None
+        # Whole frames by (parts, gen, gap): tabs that show the same thing get the very same text.
+        self._frames: dict[tuple[tuple[str, ...], int, bool], str] = {}
+        self._removal: str | None = None
 
     @classmethod
     def load(cls, event: dict[str, Any]) -> SharedRender:
@@ -144,7 +147,9 @@ class SharedRender:
         if not filters.matches(c, viewer_id=viewer.user_id) or (
             filters.q and not await self.part(("search", filters.q))
         ):
-            return removal(c.pk)
+            if self._removal is None:
+                self._removal = removal(c.pk)
+            return self._removal
         author_id = c.last_message.author_id if c.last_message is not None else None
         self_id = viewer.user_id if viewer.user_id in (author_id, c.assignee_id) else None
         active = c.pk == viewer.state.conversation_id
@@ -154,9 +159,14 @@ class SharedRender:
         parts = await self.parts_for(viewer)
         if parts is None and not gap:
             return None
-        event = self.event
-        seq = f"{event.get('group', '')}:{event.get('pub', '')}:{event.get('seq', '')}"
-        return frame(*(parts or []), cursor=self.cursor, gen=viewer.state.gen, seq=seq, gap=gap)
+        key = (tuple(parts or ()), viewer.state.gen, gap)
+        text = self._frames.get(key)
+        if text is None:
+            event = self.event
+            seq = f"{event.get('group', '')}:{event.get('pub', '')}:{event.get('seq', '')}"
+            text = frame(*key[0], cursor=self.cursor, gen=viewer.state.gen, seq=seq, gap=gap)
+            self._frames[key] = text
+        return text
 
 
 class RenderCache:

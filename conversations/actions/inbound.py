@@ -301,6 +301,12 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
     application = route.application
     row.processed_at = timezone.now()
     row.error = ""
+    if isinstance(event, InboundMessage) and row.pk is None and connection.vendor == "postgresql":
+        channel, _ = _channel_for(route, event)
+        # One statement is one transaction: outside a transaction, none is opened for it (two round
+        # trips fewer).
+        if channel is not None and _apply_in_one_statement(row, _message_key(channel, event), channel, event):
+            return
     with transaction.atomic():
         if isinstance(event, UnknownEvent):
             _ignore(row, event.reason)
@@ -329,9 +335,7 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
         if channel is None:
             _ignore(row, reason)
             return
-        if not _store_under_dedup_key(
-            row, f"msg:{application.pk}:{channel.hub_channel_id}:{event.message_id}"
-        ):
+        if not _store_under_dedup_key(row, _message_key(channel, event)):
             return
         if _store_inbound(channel, event):
             _finish(row, WebhookEvent.Outcome.PROCESSED)
@@ -339,6 +343,10 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
             # Stored before under another key (e.g. the legacy and the normalized shape of one message).
             row.dedup_key = None
             _finish(row, WebhookEvent.Outcome.DUPLICATE)
+
+
+def _message_key(channel: Channel, event: InboundMessage) -> str:
+    return f"msg:{channel.application_id}:{channel.hub_channel_id}:{event.message_id}"
 
 
 def _save(row: WebhookEvent) -> None:
@@ -394,6 +402,16 @@ def _store_under_dedup_key(row: WebhookEvent, key: str) -> bool:
     return False
 
 
+def _insert_parts(obj: Any, *, skip: str = "") -> tuple[list[str], list[Any]]:
+    """The quoted columns of `obj`'s fields (but its primary key and the field `skip`), and the values a
+    save would write there (`auto_now_add` fields are set on `obj` too)."""
+    qn = connection.ops.quote_name
+    fields = [f for f in obj._meta.concrete_fields if not f.primary_key and f.attname != skip]
+    return [qn(f.column) for f in fields], [
+        f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields
+    ]
+
+
 def _insert_unless_conflict(obj: Any, *, conflict: str) -> bool:
     """`INSERT … ON CONFLICT <conflict> DO NOTHING RETURNING id`. True, with obj.pk set, when inserted.
 
@@ -403,11 +421,10 @@ def _insert_unless_conflict(obj: Any, *, conflict: str) -> bool:
     """
     meta = obj._meta
     qn = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    columns, values = _insert_parts(obj)
     sql = (
-        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(values))}) "
         f"ON CONFLICT {conflict} DO NOTHING RETURNING {qn(meta.pk.column)}"
     )
     with connection.cursor() as cursor:
@@ -461,12 +478,15 @@ def _get_or_create(model: type[_ModelT], **kwargs: Any) -> _ModelT:
     return model._default_manager.get(**{k: v for k, v in kwargs.items() if k != "defaults"})
 
 
-def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent_at: datetime) -> None:
-    """The thread's counters for a new inbound message, in one UPDATE.
+def _count_inbound_set(*, message_id: int | str, now: datetime, sent_at: datetime) -> tuple[str, list[Any]]:
+    """The SET clause of the thread's counters for a new inbound message, and its parameters.
+    `message_id`: the message's id, or (a str) the SQL expression that gives it.
 
     The row lock the UPDATE takes makes concurrent messages of one thread each add exactly one. A message
     delivered late (older than the inbound one shown) joins the thread without becoming the preview; a
-    resolved thread reopens. Plain SQL (PostgreSQL and SQLite alike) because building this statement
+    resolved thread reopens. The message shown is read by its primary key alone: with `direction` in the
+    WHERE clause too, PostgreSQL planned a scan of every inbound message whenever its statistics were
+    behind (a young table: 2.3 ms per event at 6,500 messages). Plain SQL (PostgreSQL and SQLite alike) because building this statement
     with the ORM's expressions cost more CPU than running it, on the hottest path there is.
     """
     conv, msg = Conversation._meta, Message._meta
@@ -476,32 +496,36 @@ def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent
         return conv.get_field("last_activity_at").get_db_prep_value(value, connection)
 
     sql = f"""
-        UPDATE {qn(conv.db_table)} SET
             unread_count = unread_count + 1,
             last_activity_at = CASE WHEN last_activity_at > %s THEN last_activity_at ELSE %s END,
             last_inbound_at = CASE WHEN last_inbound_at > %s THEN last_inbound_at ELSE %s END,
-            last_message_id = CASE WHEN EXISTS (
-                SELECT 1 FROM {qn(msg.db_table)} shown
-                WHERE shown.id = {qn(conv.db_table)}.last_message_id AND shown.direction = %s AND shown.sent_at > %s
-            ) THEN last_message_id ELSE %s END,
+            last_message_id = CASE WHEN (
+                SELECT shown.direction = %s AND shown.sent_at > %s FROM {qn(msg.db_table)} shown
+                WHERE shown.id = {qn(conv.db_table)}.last_message_id
+            ) THEN last_message_id ELSE {message_id if isinstance(message_id, str) else "%s"} END,
             status_changed_at = CASE WHEN status = %s THEN %s ELSE status_changed_at END,
             status_changed_by_id = CASE WHEN status = %s THEN NULL ELSE status_changed_by_id END,
             status = CASE WHEN status = %s THEN %s ELSE status END
-        WHERE id = %s
     """
     resolved = Conversation.Status.RESOLVED
     params = [
         at(now), at(now),
         at(sent_at), at(sent_at),  # NULL > x is not true: the first inbound message sets it
-        Message.Direction.INBOUND, at(sent_at), message_id,
+        Message.Direction.INBOUND, at(sent_at), *([] if isinstance(message_id, str) else [message_id]),
         # Every SET reads the row as it was: a resolved thread reopens, "by the customer", now.
         resolved, at(now),
         resolved,
         resolved, Conversation.Status.OPEN,
-        conversation_id,
     ]  # fmt: skip
+    return sql, params
+
+
+def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent_at: datetime) -> None:
+    """The thread's counters for a new inbound message, in one UPDATE (see `_count_inbound_set`)."""
+    assignments, params = _count_inbound_set(message_id=message_id, now=now, sent_at=sent_at)
+    table = connection.ops.quote_name(Conversation._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*params, conversation_id])
 
 
 def _returning_conversation_id(*, channel_id: int, external_id: str) -> int | None:
@@ -519,6 +543,92 @@ def _returning_conversation_id(*, channel_id: int, external_id: str) -> int | No
         cursor.execute(sql, [channel_id, external_id])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event: InboundMessage) -> bool:
+    """A message from a customer we know, or a repeated delivery, in one statement (PostgreSQL only).
+
+    The common case of the hottest path: the delivery's row, the message and the thread's counters in
+    one round trip instead of six, or the `duplicate` row of a repeated delivery. False, with nothing
+    written, for a customer seen for the first time, a repeat whose first delivery is still committing,
+    or a message stored before under another key: the general path then runs.
+    """
+    now = timezone.now()
+    sent_at: datetime = event.sent_at or now
+    row.dedup_key, row.outcome = _dedup_key(key), WebhookEvent.Outcome.PROCESSED
+    row_columns, row_values = _insert_parts(row)
+    repeat = dict(zip(row_columns, row_values, strict=True))
+    repeat[connection.ops.quote_name("dedup_key")] = None
+    repeat[connection.ops.quote_name("outcome")] = WebhookEvent.Outcome.DUPLICATE
+    message = Message(
+        channel=channel,
+        direction=Message.Direction.INBOUND,
+        content=event.content,
+        preview=content_preview(event.content)[:300],
+        hub_message_id=event.message_id,
+        status=Message.Status.RECEIVED,
+        sent_at=sent_at,
+    )
+    message_columns, message_values = _insert_parts(message, skip="conversation_id")
+    counters, counter_params = _count_inbound_set(message_id="(SELECT id FROM msg)", now=now, sent_at=sent_at)
+    qn = connection.ops.quote_name
+    rows, messages = qn(WebhookEvent._meta.db_table), qn(Message._meta.db_table)
+    threads, contacts = qn(Conversation._meta.db_table), qn(Contact._meta.db_table)
+    values = ", ".join(["%s"] * len(row_values))
+    # The statements of one WITH share a snapshot: each reads what the one before it returned, and each
+    # runs whether or not the last SELECT reads it. `ev` waits, as a plain insert would, for a concurrent
+    # delivery of the same event to commit (then `dup` does not see it: the general path records it).
+    sql = f"""
+        WITH conv AS (
+            SELECT c.id FROM {threads} c JOIN {contacts} k ON k.id = c.contact_id
+            WHERE k.channel_id = %s AND k.external_id = %s
+        ), ev AS (
+            INSERT INTO {rows} ({", ".join(row_columns)}) SELECT {values}
+            WHERE EXISTS (SELECT 1 FROM conv) AND NOT EXISTS (
+                SELECT 1 FROM {messages} WHERE channel_id = %s AND hub_message_id = %s
+            )
+            ON CONFLICT (dedup_key) DO NOTHING RETURNING id
+        ), msg AS (
+            INSERT INTO {messages} (conversation_id, {", ".join(message_columns)})
+            SELECT conv.id, {", ".join(["%s"] * len(message_values))} FROM conv WHERE EXISTS (SELECT 1 FROM ev)
+            ON CONFLICT (channel_id, hub_message_id) WHERE hub_message_id IS NOT NULL DO NOTHING
+            RETURNING id, conversation_id
+        ), counted AS (
+            UPDATE {threads} SET {counters} WHERE id = (SELECT conversation_id FROM msg)
+        ), dup AS (
+            INSERT INTO {rows} ({", ".join(repeat)}) SELECT {values}
+            WHERE NOT EXISTS (SELECT 1 FROM ev) AND EXISTS (SELECT 1 FROM {rows} WHERE dedup_key = %s)
+            RETURNING id
+        )
+        SELECT (SELECT id FROM conv), (SELECT id FROM ev), (SELECT id FROM msg), (SELECT id FROM dup)
+    """
+    params = [
+        channel.pk, event.sender,
+        *row_values, channel.pk, event.message_id,
+        *message_values,
+        *counter_params,
+        *repeat.values(), row.dedup_key,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        conversation_id, row_id, message_id, repeat_id = cursor.fetchone()
+    if repeat_id is None and row_id is None:  # nothing written
+        row.dedup_key, row.outcome = None, ""
+        return False
+    row.pk = repeat_id or row_id
+    row._state.adding, row._state.db = False, connection.alias
+    if repeat_id is not None:
+        row.dedup_key, row.outcome = None, WebhookEvent.Outcome.DUPLICATE
+    elif message_id is None:
+        # The message was stored meanwhile, under another key, by a delivery still committing when this
+        # statement began (`msg` waited for it). Rare: this row then says so in a statement of its own.
+        row.dedup_key = None
+        _finish(row, WebhookEvent.Outcome.DUPLICATE)
+    else:
+        publish_message_created(
+            application_id=channel.application_id, conversation_id=conversation_id, message_id=message_id
+        )
+    return True
 
 
 def _store_inbound(channel: Channel, event: InboundMessage) -> bool:

@@ -1,4 +1,5 @@
-"""Realtime events reach the groups after commit, never for a rolled-back write, and in order."""
+"""Realtime events reach the groups after commit, never for a rolled-back write, and in order; a server
+process's sockets hear them through one membership of the process."""
 
 import asyncio
 import threading
@@ -9,7 +10,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from channels_app.realtime import PUBLISHER_ID, _Publisher, application_group
+from channels_app.realtime import PUBLISHER_ID, _Publisher, application_group, local_groups, stamp
 from conversations.events import publish_on_commit
 
 
@@ -113,3 +114,84 @@ def test_unreachable_channel_layer_neither_raises_nor_holds_the_write(settings):
         assert time.monotonic() - started < 2.0
     finally:
         channel_layers.backends.pop("default", None)
+
+
+# --- the sockets of one process share one membership per group -------------------------------------
+
+
+def test_the_sockets_of_a_process_share_one_member_of_the_group_and_each_hears_every_event():
+    async def scenario():
+        layer = get_channel_layer()
+        groups = local_groups(layer)
+        group = application_group(7)
+        heard: dict[str, list[int]] = {"first": [], "second": []}
+        done = asyncio.Event()
+
+        def socket(name: str):
+            async def deliver(event: dict) -> None:
+                heard[name].append(event["conversation_id"])
+                if all(len(h) == 3 for h in heard.values()):
+                    done.set()
+
+            return deliver
+
+        first, second = socket("first"), socket("second")
+        await _members(layer, group, clear=True)
+        await groups.join(group, first)
+        await groups.join(group, second)
+        members = await _members(layer, group)
+        for n in (1, 2, 3):
+            await layer.group_send(group, stamp(group, _event(n)))
+        await asyncio.wait_for(done.wait(), 5)
+        await groups.leave(group, first)
+        still = await _members(layer, group)
+        await groups.leave(group, second)
+        return members, heard, still, await _members(layer, group)
+
+    members, heard, still, after = async_to_sync(scenario)()
+
+    assert len(members) == 1  # the process's channel, not one per socket
+    assert heard == {"first": [1, 2, 3], "second": [1, 2, 3]}  # each, in order
+    assert still == members  # a socket remains: the process stays in the group
+    assert after == []  # the last one left: so did the process
+
+
+def test_a_socket_that_fails_on_an_event_does_not_stop_the_others_hearing_it(caplog):
+    async def scenario():
+        groups = local_groups(get_channel_layer())
+        group = application_group(7)
+        heard: list[int] = []
+        got = asyncio.Event()
+
+        async def broken(event: dict) -> None:
+            raise RuntimeError("this socket's bug")
+
+        async def healthy(event: dict) -> None:
+            heard.append(event["conversation_id"])
+            got.set()
+
+        await groups.join(group, broken)  # first in line
+        await groups.join(group, healthy)
+        for n in (1, 2):
+            got.clear()
+            await get_channel_layer().group_send(group, stamp(group, _event(n)))
+            await asyncio.wait_for(got.wait(), 5)
+        await groups.leave(group, broken)
+        await groups.leave(group, healthy)
+        return heard
+
+    assert async_to_sync(scenario)() == [1, 2]
+    assert "this socket's bug" in caplog.text
+
+
+async def _members(layer, group: str, *, clear: bool = False) -> list[str]:
+    """The channel layer's members of `group`, in memory or in Redis (where an earlier run on the same
+    database may have left some: `clear` forgets them first)."""
+    if hasattr(layer, "groups"):
+        if clear:
+            layer.groups.pop(group, None)
+        return sorted(layer.groups.get(group, {}))
+    connection = layer.connection(layer.consistent_hash(group))
+    if clear:
+        await connection.delete(layer._group_key(group))
+    return sorted(m.decode() for m in await connection.zrange(layer._group_key(group), 0, -1))

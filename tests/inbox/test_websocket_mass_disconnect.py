@@ -11,13 +11,15 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from channels_redis.core import RedisChannelLayer
 
-from channels_app.realtime import application_group
+from channels_app.realtime import user_group
 from hubdash.asgi import application
 from tests.inbox.inbox_support import session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SOCKETS = 150  # each leaves two groups at once: three times redis-py's default pool of 100
+# Each leaves its user's group at once (its Application's is the process's: channels_app/realtime.py),
+# one and a half times redis-py's default pool of 100.
+SOCKETS = 150
 
 
 async def _members(layer: RedisChannelLayer, group: str, *, clear: bool = False) -> int:
@@ -32,7 +34,7 @@ async def _members(layer: RedisChannelLayer, group: str, *, clear: bool = False)
 )
 def test_sockets_closing_at_once_leave_no_error_and_no_member(app_a, agent_a, caplog):
     headers = session_headers(agent_a)
-    group = application_group(app_a.pk)
+    group = user_group(agent_a.pk)
 
     async def scenario():
         layer = get_channel_layer()

@@ -63,3 +63,34 @@ def test_ten_different_messages_of_a_new_customer_at_once_make_one_conversation(
     assert conversation.messages.count() == THREADS
     assert conversation.unread_count == THREADS  # every increment kept: counted under the row lock
     assert conversation.last_message is not None
+
+
+# A customer we know: on PostgreSQL the hot path, one statement per delivery (conversations/actions/inbound.py).
+
+
+def test_same_message_of_a_known_customer_posted_by_ten_threads_at_once_is_stored_once(app_a, whatsapp_a):
+    post_from_threads(app_a, [encode(message_event(whatsapp_a, message_id="wamid.first"))])
+    body = encode(message_event(whatsapp_a, message_id="wamid.concurrent"))
+
+    statuses = post_from_threads(app_a, [body] * THREADS)
+
+    assert statuses == [200] * THREADS
+    assert Message.objects.filter(hub_message_id="wamid.concurrent").count() == 1
+    assert Conversation.objects.get().unread_count == 2
+    outcomes = sorted(
+        WebhookEvent.objects.exclude(dedup_key__endswith=":wamid.first").values_list("outcome", flat=True)
+    )
+    assert outcomes == ["duplicate"] * (THREADS - 1) + ["processed"]
+
+
+def test_ten_messages_of_a_known_customer_at_once_each_count_once(app_a, whatsapp_a):
+    post_from_threads(app_a, [encode(message_event(whatsapp_a, message_id="wamid.first"))])
+    bodies = [encode(message_event(whatsapp_a, message_id=f"wamid.{n}")) for n in range(THREADS)]
+
+    statuses = post_from_threads(app_a, bodies)
+
+    assert statuses == [200] * THREADS
+    conversation = Conversation.objects.get()
+    assert conversation.messages.count() == THREADS + 1
+    assert conversation.unread_count == THREADS + 1  # every increment kept: counted under the row lock
+    assert conversation.last_message is not None

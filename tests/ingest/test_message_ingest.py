@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from channels_app.models import Channel
@@ -328,3 +329,42 @@ def test_a_message_to_a_known_customer_costs_a_bounded_number_of_queries(
 
     with django_assert_max_num_queries(15):
         post_event(hub, app_a, message_event(whatsapp_a))
+
+
+def test_a_message_stored_before_under_another_key_is_a_duplicate(hub, app_a, whatsapp_a):
+    # As when the legacy and the normalized shape of one message name it differently: the message is
+    # there, its delivery row no longer holds the key.
+    event = message_event(whatsapp_a)
+    post_event(hub, app_a, message_event(whatsapp_a))  # the customer is known: the hot path applies
+    post_event(hub, app_a, event)
+    WebhookEvent.objects.update(dedup_key=None)
+
+    response = post_event(hub, app_a, event)
+
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "duplicate"
+    assert Message.objects.filter(hub_message_id=event["messageId"]).count() == 1
+    assert Conversation.objects.get().unread_count == 2
+    latest = WebhookEvent.objects.order_by("-id").first()
+    assert latest.outcome == WebhookEvent.Outcome.DUPLICATE and latest.dedup_key is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL only")
+@pytest.mark.django_db(transaction=True)  # as in production: no test transaction around the request
+def test_a_message_of_a_known_customer_is_one_statement_on_postgresql(
+    hub, app_a, whatsapp_a, settings, django_assert_num_queries
+):
+    settings.WEBHOOK_ROUTE_CACHE_SECONDS = 60  # as in production: the route is cached
+    post_event(hub, app_a, message_event(whatsapp_a))
+    repeated = message_event(whatsapp_a)
+    post_event(hub, app_a, repeated)
+
+    # One statement, and no BEGIN and COMMIT around it: a statement is a transaction of its own.
+    with django_assert_num_queries(1):
+        post_event(hub, app_a, message_event(whatsapp_a))
+    with django_assert_num_queries(1):  # a repeated delivery: its `duplicate` row, in the same statement
+        assert post_event(hub, app_a, repeated).json()["outcome"] == "duplicate"
+
+    conversation = Conversation.objects.get()
+    assert conversation.unread_count == 3
+    assert conversation.last_message == Message.objects.latest("id")
