@@ -1,4 +1,10 @@
-"""What every benchmark needs: a fresh PostgreSQL database and Django set up against it."""
+"""What every benchmark needs: a fresh PostgreSQL database and Django set up against it.
+
+Several people (or agents) may bench on one machine at once: `BENCH_DB_SUFFIX` (e.g. `_h5`) is added to
+every bench database's name, `BENCH_REDIS_URL` / `BENCH_CHANNEL_PREFIX` choose the channel layer's
+Redis database and key prefix (defaults: db 9, `bench`), and `BENCH_PORTS` (e.g. `25000-25999`) the
+servers' ports, so concurrent runs never share state.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +20,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def database_name(base: str) -> str:
+    """The bench database `base`, with this run's `BENCH_DB_SUFFIX`."""
+    return base + os.environ.get("BENCH_DB_SUFFIX", "")
+
+
 def production_env(db_name: str) -> dict[str, str]:
     """The production configuration on this machine's services, with a database of the bench's own."""
     return {
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
-        "CHANNEL_LAYER_PREFIX": "bench",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database_name(db_name)}",
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+        "CHANNEL_LAYER_PREFIX": os.environ.get("BENCH_CHANNEL_PREFIX", "bench"),
         "DEBUG": "false",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         # A fixed key: the bench's database is recreated each run, so nothing depends on keeping it.
@@ -28,16 +39,33 @@ def production_env(db_name: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",  # plain http on loopback
         "LOG_LEVEL": "WARNING",
         "DB_POOL_MAX_SIZE": "20",
-        "STATIC_ROOT": str(ROOT / "var" / "bench-static"),
+        # Collected by every bench run: runs side by side must not rewrite each other's manifest.
+        "STATIC_ROOT": str(ROOT / "var" / database_name("bench-static")),
     }
 
 
 def recreate_database(db_name: str) -> None:
     import psycopg
 
+    db_name = database_name(db_name)
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{db_name}"')
+
+
+def clear_channel_layer(env: dict[str, str]) -> None:
+    """Forget every group and message of `env`'s channel layer. A server stopped with sockets open leaves
+    their group memberships in Redis (for a day): each `group_send` would then walk them, and a run
+    would pay for the runs before it."""
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    try:
+        keys = list(client.scan_iter(match=env["CHANNEL_LAYER_PREFIX"] + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -55,10 +83,24 @@ def setup_django(env: dict[str, str]) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port: any, or the first free one of `BENCH_PORTS` (e.g. `25000-25999`) when it is set."""
+    first, _, last = os.environ.get("BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last or first) + 1):
+        if port and port in _handed_out:  # not listened on yet, perhaps: never give it twice
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = s.getsockname()[1]
+        _handed_out.add(port)
+        return port
+    raise SystemExit(f"no free port in BENCH_PORTS={os.environ['BENCH_PORTS']}")
 
 
 def wait_for_port(port: int, timeout: float = 30) -> None:
@@ -70,6 +112,35 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"the server did not listen on {port}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far: unlike a latency, it does not depend on what
+    else the machine runs, so it is the figure to compare when changing a hot path."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Profiler:
+    """py-spy sampling one process, only while it holds the GIL (what the process itself spends), written
+    as raw collapsed stacks (`flamegraph.pl` or a few lines of Python read them). Needs py-spy
+    (`pip install py-spy`) and the right to trace the process (root, or ptrace_scope 0)."""
+
+    def __init__(self, pid: int, path: Path, *, rate: int = 200) -> None:
+        py_spy = Path(sys.executable).with_name("py-spy")
+        cmd = [str(py_spy) if py_spy.exists() else "py-spy", "record", "--gil", "-r", str(rate), "-f", "raw"]
+        self.proc = subprocess.Popen(
+            [*cmd, "-o", str(path), "-p", str(pid)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGINT)  # py-spy writes what it sampled on SIGINT
+        _, err = self.proc.communicate(timeout=60)
+        if self.proc.returncode:
+            print(f"py-spy failed: {err.strip()}", file=sys.stderr)
 
 
 def stop_server(proc: subprocess.Popen) -> float:
