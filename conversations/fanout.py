@@ -32,6 +32,7 @@ from conversations.live import (
 from conversations.models import Conversation
 from conversations.selectors.inbox import conversation_matches_search, live_row
 from conversations.selectors.thread import assignable_agents, message_with_context
+from conversations.templatetags.fragments import NO_VIEWER
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,8 @@ class SharedRender:
                 self._removal = removal(c.pk)
             return self._removal
         author_id = c.last_message.author_id if c.last_message is not None else None
-        self_id = viewer.user_id if viewer.user_id in (author_id, c.assignee_id) else None
+        # Anyone else is drawn as nobody (never None: a message without an author would then be "You:").
+        self_id = viewer.user_id if viewer.user_id in (author_id, c.assignee_id) else NO_VIEWER
         active = c.pk == viewer.state.conversation_id
         return await self.part(("row", filters.as_query(), self_id, active, viewer.multi_app))
 

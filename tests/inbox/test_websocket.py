@@ -597,3 +597,39 @@ def test_two_agents_see_each_others_replies(agent_a, admin, app_a):
     html = "".join(frames)
     assert f'<li id="msg-{reply.pk}"' in html
     assert "Ada Admin" in html and "Ada here" in html
+
+
+def test_a_reply_nobody_wrote_is_not_you_in_anyones_live_row(agent_a, app_a):
+    """An outbound message without an author (sent from outside the inbox) reads "Agent:" live, as it does
+    on a page load: no viewer may take it for their own."""
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        alice = await connect(agent_a, application)
+        await alice.send_json_to(sync_message(since=timezone.now().isoformat()))
+        await frames_until_quiet(alice)
+
+        def store() -> None:
+            with transaction.atomic():
+                message = add_message(
+                    conversation,
+                    content={"type": "text", "text": "Sent elsewhere"},
+                    direction=Message.Direction.OUTBOUND,
+                )
+                Conversation.objects.filter(pk=conversation.pk).update(
+                    last_message=message, last_activity_at=timezone.now()
+                )
+                publish_message_created(
+                    application_id=conversation.application_id,
+                    conversation_id=conversation.pk,
+                    message_id=message.pk,
+                )
+
+        await database_sync_to_async(store)()
+        frames = await frames_until_quiet(alice)
+        await alice.disconnect()
+        return frames
+
+    html = "".join(run(scenario))
+    assert "Sent elsewhere" in html
+    assert "You:" not in html
