@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
@@ -76,11 +77,18 @@ class _Sequencer:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counters: dict[str, int] = {}
+        self.stamped_at: dict[str, float] = {}
 
     def stamp(self, group: str, event: dict[str, Any]) -> dict[str, Any]:
         seq = self.counters.get(group, 0) + 1
         self.counters[group] = seq
-        return {**event, "group": group, "pub": PUBLISHER_ID, "seq": seq}
+        # `prev`: when this publisher stamped its previous event for the group (wall clock, seconds). A
+        # socket hearing this publisher for the first time compares it with its own last sync: a
+        # previous event stamped after that sync should have been heard, and was not.
+        now = time.time()
+        prev = self.stamped_at.get(group)
+        self.stamped_at[group] = now
+        return {**event, "group": group, "pub": PUBLISHER_ID, "seq": seq, "prev": prev}
 
 
 _sequencer = _Sequencer()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from importlib import import_module
 from typing import Any, cast
 
@@ -48,6 +49,10 @@ from conversations.fanout import Viewer, renders
 from conversations.live import TabState, names_applications, render_pong, render_sync
 
 log = logging.getLogger(__name__)
+
+# Events a publisher stamped up to this long before a tab's sync still count as after it (clock skew
+# between hosts); a needless resync is cheap, a missed event is not.
+PREV_MARGIN_SECONDS = 0.5
 
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
@@ -81,6 +86,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.heard: dict[tuple[str, str], int] = {}
         # Until the tab says what it shows, events are not rendered: its first `sync` covers them.
         self.state: TabState | None = None
+        # When the tab's last `sync` was read (this server's clock): events stamped before it are covered.
+        self.synced_at: float | None = None
         if scope_user is None or not scope_user.is_authenticated:
             # Accept, then close with our code: a refused handshake reaches the browser as a bare 1006,
             # which it would retry forever instead of showing "Signed out".
@@ -118,6 +125,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         else:
             await local_groups(self.channel_layer).join(group, self.deliver)
+
+    async def _rejoin(self) -> None:
+        try:
+            for group in list(self.groups_joined):
+                await self._join(group)
+        except Exception:  # the channel layer is away: the next heartbeat tries again
+            log.warning("could not join this socket's groups again", exc_info=True)
 
     async def _leave(self, group: str) -> None:
         if group == user_group(self.user.pk):
@@ -167,6 +181,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         kind = content.get("type")
         if kind == "ping":
+            # Joined again at each heartbeat: a restarted Redis forgot every group membership (and
+            # channels-redis drops one after a day), which would leave this tab open and deaf. Joining
+            # is idempotent; an event lost meanwhile shows as a `seq` gap and the tab resyncs.
+            await self._rejoin()
             await self.send(text_data=render_pong(self.state))
         elif kind == "sync":
             user = await self._current_user()
@@ -174,6 +192,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.user = user
             self.state = TabState.from_message(content)
+            self.synced_at = time.time()
             scope = content.get("scope")
             html = await database_sync_to_async(render_sync)(
                 user=user,
@@ -206,9 +225,18 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return False
         last = self.heard.get(key)
         self.heard[key] = seq if last is None else max(last, seq)
-        # The first event heard from a publisher sets the baseline: what came before it is the
-        # business of the tab's own sync.
-        return last is not None and seq > last + 1
+        if last is None:
+            # The first event heard from a publisher sets the baseline: what came before it is the
+            # business of the tab's own sync, unless that publisher's previous event came after the
+            # sync (a process started since, or one whose events were lost on the way: a Redis
+            # restart, a daphne killed before publishing). A little margin for clocks of other hosts.
+            prev = event.get("prev")
+            return (
+                isinstance(prev, (int, float))
+                and self.synced_at is not None
+                and prev > self.synced_at - PREV_MARGIN_SECONDS
+            )
+        return seq > last + 1
 
     async def _forward(self, event: dict[str, Any]) -> None:
         gap = self._missed_before(event)

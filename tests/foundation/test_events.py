@@ -38,7 +38,12 @@ def _stamped(events: list[dict]) -> list[dict]:
         event = dict(event)
         assert event.pop("pub") == PUBLISHER_ID
         assert event.pop("group") == application_group(event["application_id"])
+        prev = event.pop("prev")
         plain.append((event.pop("seq"), event))
+        # When the publisher stamped its previous event of the group: none, or earlier than now.
+        assert prev is None or prev <= time.time()
+        if len(plain) > 1:
+            assert prev is not None  # the event before it in this group was stamped by this process
     seqs = [seq for seq, _ in plain]
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))) if seqs else True
     return [event for _, event in plain]
