@@ -27,7 +27,7 @@ import time
 from types import FrameType
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, DataError, IntegrityError, close_old_connections, connection
 from django.utils.crypto import get_random_string
 
 from channels_app.hooks import start_worker_threads
@@ -206,11 +206,17 @@ class ReplyWorker:
                 if finished or want:
                     try:
                         step = do_send_step(finished=finished, want=want)
-                    except DatabaseError:
-                        # The database briefly away: the answers in hand are stored next turn (their
-                        # replies keep their leases meanwhile), due replies stay due.
+                    except DatabaseError as exc:
                         log.exception("worker %s could not store answers or take replies", self.worker_id)
                         close_old_connections()
+                        if finished and isinstance(exc, IntegrityError | DataError):
+                            # The database refuses one of these answers (the data, not the database
+                            # being away): store them one by one, so one never holds up the others.
+                            self.done += self._store_one_by_one(finished)
+                            finished = []
+                            continue
+                        # The database briefly away: the answers in hand are stored next turn (their
+                        # replies keep their leases meanwhile), due replies stay due.
                         if finished and not self.running:
                             log.error(
                                 "worker %s stops with %d answers unstored", self.worker_id, len(finished)
@@ -235,6 +241,22 @@ class ReplyWorker:
                 self._idle.wait(self.interval)
         finally:
             senders.close()
+
+    def _store_one_by_one(self, finished: list[SendOutcome]) -> int:
+        """Store each answer in a transaction of its own; one the database still refuses is left to the
+        sweep (its lease expires, the attempt is recorded lost, the reply is sent again). Returns how
+        many were stored."""
+        stored = 0
+        for outcome in finished:
+            try:
+                do_send_step(finished=[outcome])
+                stored += 1
+            except DatabaseError:
+                log.exception(
+                    "worker %s left reply %s to the sweep", self.worker_id, outcome.lease.message_id
+                )
+                close_old_connections()
+        return stored
 
     def stop(self) -> None:
         self.running = False

@@ -9,13 +9,22 @@ from collections import Counter
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import connection
+from django.db import IntegrityError, connection
 
+from channels_app.hub.client import SendResult
 from channels_app.models import Application, Channel
 from channels_app.realtime import application_group
-from conversations.actions.replies import SendLease, do_send_reply, do_send_step, due_replies, send_to_hub
+from conversations.actions.replies import (
+    SendLease,
+    SendOutcome,
+    do_send_reply,
+    do_send_step,
+    due_replies,
+    send_to_hub,
+)
 from conversations.actions.statuses import do_record_status
 from conversations.models import Message, MessageStatusChange, SendAttempt
+from conversations.worker import ReplyWorker
 from tests.sending.conftest import key, make_conversation, settled, workers
 from tests.support import wait_for
 
@@ -233,3 +242,23 @@ def test_one_worker_keeps_several_calls_in_flight(sandbox_a, app_a, agent_a, fas
     # The first turn leased four replies at once (one attempt each, started together) for four threads.
     started_together = Counter(SendAttempt.objects.values_list("started_at", flat=True))
     assert max(started_together.values()) == 4
+
+
+def test_an_answer_the_database_refuses_does_not_hold_up_the_others(sandbox_a, app_a, agent_a, fast_sending):
+    first, second = _replies(app_a, agent_a, "telegram", 2)
+    leases = _lease(2)
+    # The Hub gives both the same id: the second cannot be stored (one message per Hub id and channel).
+    same = SendResult(message_id="hub-id-given-twice", status="sent", request_id="r")
+    outcomes = [SendOutcome(lease, same, None) for lease in leases]
+    with pytest.raises(IntegrityError):
+        do_send_step(finished=outcomes)
+
+    assert ReplyWorker(worker_id="test")._store_one_by_one(outcomes) == 1
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.hub_message_id) == ("sent", "hub-id-given-twice")
+    # The other keeps its lease and in-flight attempt: the sweep sends it again once the lease expires.
+    assert (second.status, second.hub_message_id) == ("pending", None)
+    assert second.locked_until is not None
+    assert second.attempts.get().outcome == "in_flight"

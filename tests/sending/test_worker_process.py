@@ -86,13 +86,16 @@ def _sent_count(ids: list[int]) -> int:
 
 
 def test_a_worker_killed_mid_batch_and_restarted_loses_no_reply(sandbox_a, app_a, agent_a):
-    sandbox_a.configure(latencyMs=80)  # slow enough that the kill lands in the middle of the batch
+    # Slow enough, and enough replies for several turns of DEFAULT_THREADS calls, that the kill lands in
+    # the middle of the batch.
+    sandbox_a.configure(latencyMs=150)
+    count = 10 * DEFAULT_THREADS
     conversation = make_conversation(app_a, "telegram")
     ids = [
         do_send_reply(
             conversation=conversation, author=agent_a, content={"text": f"batch {n}"}, idempotency_key=key()
         ).pk
-        for n in range(30)
+        for n in range(count)
     ]
 
     with worker_process(sandbox_a.url) as first:
@@ -107,10 +110,10 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_no_reply(sandbox_a, app_a
         second.send_signal(signal.SIGTERM)
         assert second.wait(timeout=15) == 0  # graceful stop
 
-    assert Counter(Message.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent": 30}
+    assert Counter(Message.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent": count}
     accepted = Counter(send["content"]["text"] for send in sandbox_a.accepted_sends())
-    assert set(accepted) == {f"batch {n}" for n in range(30)}  # nothing lost
-    twice = {text for text, count in accepted.items() if count > 1}
+    assert set(accepted) == {f"batch {n}" for n in range(count)}  # nothing lost
+    twice = {text for text, times in accepted.items() if times > 1}
     # Only replies whose Hub call was in flight when the worker died went out twice (the documented
     # at-least-once window: at most one per sender thread), and each one's history says so.
     lost = SendAttempt.objects.filter(message_id__in=ids, error_code="worker_lost")
