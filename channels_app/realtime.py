@@ -236,12 +236,17 @@ class LocalGroups:
     """
 
     RETRY_AFTER = (0.5, 1.0, 2.0, 5.0)  # seconds between reads while the channel layer fails
+    # Seconds between joins of every group again: a restarted Redis forgot them all, and a read may never
+    # fail to say so (the connection is simply made again). An event lost meanwhile is a `seq` gap.
+    REJOIN_EVERY = 5.0
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
         self.members: dict[str, dict[Deliver, None]] = {}  # ordered sets
         self.channel: str | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._rejoiner: asyncio.Task[None] | None = None
+        self._stopped = asyncio.Event()
         self._starting = asyncio.Lock()
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -277,7 +282,10 @@ class LocalGroups:
             async with self._starting:
                 if self.channel is None:
                     channel = await self.layer.new_channel()
-                    self._reader = asyncio.get_running_loop().create_task(self._read(channel))
+                    loop = asyncio.get_running_loop()
+                    self._reader = loop.create_task(self._read(channel))
+                    self._stopped = asyncio.Event()
+                    self._rejoiner = loop.create_task(self._rejoin_every(channel, self._stopped))
                     self.channel = channel
         return self.channel
 
@@ -286,11 +294,30 @@ class LocalGroups:
             if self.channel is None or self._reader is None or any(self.members.values()):
                 return
             channel, reader = self.channel, self._reader
-            self.channel = self._reader = None  # the next join starts afresh, on a channel of its own
+            self.channel = self._reader = self._rejoiner = None  # the next join starts afresh
+            self._stopped.set()
             with contextlib.suppress(Exception):
                 await self.layer.send(channel, {"type": _STOP_READING})
             if not (await asyncio.wait({reader}, timeout=5))[0]:
                 reader.cancel()  # the channel layer is away: nothing is in flight to lose
+
+    async def _rejoin_every(self, channel: str, stopped: asyncio.Event) -> None:
+        """Join this channel's groups again every REJOIN_EVERY s, until the reader stops (never
+        cancelled, for the reason given above)."""
+        while True:
+            try:
+                await asyncio.wait_for(stopped.wait(), self.REJOIN_EVERY)
+                return
+            except TimeoutError:
+                pass
+            for group in list(self.members):
+                try:
+                    async with self._locks.setdefault(group, asyncio.Lock()):
+                        if self.members.get(group) and self.channel == channel:
+                            await self.layer.group_add(group, channel)
+                except Exception:  # the channel layer is away: the next round tries again
+                    log.warning("could not join %s again", group, exc_info=True)
+                    break
 
     async def _read(self, channel: str) -> None:
         failures = 0

@@ -48,3 +48,34 @@ def test_a_tab_whose_memberships_were_lost_hears_again_after_a_heartbeat(agent_a
     # The event published while deaf is missing from the publisher's sequence: the frame says so, and
     # the page resyncs from its cursor (which brings "While deaf").
     assert "data-gap" in html
+
+
+def test_the_process_joins_its_groups_again_by_itself_without_a_heartbeat(agent_a, app_a):
+    """A restarted Redis may never make a read fail: the process joins its groups again on a timer, so
+    tabs hear again within seconds, not at their next heartbeat (25 s)."""
+    conversation = make_conversation(app_a)
+
+    async def scenario():
+        import asyncio
+
+        from channels.db import database_sync_to_async
+
+        layer = get_channel_layer()
+        local_groups(layer).REJOIN_EVERY = 0.2  # this test's loop's own instance
+        inbox = await connect(agent_a, application)
+        await inbox.send_json_to(sync_message(since=timezone.now().isoformat()))
+        await frames_until_quiet(inbox)
+        await layer.group_discard(application_group(app_a.pk), local_groups(layer).channel)
+
+        deadline = asyncio.get_running_loop().time() + 20
+        heard: list[str] = []
+        n = 0
+        while not heard and asyncio.get_running_loop().time() < deadline:
+            n += 1
+            await database_sync_to_async(customer_writes)(conversation, f"Anyone there {n}")
+            heard = await frames_until_quiet(inbox, first=1.0)
+        await inbox.disconnect()
+        return heard
+
+    html = "".join(async_to_sync(scenario)())
+    assert "Anyone there" in html
