@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,22 +15,22 @@ from pathlib import Path
 from django.conf import settings
 
 from tests.api.api_support import database_url
-from tests.support import free_port
+from tests.support import free_port, wait_for
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if proc.poll() is not None:
             raise AssertionError(
                 f"daphne exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}"
             )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
+                return True
         except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"daphne did not listen on {port} within {timeout:g} s")
+            return False
+
+    wait_for(listening, timeout=timeout, what=f"daphne to listen on {port}")
 
 
 @contextmanager

@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from hubsandbox import HubSandbox
 from tests.hubsandbox.sandbox_support import RECIPIENTS, HubClient, Receiver, http
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.01)
+from tests.support import wait_for
 
 
 def write(hub: HubSandbox, app: dict[str, Any], sender: str, text: str) -> dict[str, Any]:
@@ -73,7 +65,7 @@ def test_a_held_event_is_still_delivered_when_nothing_follows_it(
     held = write(hub, app, "+14155550101", "alone")
     assert held["deliveries"] == []
     message_hook.wait_for(lambda events: texts(message_hook) == ["alone"])
-    wait_until(lambda: ledger(hub, held["messageId"])["accepted"] == 1)
+    wait_for(lambda: ledger(hub, held["messageId"])["accepted"] == 1, timeout=5)
 
 
 def test_a_reordered_status_arrives_after_the_next_status_of_its_message(
@@ -131,7 +123,7 @@ def test_the_events_endpoint_filters_by_type_and_says_what_is_still_to_deliver(
     # The status is timed 200 ms after the send: pending until it has been delivered.
     assert http("GET", hub.url + "/_sandbox/events").body["pending"] >= 1
     status_hook.wait_for(lambda events: len(events) == 1)
-    wait_until(lambda: http("GET", hub.url + "/_sandbox/events").body["pending"] == 0)
+    wait_for(lambda: http("GET", hub.url + "/_sandbox/events").body["pending"] == 0, timeout=5)
     statuses = http("GET", hub.url + "/_sandbox/events?eventType=MessageStatus").body["data"]
     assert [(e["status"], e["accepted"]) for e in statuses] == [("sent", 1)]
 
@@ -168,11 +160,11 @@ def test_the_simulator_keeps_its_rate_when_the_receiver_is_slow(
     message_hook.delay = 0.3
     started = time.monotonic()
     hub.configure(customersRate=40)
-    wait_until(lambda: len(hub.events(event_type="Message")) >= 40, timeout=20)
+    wait_for(lambda: len(hub.events(event_type="Message")) >= 40, timeout=20)
     elapsed = time.monotonic() - started
     hub.configure(customersRate=0)
     assert elapsed < 8, f"40 messages took {elapsed:.1f} s at 40 per second"
-    wait_until(lambda: hub.pending_deliveries() == 0, timeout=10)
+    wait_for(lambda: hub.pending_deliveries() == 0, timeout=10)
     written = hub.events(event_type="Message")
     assert all(e["accepted"] == 1 for e in written)
     assert {e["channelId"] for e in written} <= {c["id"] for c in app["channels"]}
