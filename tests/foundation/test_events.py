@@ -4,14 +4,17 @@ process's sockets hear them through one membership of the process."""
 import asyncio
 import threading
 import time
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 from channels_app.realtime import PUBLISHER_ID, _Publisher, application_group, local_groups, stamp
 from conversations.events import publish_on_commit
+from hubdash.channel_layer import PooledRedisChannelLayer
 
 
 def _event(n: int = 1) -> dict:
@@ -200,3 +203,25 @@ async def _members(layer, group: str, *, clear: bool = False) -> list[str]:
     if clear:
         await connection.delete(layer._group_key(group))
     return sorted(m.decode() for m in await connection.zrange(layer._group_key(group), 0, -1))
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis channel layer's group_send")
+def test_group_send_on_redis_reaches_every_process_and_drops_at_a_full_one_only():
+    config = settings.CHANNEL_LAYERS["default"]["CONFIG"]
+    prefix = f"{config['prefix']}-capacity-{uuid.uuid4().hex[:8]}"
+    # Two server processes' layers on one Redis: each holds its own channels under a key of its own.
+    busy, idle = (PooledRedisChannelLayer(hosts=config["hosts"], prefix=prefix, capacity=1) for _ in range(2))
+
+    async def scenario():
+        full, free = await busy.new_channel(), await idle.new_channel()
+        for channel in (full, free):
+            await busy.group_add("g", channel)
+        await busy.send(full, {"type": "first"})  # that process's key is at capacity from here
+        await busy.group_send("g", {"type": "second"})
+        heard = {"full": [(await busy.receive(full))["type"]], "free": [(await idle.receive(free))["type"]]}
+        key = busy.prefix + busy.non_local_name(full)
+        left = await busy.connection(busy.consistent_hash(key)).zcard(key)  # "second" was not kept
+        await busy.flush()
+        return heard, left
+
+    assert async_to_sync(scenario)() == ({"full": ["first"], "free": ["second"]}, 0)
