@@ -26,8 +26,10 @@ $(LOCALE_STAMP): $(STAMP) $(PO_FILES)
 
 ## Extract new or changed messages into locale/pt_BR (then translate them there; `make` compiles them).
 messages: $(STAMP)
-	$(PY) manage.py makemessages -l pt_BR -d django
-	$(PY) manage.py makemessages -l pt_BR -d djangojs
+	$(PY) manage.py makemessages -l pt_BR -d django --no-location --no-obsolete
+	$(PY) manage.py makemessages -l pt_BR -d djangojs --no-location --no-obsolete
+	@# Sorted, without source lines: work on two branches adds messages that merge without conflicts.
+	@for po in $(PO_FILES); do msgcat --sort-output --output-file=$$po $$po && sed -i '/^"POT-Creation-Date:/d' $$po; done
 
 ## Serve http://127.0.0.1:8000 with SQLite, the in-memory layer, a worker and the Hub sandbox.
 run: $(LOCALE_STAMP)
