@@ -59,6 +59,12 @@ class Conversation(models.Model):
     # Last time the customer wrote: WhatsApp/Messenger/Instagram service windows start from it.
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.PositiveIntegerField(default=0)
+    # The current cycle once the customer wrote in it (see ConversationCycle); empty while resolved or
+    # reopened by an agent. The webhook's one-statement path takes only conversations that have one, so
+    # opening a cycle (rare) stays off the hottest path.
+    open_cycle = models.ForeignKey(
+        "ConversationCycle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -73,6 +79,48 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"conversation #{self.pk} with {self.contact_id}"
+
+
+class ConversationCycle(models.Model):
+    """One stretch of a conversation, from its opening (created, or reopened) to its resolution.
+
+    The reports read these rows, not the messages: the customer's first message of the cycle
+    (`customer_at`), the first agent reply after it (set by the reply action), the resolution (set by
+    the status action). A customer writing to a resolved conversation, or an agent reopening it, starts
+    the next cycle.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="cycles")
+    opened_at = models.DateTimeField()
+    reopened = models.BooleanField(default=False)
+    # The first customer message of the cycle: the first-response clock starts here.
+    customer_at = models.DateTimeField(null=True, blank=True)
+    # The Application's service level, applied when the customer wrote; empty without a target.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["application", "opened_at"], name="cycle_opened"),
+            models.Index(fields=["application", "customer_at"], name="cycle_customer"),
+            models.Index(fields=["application", "resolved_at"], name="cycle_resolved"),
+            # The one unresolved cycle of a conversation (the reply and status actions look it up).
+            models.Index(
+                fields=["conversation"], condition=Q(resolved_at__isnull=True), name="cycle_unresolved"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"cycle #{self.pk} of conversation #{self.conversation_id}"
 
 
 class Message(models.Model):
@@ -132,6 +180,13 @@ class Message(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
             models.Index(fields=["hub_message_id"], name="message_hub_id"),
             models.Index(fields=["direction", "created_at"], name="delivery_review"),
+            # The reports' volumes: messages of some channels in a time range, counted from the index
+            # alone on PostgreSQL (the included columns are ignored where covering indexes do not exist).
+            models.Index(
+                fields=["channel", "created_at"],
+                include=["direction", "status", "author"],
+                name="report_volume",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_app.access import AuthUser, visible_application_ids
 from channels_app.hub.events import clean_text
+from conversations.actions.cycles import note_status_change
 from conversations.events import publish_conversation_updated
 from conversations.models import Contact, Conversation
 
@@ -63,10 +64,12 @@ def do_set_status(*, conversation: Conversation, status: str, actor: AuthUser) -
         locked = _locked(conversation)
         if locked.status == status:
             return conversation
+        old, now = locked.status, timezone.now()
         locked.status = status
-        locked.status_changed_at = timezone.now()
+        locked.status_changed_at = now
         locked.status_changed_by = actor
-        return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by"])
+        note_status_change(conversation=locked, old=old, actor_id=actor.pk, at=now)
+        return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by", "open_cycle"])
 
 
 def do_mark_read(*, conversation: Conversation, actor: AuthUser) -> Conversation:
