@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "channels",
     "channels_app",
     "conversations",
+    "reports",
     "integrations",
     "hubsandbox",
     # OpenAPI for /api/v1/ (schema and docs); the sidecar ships Swagger UI's files, served from our static.

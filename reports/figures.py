@@ -1,0 +1,367 @@
+"""Every figure of the reports page, read for one ReportScope. Definitions: README, "Reports".
+
+Conversation figures come from ConversationCycle (one row per opening of a conversation, kept by the
+actions); message figures from the messages, counted per hour of the viewer's time zone in one
+grouped query that the `report_volume` index answers alone on PostgreSQL. Medians and p90s are computed
+by PostgreSQL (percentile_cont / percentile_disc) and, on SQLite, in Python with the same definitions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncHour
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from channels_app.models import Channel, Membership
+from conversations.models import ConversationCycle, Message
+from conversations.selectors.review import Timing, timing_of
+from reports.scope import ReportScope
+
+# A question still unanswered this close to its due time is "at risk" (a quarter of the target, at
+# least 5 minutes): late enough to matter, early enough to act on.
+AT_RISK_SHARE = 0.25
+AT_RISK_MIN = timedelta(minutes=5)
+DELIVERY_STATUSES = ("pending", "enqueued", "sent", "delivered", "read", "failed")
+TOP_ERRORS = 10
+
+
+class _Percentile(Aggregate):
+    """PostgreSQL's ordered-set aggregate, over an interval: `percentile_cont(0.5) WITHIN GROUP …`."""
+
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+
+def _median(expression: Any) -> _Percentile:
+    # percentile_cont(0.5): the mean of the two middle values for an even count, as statistics.median.
+    return _Percentile(expression, function="percentile_cont", fraction="0.5")
+
+
+def _p90(expression: Any) -> _Percentile:
+    # percentile_disc(0.9): the nearest rank, a value that occurred, as review.timing_of.
+    return _Percentile(expression, function="percentile_disc", fraction="0.9")
+
+
+def _timings(rows: QuerySet[Any], start: str, end: str, key: str | None) -> dict[Hashable, Timing]:
+    """Median and p90 of `end - start` over `rows`, per value of `key` (all rows under None)."""
+    duration = ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    rows = rows.order_by()
+    if connection.vendor == "postgresql":
+        figures = {"n": Count("pk"), "median": _median(duration), "p90": _p90(duration)}
+        if key is None:
+            row = rows.aggregate(**figures)
+            return {None: Timing(row["n"], row["median"], row["p90"])} if row["n"] else {}
+        return {row[key]: Timing(row["n"], row["median"], row["p90"]) for row in rows.values(key).annotate(**figures)}
+    seconds: dict[Hashable, list[float]] = defaultdict(list)
+    for group, began, ended in rows.values_list(key or "application_id", start, end):
+        seconds[group if key else None].append((ended - began).total_seconds())
+    return {group: timing_of(values) for group, values in seconds.items()}
+
+
+def cycles(scope: ReportScope) -> QuerySet[ConversationCycle]:
+    qs = ConversationCycle.objects.filter(application_id__in=scope.application_ids)
+    if scope.channel_id:
+        qs = qs.filter(channel_id=scope.channel_id)
+    return qs
+
+
+def _in_range(name: str, scope: ReportScope) -> Q:
+    return Q(**{f"{name}__gte": scope.start, f"{name}__lt": scope.end})
+
+
+# --- The lists behind the figures: one queryset of cycles per figure --------------------------------
+
+CYCLE_FIGURES = (
+    *("opened", "reopened", "resolved", "answered", "unanswered"),
+    *("sla_all", "sla_met", "sla_breached", "sla_at_risk"),
+)
+
+
+def figure_cycles(scope: ReportScope, figure: str, *, now: datetime | None = None) -> QuerySet[ConversationCycle]:
+    """The cycles a figure counts (the report's numbers are the counts of these querysets)."""
+    now = now or timezone.now()
+    qs = cycles(scope)
+    agent = scope.agent_id
+    if figure in ("opened", "reopened"):
+        qs = qs.filter(_in_range("opened_at", scope), reopened=figure == "reopened")
+        return qs.filter(conversation__assignee_id=agent) if agent else qs
+    if figure == "resolved":
+        qs = qs.filter(_in_range("resolved_at", scope))
+        return qs.filter(resolved_by_id=agent) if agent else qs
+    qs = qs.filter(_in_range("customer_at", scope))
+    if figure == "answered":
+        qs = qs.filter(first_response_at__isnull=False)
+        return qs.filter(first_responder_id=agent) if agent else qs
+    if figure == "unanswered":
+        # Never answered: still waiting, or resolved without a reply.
+        qs = qs.filter(first_response_at__isnull=True)
+        return qs.filter(conversation__assignee_id=agent) if agent else qs
+    qs = qs.filter(first_response_due_at__isnull=False)  # the questions that had a target
+    if agent:
+        qs = qs.filter(Q(first_responder_id=agent) | Q(first_responder__isnull=True, conversation__assignee_id=agent))
+    late = Q(first_response_at__gt=F("first_response_due_at")) | Q(
+        first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__lte=now
+    ) | Q(first_response_at__isnull=True, resolved_at__gt=F("first_response_due_at"))
+    if figure == "sla_all":
+        return qs
+    if figure == "sla_met":
+        return qs.filter(first_response_at__lte=F("first_response_due_at"))
+    if figure == "sla_breached":
+        return qs.filter(late)
+    if figure == "sla_at_risk":
+        waiting = qs.filter(first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__gt=now)
+        return waiting.filter(pk__in=[c.pk for c in waiting.only("customer_at", "first_response_due_at") if at_risk(c, now)])
+    raise ValueError(figure)
+
+
+def at_risk(cycle: ConversationCycle, now: datetime) -> bool:
+    due, asked = cycle.first_response_due_at, cycle.customer_at
+    if due is None or asked is None or cycle.first_response_at is not None or due <= now:
+        return False
+    return due - now <= max((due - asked) * AT_RISK_SHARE, AT_RISK_MIN)
+
+
+# --- Summary and timings ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    opened: int
+    reopened: int
+    resolved: int
+    messages_in: int
+    messages_out: int
+    answered: int
+    unanswered: int
+
+
+@dataclass(frozen=True)
+class Timings:
+    first_response: Timing
+    resolution: Timing
+    first_response_by_agent: dict[Hashable, Timing]
+    resolution_by_agent: dict[Hashable, Timing]
+    first_response_by_channel: dict[Hashable, Timing]
+    resolution_by_channel: dict[Hashable, Timing]
+
+
+_NO_TIMING = Timing(0, None, None)
+
+
+def timings(scope: ReportScope) -> Timings:
+    answered = figure_cycles(scope, "answered")
+    resolved = figure_cycles(scope, "resolved")
+    first = ("customer_at", "first_response_at")
+    closing = ("opened_at", "resolved_at")
+    return Timings(
+        first_response=_timings(answered, *first, None).get(None, _NO_TIMING),
+        resolution=_timings(resolved, *closing, None).get(None, _NO_TIMING),
+        first_response_by_agent=_timings(answered, *first, "first_responder_id"),
+        resolution_by_agent=_timings(resolved, *closing, "resolved_by_id"),
+        first_response_by_channel=_timings(answered, *first, "channel_id"),
+        resolution_by_channel=_timings(resolved, *closing, "channel_id"),
+    )
+
+
+# --- Message volumes: one grouped query per report ----------------------------------------------------
+
+
+def messages(scope: ReportScope) -> QuerySet[Message]:
+    return Message.objects.filter(channel_id__in=scope.channel_ids, created_at__gte=scope.start, created_at__lt=scope.end)
+
+
+def _agent_messages(qs: QuerySet[Message], agent_id: int | None) -> QuerySet[Message]:
+    """An agent's messages: their replies, and the customer messages of conversations assigned to them."""
+    if not agent_id:
+        return qs
+    return qs.filter(
+        Q(direction=Message.Direction.OUTBOUND, author_id=agent_id)
+        | Q(direction=Message.Direction.INBOUND, conversation__assignee_id=agent_id)
+    )
+
+
+@dataclass(frozen=True)
+class Volume:
+    days: list[date]
+    inbound_by_day: list[int]
+    outbound_by_day: list[int]
+    # heat[weekday][hour]: customer messages, 0 = Monday, hours of the viewer's time zone
+    heat: list[list[int]]
+    messages_in: int
+    messages_out: int
+
+    @property
+    def heat_max(self) -> int:
+        return max((max(row) for row in self.heat), default=0)
+
+
+def volume(scope: ReportScope) -> Volume:
+    rows = (
+        _agent_messages(messages(scope), scope.agent_id)
+        .order_by()
+        .annotate(hour=TruncHour("created_at", tzinfo=scope.zone))
+        .values_list("hour", "direction")
+        .annotate(n=Count("*"))
+    )
+    by_day: dict[tuple[date, str], int] = Counter()
+    heat = [[0] * 24 for _ in range(7)]
+    for hour, direction, n in rows:
+        local = timezone.localtime(hour, scope.zone)
+        by_day[(local.date(), direction)] += n
+        if direction == Message.Direction.INBOUND:
+            heat[local.weekday()][local.hour] += n
+    days = scope.days
+    inbound = [by_day[(day, Message.Direction.INBOUND)] for day in days]
+    outbound = [by_day[(day, Message.Direction.OUTBOUND)] for day in days]
+    return Volume(days, inbound, outbound, heat, sum(inbound), sum(outbound))
+
+
+def message_counts(scope: ReportScope) -> dict[str, int]:
+    """Messages in and out over the range (keyed by direction): one count from the index."""
+    rows = _agent_messages(messages(scope), scope.agent_id).order_by().values_list("direction").annotate(n=Count("*"))
+    return {str(direction): n for direction, n in rows}
+
+
+def summary(scope: ReportScope, message_counts: dict[str, int]) -> Summary:
+    names = ("opened", "reopened", "resolved", "answered", "unanswered")
+    counts = {figure: figure_cycles(scope, figure).count() for figure in names}
+    return Summary(
+        messages_in=message_counts.get(Message.Direction.INBOUND, 0),
+        messages_out=message_counts.get(Message.Direction.OUTBOUND, 0),
+        **counts,
+    )
+
+
+def received_messages(scope: ReportScope, *, weekday: int | None = None, hour: int | None = None) -> QuerySet[Message]:
+    """The customer messages a volume figure counts; `weekday` (0 = Monday) and `hour` pick a heat map
+    cell, in the viewer's time zone."""
+    qs = _agent_messages(messages(scope), scope.agent_id).filter(direction=Message.Direction.INBOUND)
+    if weekday is not None:
+        qs = qs.annotate(iso_weekday=ExtractIsoWeekDay("created_at", tzinfo=scope.zone)).filter(iso_weekday=weekday + 1)
+    if hour is not None:
+        qs = qs.annotate(local_hour=ExtractHour("created_at", tzinfo=scope.zone)).filter(local_hour=hour)
+    return qs
+
+
+def figure_title(figure: str) -> str:
+    titles = {
+        "opened": _("Conversations opened"),
+        "reopened": _("Conversations reopened"),
+        "resolved": _("Conversations resolved"),
+        "answered": _("Questions answered"),
+        "unanswered": _("Questions not answered"),
+        "sla_all": _("Questions with a first-response target"),
+        "sla_met": _("First-response target met"),
+        "sla_breached": _("First-response target breached"),
+        "sla_at_risk": _("First-response target at risk"),
+        "received": _("Customer messages"),
+    }
+    return str(titles.get(figure, figure))
+
+
+# --- Delivery outcome by channel ----------------------------------------------------------------------
+
+
+@dataclass
+class ChannelDelivery:
+    channel: Channel
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def delivery(scope: ReportScope) -> list[ChannelDelivery]:
+    replies = messages(scope).filter(direction=Message.Direction.OUTBOUND)
+    if scope.agent_id:
+        replies = replies.filter(author_id=scope.agent_id)
+    channels = {c.pk: ChannelDelivery(c) for c in Channel.objects.filter(pk__in=scope.channel_ids).order_by("kind", "display_name")}
+    for channel_id, status, n in replies.order_by().values_list("channel_id", "status").annotate(n=Count("*")):
+        channels[channel_id].counts[status] = n
+    errors = (
+        replies.filter(status=Message.Status.FAILED)
+        .exclude(error_code="")
+        .order_by()
+        .values_list("channel_id", "error_code")
+        .annotate(n=Count("*"))
+        .order_by("-n", "error_code")
+    )
+    for channel_id, code, n in errors:
+        if len(channels[channel_id].errors) < TOP_ERRORS:
+            channels[channel_id].errors.append((code, n))
+    return [row for row in channels.values() if row.total]
+
+
+# --- Per agent ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    agent: Any  # a user
+    conversations: int
+    replies: int
+    first_response: Timing
+    resolution: Timing
+    resolutions: int
+
+
+def agents(scope: ReportScope, timings: Timings) -> list[AgentRow]:
+    """Every member of the Applications (an agent with no reply shows zeros), and anyone who replied."""
+    replies = messages(scope).filter(direction=Message.Direction.OUTBOUND, author__isnull=False)
+    if scope.agent_id:
+        replies = replies.filter(author_id=scope.agent_id)
+    handled = {
+        author: (conversations, n)
+        for author, conversations, n in replies.order_by()
+        .values_list("author_id")
+        .annotate(c=Count("conversation_id", distinct=True), n=Count("*"))
+    }
+    resolutions = dict(
+        figure_cycles(scope, "resolved").exclude(resolved_by=None).order_by().values_list("resolved_by_id").annotate(n=Count("*"))
+    )
+    if scope.agent_id:
+        ids = {scope.agent_id}
+    else:
+        members = Membership.objects.filter(application_id__in=scope.application_ids).values_list("user_id", flat=True)
+        ids = set(members) | set(handled) | set(resolutions)
+    people = get_user_model().objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
+    return [
+        AgentRow(
+            agent=person,
+            conversations=handled.get(person.pk, (0, 0))[0],
+            replies=handled.get(person.pk, (0, 0))[1],
+            first_response=timings.first_response_by_agent.get(person.pk, _NO_TIMING),
+            resolution=timings.resolution_by_agent.get(person.pk, _NO_TIMING),
+            resolutions=resolutions.get(person.pk, 0),
+        )
+        for person in people
+    ]
+
+
+# --- Service level -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceLevelFigures:
+    with_target: int
+    met: int
+    breached: int
+    at_risk: int
+
+
+def service_level(scope: ReportScope, *, now: datetime | None = None) -> ServiceLevelFigures:
+    now = now or timezone.now()
+    names = {"all": "with_target", "met": "met", "breached": "breached", "at_risk": "at_risk"}
+    counts = {name: figure_cycles(scope, f"sla_{figure}", now=now).count() for figure, name in names.items()}
+    return ServiceLevelFigures(**counts)
