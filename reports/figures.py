@@ -60,7 +60,10 @@ def _timings(rows: QuerySet[Any], start: str, end: str, key: str | None) -> dict
         if key is None:
             row = rows.aggregate(**figures)
             return {None: Timing(row["n"], row["median"], row["p90"])} if row["n"] else {}
-        return {row[key]: Timing(row["n"], row["median"], row["p90"]) for row in rows.values(key).annotate(**figures)}
+        return {
+            row[key]: Timing(row["n"], row["median"], row["p90"])
+            for row in rows.values(key).annotate(**figures)
+        }
     seconds: dict[Hashable, list[float]] = defaultdict(list)
     for group, began, ended in rows.values_list(key or "application_id", start, end):
         seconds[group if key else None].append((ended - began).total_seconds())
@@ -86,7 +89,9 @@ CYCLE_FIGURES = (
 )
 
 
-def figure_cycles(scope: ReportScope, figure: str, *, now: datetime | None = None) -> QuerySet[ConversationCycle]:
+def figure_cycles(
+    scope: ReportScope, figure: str, *, now: datetime | None = None
+) -> QuerySet[ConversationCycle]:
     """The cycles a figure counts (the report's numbers are the counts of these querysets)."""
     now = now or timezone.now()
     qs = cycles(scope)
@@ -107,10 +112,14 @@ def figure_cycles(scope: ReportScope, figure: str, *, now: datetime | None = Non
         return qs.filter(conversation__assignee_id=agent) if agent else qs
     qs = qs.filter(first_response_due_at__isnull=False)  # the questions that had a target
     if agent:
-        qs = qs.filter(Q(first_responder_id=agent) | Q(first_responder__isnull=True, conversation__assignee_id=agent))
-    late = Q(first_response_at__gt=F("first_response_due_at")) | Q(
-        first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__lte=now
-    ) | Q(first_response_at__isnull=True, resolved_at__gt=F("first_response_due_at"))
+        qs = qs.filter(
+            Q(first_responder_id=agent) | Q(first_responder__isnull=True, conversation__assignee_id=agent)
+        )
+    late = (
+        Q(first_response_at__gt=F("first_response_due_at"))
+        | Q(first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__lte=now)
+        | Q(first_response_at__isnull=True, resolved_at__gt=F("first_response_due_at"))
+    )
     if figure == "sla_all":
         return qs
     if figure == "sla_met":
@@ -118,8 +127,12 @@ def figure_cycles(scope: ReportScope, figure: str, *, now: datetime | None = Non
     if figure == "sla_breached":
         return qs.filter(late)
     if figure == "sla_at_risk":
-        waiting = qs.filter(first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__gt=now)
-        return waiting.filter(pk__in=[c.pk for c in waiting.only("customer_at", "first_response_due_at") if at_risk(c, now)])
+        waiting = qs.filter(
+            first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__gt=now
+        )
+        return waiting.filter(
+            pk__in=[c.pk for c in waiting.only("customer_at", "first_response_due_at") if at_risk(c, now)]
+        )
     raise ValueError(figure)
 
 
@@ -176,7 +189,9 @@ def timings(scope: ReportScope) -> Timings:
 
 
 def messages(scope: ReportScope) -> QuerySet[Message]:
-    return Message.objects.filter(channel_id__in=scope.channel_ids, created_at__gte=scope.start, created_at__lt=scope.end)
+    return Message.objects.filter(
+        channel_id__in=scope.channel_ids, created_at__gte=scope.start, created_at__lt=scope.end
+    )
 
 
 def _agent_messages(qs: QuerySet[Message], agent_id: int | None) -> QuerySet[Message]:
@@ -227,7 +242,12 @@ def volume(scope: ReportScope) -> Volume:
 
 def message_counts(scope: ReportScope) -> dict[str, int]:
     """Messages in and out over the range (keyed by direction): one count from the index."""
-    rows = _agent_messages(messages(scope), scope.agent_id).order_by().values_list("direction").annotate(n=Count("*"))
+    rows = (
+        _agent_messages(messages(scope), scope.agent_id)
+        .order_by()
+        .values_list("direction")
+        .annotate(n=Count("*"))
+    )
     return {str(direction): n for direction, n in rows}
 
 
@@ -241,12 +261,16 @@ def summary(scope: ReportScope, message_counts: dict[str, int]) -> Summary:
     )
 
 
-def received_messages(scope: ReportScope, *, weekday: int | None = None, hour: int | None = None) -> QuerySet[Message]:
+def received_messages(
+    scope: ReportScope, *, weekday: int | None = None, hour: int | None = None
+) -> QuerySet[Message]:
     """The customer messages a volume figure counts; `weekday` (0 = Monday) and `hour` pick a heat map
     cell, in the viewer's time zone."""
     qs = _agent_messages(messages(scope), scope.agent_id).filter(direction=Message.Direction.INBOUND)
     if weekday is not None:
-        qs = qs.annotate(iso_weekday=ExtractIsoWeekDay("created_at", tzinfo=scope.zone)).filter(iso_weekday=weekday + 1)
+        qs = qs.annotate(iso_weekday=ExtractIsoWeekDay("created_at", tzinfo=scope.zone)).filter(
+            iso_weekday=weekday + 1
+        )
     if hour is not None:
         qs = qs.annotate(local_hour=ExtractHour("created_at", tzinfo=scope.zone)).filter(local_hour=hour)
     return qs
@@ -286,8 +310,13 @@ def delivery(scope: ReportScope) -> list[ChannelDelivery]:
     replies = messages(scope).filter(direction=Message.Direction.OUTBOUND)
     if scope.agent_id:
         replies = replies.filter(author_id=scope.agent_id)
-    channels = {c.pk: ChannelDelivery(c) for c in Channel.objects.filter(pk__in=scope.channel_ids).order_by("kind", "display_name")}
-    for channel_id, status, n in replies.order_by().values_list("channel_id", "status").annotate(n=Count("*")):
+    channels = {
+        c.pk: ChannelDelivery(c)
+        for c in Channel.objects.filter(pk__in=scope.channel_ids).order_by("kind", "display_name")
+    }
+    for channel_id, status, n in (
+        replies.order_by().values_list("channel_id", "status").annotate(n=Count("*"))
+    ):
         channels[channel_id].counts[status] = n
     errors = (
         replies.filter(status=Message.Status.FAILED)
@@ -328,12 +357,18 @@ def agents(scope: ReportScope, timings: Timings) -> list[AgentRow]:
         .annotate(c=Count("conversation_id", distinct=True), n=Count("*"))
     }
     resolutions = dict(
-        figure_cycles(scope, "resolved").exclude(resolved_by=None).order_by().values_list("resolved_by_id").annotate(n=Count("*"))
+        figure_cycles(scope, "resolved")
+        .exclude(resolved_by=None)
+        .order_by()
+        .values_list("resolved_by_id")
+        .annotate(n=Count("*"))
     )
     if scope.agent_id:
         ids = {scope.agent_id}
     else:
-        members = Membership.objects.filter(application_id__in=scope.application_ids).values_list("user_id", flat=True)
+        members = Membership.objects.filter(application_id__in=scope.application_ids).values_list(
+            "user_id", flat=True
+        )
         ids = set(members) | set(handled) | set(resolutions)
     people = get_user_model().objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
     return [

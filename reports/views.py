@@ -75,7 +75,11 @@ def overview(request: AuthenticatedRequest) -> HttpResponse:
     timings = figures.timings(scope)
     empty = Timing(0, None, None)
     by_channel = [
-        (channel, timings.first_response_by_channel.get(pk, empty), timings.resolution_by_channel.get(pk, empty))
+        (
+            channel,
+            timings.first_response_by_channel.get(pk, empty),
+            timings.resolution_by_channel.get(pk, empty),
+        )
         for pk, channel in context["channel_names"].items()
     ]
     context.update(
@@ -163,7 +167,9 @@ def conversations(request: AuthenticatedRequest) -> HttpResponse:
         next_before=items[LIST_PAGE_SIZE - 1].pk if len(items) > LIST_PAGE_SIZE else None,
         slot=(weekday, hour),
         weekday_name=_weekday_names()[weekday] if weekday is not None else "",
-        slot_query=scope.query(figure=figure, weekday="" if weekday is None else weekday, hour="" if hour is None else hour),
+        slot_query=scope.query(
+            figure=figure, weekday="" if weekday is None else weekday, hour="" if hour is None else hour
+        ),
         now=timezone.now(),
     )
     return render(request, "reports/conversations.html", context)
@@ -194,7 +200,9 @@ def _person(user: Any) -> str:
     return str(user.get_full_name() or user.get_username()) if user else ""
 
 
-def _export_rows(request: AuthenticatedRequest, table: str, scope: ReportScope) -> tuple[list[str], Iterable[Sequence[Any]]]:
+def _export_rows(
+    request: AuthenticatedRequest, table: str, scope: ReportScope
+) -> tuple[list[str], Iterable[Sequence[Any]]]:
     """One table of a report as CSV: identifiers as column names, durations in seconds, days ISO."""
     channels = {c.pk: c for c in Channel.objects.filter(pk__in=scope.channel_ids)}
     if table == "summary":
@@ -223,7 +231,8 @@ def _export_rows(request: AuthenticatedRequest, table: str, scope: ReportScope) 
     if table == "heat_map":
         v = figures.volume(scope)
         return ["weekday", *[f"{h:02d}" for h in range(24)]], [
-            [name, *row] for name, row in zip(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], v.heat, strict=True)
+            [name, *row]
+            for name, row in zip(["mon", "tue", "wed", "thu", "fri", "sat", "sun"], v.heat, strict=True)
         ]
     if table == "delivery":
         rows = figures.delivery(scope)

@@ -4,7 +4,8 @@ a customer, the reply and status actions for agents) at an exact moment of the c
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+import zoneinfo
+from datetime import date, datetime
 from typing import Any
 
 import time_machine
@@ -17,6 +18,13 @@ from conversations.actions.threads import do_set_status
 from conversations.models import Contact, Conversation
 from tests.ingest.ingest_support import message_event, post_event
 
+SAO_PAULO = zoneinfo.ZoneInfo("America/Sao_Paulo")  # UTC-3 all year
+MONDAY = date(2026, 11, 23)
+
+
+def local(hour: int, minute: int = 0, day: date = MONDAY) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SAO_PAULO)
+
 
 class Timeline:
     def __init__(self, app: Application, kind: str = "whatsapp") -> None:
@@ -27,7 +35,10 @@ class Timeline:
     def customer(self, at: datetime, sender: str, text: str = "Hello?") -> Conversation:
         with time_machine.travel(at, tick=False):
             event = message_event(
-                self.channel, sender=sender, content={"type": "text", "text": text}, timestamp=int(at.timestamp())
+                self.channel,
+                sender=sender,
+                content={"type": "text", "text": text},
+                timestamp=int(at.timestamp()),
             )
             response = post_event(self.hub, self.app, event)
         assert response.status_code == 200, response.content
