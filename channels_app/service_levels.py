@@ -27,7 +27,9 @@ class Schedule:
     hours: tuple[tuple[int, time, time], ...] = ()  # empty: always
 
     @classmethod
-    def from_stored(cls, *, minutes: int, time_zone: str, business_hours: Sequence[Sequence[object]]) -> Schedule:
+    def from_stored(
+        cls, *, minutes: int, time_zone: str, business_hours: Sequence[Sequence[object]]
+    ) -> Schedule:
         hours = tuple(
             (int(str(day)), time.fromisoformat(str(start)), time.fromisoformat(str(end)))
             for day, start, end in business_hours

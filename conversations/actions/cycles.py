@@ -29,7 +29,9 @@ def note_customer_message(*, conversation_id: int, at: datetime) -> None:
     schedule = schedule_for(conversation.application_id)
     due = due_at(schedule, at) if schedule else None
     # Reopened by an agent and waiting for the customer: the clock of that cycle starts now.
-    cycle = ConversationCycle.objects.filter(conversation_id=conversation_id, resolved_at__isnull=True).first()
+    cycle = ConversationCycle.objects.filter(
+        conversation_id=conversation_id, resolved_at__isnull=True
+    ).first()
     if cycle is not None:
         cycle.customer_at, cycle.first_response_due_at = at, due
         cycle.save(update_fields=["customer_at", "first_response_due_at"])
