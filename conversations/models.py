@@ -1,8 +1,13 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from channels_app.models import Application, Channel
+
+AT_RISK_SHARE = 0.25
+AT_RISK_MIN = timedelta(minutes=5)
 
 
 class Contact(models.Model):
@@ -121,6 +126,14 @@ class ConversationCycle(models.Model):
 
     def __str__(self) -> str:
         return f"cycle #{self.pk} of conversation #{self.conversation_id}"
+
+    def at_risk_from(self) -> datetime | None:
+        """From when a still unanswered question is "about to breach": the last quarter of its target
+        (at least the last 5 minutes). The inbox and the reports flag it alike."""
+        due, asked = self.first_response_due_at, self.customer_at
+        if due is None or asked is None:
+            return None
+        return due - max((due - asked) * AT_RISK_SHARE, AT_RISK_MIN)
 
 
 class Message(models.Model):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -26,10 +26,6 @@ from conversations.models import ConversationCycle, Message
 from conversations.selectors.review import Timing, timing_of
 from reports.scope import ReportScope
 
-# A question still unanswered this close to its due time is "at risk" (a quarter of the target, at
-# least 5 minutes): late enough to matter, early enough to act on.
-AT_RISK_SHARE = 0.25
-AT_RISK_MIN = timedelta(minutes=5)
 DELIVERY_STATUSES = ("pending", "enqueued", "sent", "delivered", "read", "failed")
 TOP_ERRORS = 10
 
@@ -137,10 +133,9 @@ def figure_cycles(
 
 
 def at_risk(cycle: ConversationCycle, now: datetime) -> bool:
-    due, asked = cycle.first_response_due_at, cycle.customer_at
-    if due is None or asked is None or cycle.first_response_at is not None or due <= now:
-        return False
-    return due - now <= max((due - asked) * AT_RISK_SHARE, AT_RISK_MIN)
+    start = cycle.at_risk_from()
+    due = cycle.first_response_due_at
+    return start is not None and due is not None and cycle.first_response_at is None and start <= now < due
 
 
 # --- Summary and timings ----------------------------------------------------------------------------

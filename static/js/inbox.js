@@ -900,12 +900,31 @@
     });
   }
 
+  // A first-response target's pill (inbox_row.html) carries its due time and when it is at risk: the
+  // row is drawn once and cached, so the clock, not the server, turns it orange and then red.
+  function flagTargets(root) {
+    var now = Date.now();
+    (root || document).querySelectorAll("[data-sla-due]").forEach(function (pill) {
+      var due = Date.parse(pill.dataset.slaDue);
+      var risk = Date.parse(pill.dataset.slaRisk);
+      var state = now >= due ? "bad" : now >= risk ? "warn" : "";
+      pill.classList.toggle("bad", state === "bad");
+      pill.classList.toggle("warn", state === "warn");
+      pill.title = state === "bad" ? gettext("First-response target breached") : state === "warn" ? gettext("First-response target about to breach") : "";
+      pill.dataset.slaState = state || "ok";
+    });
+  }
+
   htmx.onLoad(function (element) {
     formatTimes(element);
+    flagTargets(element);
   });
   setInterval(function () {
     formatTimes(document);
   }, 60000);
+  setInterval(function () {
+    flagTargets(document);
+  }, 15000);
 
   // --- Start --------------------------------------------------------------------------------------------------
 
@@ -913,4 +932,5 @@
   // is observed: a thread opens at its newest message without loading older ones first.
   prepareThread();
   formatTimes(document);
+  flagTargets(document);
 })();

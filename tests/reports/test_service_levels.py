@@ -91,3 +91,20 @@ def test_an_admin_sets_the_target_and_questions_get_their_due_times(app_a, admin
     with time_machine.travel(now, tick=False):
         page = client.get(f"/reports/?date_from={FRIDAY}&date_to={MONDAY}").content.decode()
     assert 'data-figure="sla_breached"' in page and 'data-figure="sla_at_risk"' in page
+
+
+def test_the_inbox_flags_a_question_waiting_against_its_target(app_a, admin, agent_a):
+    ServiceLevel.objects.create(application=app_a, first_response_minutes=30, time_zone="UTC", business_hours=[])
+    line = Timeline(app_a, kind="telegram")
+    asked = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    waiting = line.customer(asked, "5521900000021")
+    answered = line.customer(asked, "5521900000022")
+    line.reply(asked + timedelta(minutes=3), answered, agent_a)
+    page = login(admin).get("/").content.decode()
+    row = page[page.index(f'id="conv-{waiting.pk}"') :]
+    row = row[: row.index("</li>")]
+    # Due 12:30; at risk from 12:22:30 (the last quarter of the 30 minutes). The page's clock colours it.
+    assert 'data-sla-due="2026-11-23T12:30:00+00:00"' in row
+    assert 'data-sla-risk="2026-11-23T12:22:30+00:00"' in row
+    other = page[page.index(f'id="conv-{answered.pk}"') :]
+    assert "data-sla-due" not in other[: other.index("</li>")]
