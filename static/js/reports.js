@@ -1,4 +1,4 @@
-// The reports' charts (Chart.js, vendored in static/vendor/chartjs): each canvas reads its figures from a
+// The reports' charts (Chart.js, vendored in static/vendor/chartjs-4.5.0): each canvas reads its figures from a
 // JSON block of the page, and a click on a bar or a point opens the list behind it, the same link as the
 // matching cell of the chart's data table (so the chart and its table cannot disagree on where to go).
 (function () {
