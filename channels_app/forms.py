@@ -359,8 +359,8 @@ class ServiceLevelForm(SettingsForm):
             "time_zone": level.time_zone,
         }
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
         if data.get("minutes") and not data.get("always"):
             opens, closes = data.get("opens"), data.get("closes")
             if not data.get("days"):

@@ -217,10 +217,9 @@ def _export_rows(
             return header, [["", *_timing_cells(t.first_response), *_timing_cells(t.resolution)]]
         empty = Timing(0, None, None)
         return header, [
-            [str(channels[pk]), *_timing_cells(t.first_response_by_channel.get(pk, empty)),
+            [str(channel), *_timing_cells(t.first_response_by_channel.get(pk, empty)),
              *_timing_cells(t.resolution_by_channel.get(pk, empty))]
-            for pk in sorted(set(t.first_response_by_channel) | set(t.resolution_by_channel), key=str)
-            if pk in channels
+            for pk, channel in sorted(channels.items(), key=lambda item: str(item[1]))
         ]  # fmt: skip
     if table == "days":
         v = figures.volume(scope)

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_lead_clicks_from_the_chart_to_the_messages_behind_it(open_browser, hub_a, app_a, agent_a, admin):
-    ServiceLevel.objects.create(application=app_a, first_response_minutes=30, time_zone="UTC", business_hours=[])
+    ServiceLevel.objects.create(
+        application=app_a, first_response_minutes=30, time_zone="UTC", business_hours=[]
+    )
     whatsapp = app_a.channels.get(kind="whatsapp")
     for n in range(3):
         customer_writes(hub_a, whatsapp, f"55219880000{n:02d}", f"Question number {n}")

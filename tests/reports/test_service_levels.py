@@ -94,7 +94,9 @@ def test_an_admin_sets_the_target_and_questions_get_their_due_times(app_a, admin
 
 
 def test_the_inbox_flags_a_question_waiting_against_its_target(app_a, admin, agent_a):
-    ServiceLevel.objects.create(application=app_a, first_response_minutes=30, time_zone="UTC", business_hours=[])
+    ServiceLevel.objects.create(
+        application=app_a, first_response_minutes=30, time_zone="UTC", business_hours=[]
+    )
     line = Timeline(app_a, kind="telegram")
     asked = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     waiting = line.customer(asked, "5521900000021")
