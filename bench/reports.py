@@ -94,7 +94,7 @@ def _reporting_data() -> None:
                    customer_at + interval '2 days', first_response_due_at + interval '2 days',
                    first_response_at + interval '2 days 5 minutes', first_responder_id,
                    resolved_at + interval '3 days', resolved_by_id
-            FROM conversations_conversationcycle WHERE conversation_id %% 4 = 0
+            FROM conversations_conversationcycle WHERE conversation_id % 4 = 0
             """
         )
         cur.execute("VACUUM ANALYZE")

@@ -48,7 +48,9 @@
     config.options.onHover = function (event, elements) {
       canvas.style.cursor = elements.length ? "pointer" : "default";
     };
-    return new window.Chart(canvas, config);
+    var chart = new window.Chart(canvas, config);
+    canvas.dataset.drawn = "true"; // for tests and scripts: the chart, and its click targets, exist
+    return chart;
   }
 
   function start() {

@@ -34,7 +34,7 @@ def test_a_lead_clicks_from_the_chart_to_the_messages_behind_it(open_browser, hu
 
     lead.page.get_by_role("link", name="Volume").click()
     canvas = lead.page.locator("canvas#chart-days")
-    expect(canvas).to_be_visible()
+    expect(canvas).to_have_attribute("data-drawn", "true")
     # Today is the last point of the customer messages' line: where Chart.js drew it.
     point = lead.page.evaluate(
         """() => {
