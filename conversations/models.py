@@ -193,12 +193,17 @@ class Message(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
             models.Index(fields=["hub_message_id"], name="message_hub_id"),
             models.Index(fields=["direction", "created_at"], name="delivery_review"),
-            # The reports' volumes: messages of some channels in a time range, counted from the index
-            # alone on PostgreSQL (the included columns are ignored where covering indexes do not exist).
+            # The reports: the last stretch not rolled up yet (MessageVolume) and one agent's customer
+            # messages, by channel and time; the delivery outcome of replies, from the index alone on
+            # PostgreSQL (the included columns are ignored where covering indexes do not exist).
+            models.Index(
+                fields=["channel", "created_at"], include=["direction", "author"], name="report_volume"
+            ),
             models.Index(
                 fields=["channel", "created_at"],
-                include=["direction", "status", "author"],
-                name="report_volume",
+                include=["status"],
+                condition=Q(direction="out"),
+                name="report_delivery",
             ),
         ]
 
@@ -318,3 +323,40 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} #{self.pk} ({self.outcome})"
+
+
+class MessageVolume(models.Model):
+    """How many messages each channel received or sent in each quarter hour (UTC), per author.
+
+    The reports' message counts, kept by the worker (conversations/actions/rollup.py) from facts that
+    never change (channel, direction, author, creation time): any time zone's hours and days are whole
+    quarter hours, so one rollup answers every viewer. `author_id` 0: no author (customer messages,
+    replies sent by no agent).
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField()  # the quarter hour's start
+    direction = models.CharField(max_length=3, choices=Message.Direction.choices)
+    author_id = models.IntegerField(default=0)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "bucket", "direction", "author_id"], name="one_volume_per_quarter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.direction} on channel {self.channel_id} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class RollupMark(models.Model):
+    """Up to when MessageVolume holds every message (one row): the reports count what follows it from
+    the messages themselves."""
+
+    name = models.CharField(max_length=40, unique=True)
+    rolled_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} rolled up until {self.rolled_until:%Y-%m-%d %H:%M}"

@@ -16,13 +16,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_app.models import Channel, Membership
-from conversations.models import ConversationCycle, Message
+from conversations.actions.rollup import rolled_until
+from conversations.models import ConversationCycle, Message, MessageVolume
 from conversations.selectors.review import Timing, timing_of
 from reports.scope import ReportScope
 
@@ -180,7 +181,7 @@ def timings(scope: ReportScope) -> Timings:
     )
 
 
-# --- Message volumes: one grouped query per report ----------------------------------------------------
+# --- Message volumes: the worker's quarter-hour counts, and the messages after them ------------------
 
 
 def messages(scope: ReportScope) -> QuerySet[Message]:
@@ -199,6 +200,44 @@ def _agent_messages(qs: QuerySet[Message], agent_id: int | None) -> QuerySet[Mes
     )
 
 
+def _hourly(scope: ReportScope, *, by_author: bool = False) -> list[tuple[datetime, str, int, int]]:
+    """(hour of the viewer's zone, direction, author id or 0, messages) over the range.
+
+    Up to the rollup's mark from MessageVolume (quarter hours: whole in every zone); after it from the
+    messages. With an agent chosen, their customer messages (of the conversations assigned to them now)
+    are counted from the messages over the whole range: assignment is not a fact a rollup can keep.
+    """
+    mark = rolled_until()
+    split = min(max(mark, scope.start), scope.end) if mark else scope.start
+    agent = scope.agent_id
+    rows: Counter[tuple[datetime, str, int]] = Counter()
+    rolled = MessageVolume.objects.filter(
+        channel_id__in=scope.channel_ids, bucket__gte=scope.start, bucket__lt=split
+    )
+    if agent:
+        rolled = rolled.filter(direction=Message.Direction.OUTBOUND, author_id=agent)
+    keys = ("bucket", "direction", "author_id") if by_author else ("bucket", "direction")
+    for bucket, direction, *author, n in rolled.order_by().values_list(*keys).annotate(n=Sum("count")):
+        hour = timezone.localtime(bucket, scope.zone).replace(minute=0)
+        rows[(hour, direction, author[0] if author else 0)] += n
+    tail = Message.objects.filter(
+        channel_id__in=scope.channel_ids, created_at__gte=split, created_at__lt=scope.end
+    )
+    if agent:
+        tail = tail.filter(direction=Message.Direction.OUTBOUND, author_id=agent) | messages(scope).filter(
+            direction=Message.Direction.INBOUND, conversation__assignee_id=agent
+        )
+    keys = ("hour", "direction", "author_id") if by_author else ("hour", "direction")
+    for hour, direction, *author, n in (
+        tail.order_by()
+        .annotate(hour=TruncHour("created_at", tzinfo=scope.zone))
+        .values_list(*keys)
+        .annotate(n=Count("*"))
+    ):
+        rows[(timezone.localtime(hour, scope.zone), direction, (author[0] or 0) if author else 0)] += n
+    return [(hour, direction, author, n) for (hour, direction, author), n in rows.items()]
+
+
 @dataclass(frozen=True)
 class Volume:
     days: list[date]
@@ -215,20 +254,12 @@ class Volume:
 
 
 def volume(scope: ReportScope) -> Volume:
-    rows = (
-        _agent_messages(messages(scope), scope.agent_id)
-        .order_by()
-        .annotate(hour=TruncHour("created_at", tzinfo=scope.zone))
-        .values_list("hour", "direction")
-        .annotate(n=Count("*"))
-    )
-    by_day: dict[tuple[date, str], int] = Counter()
+    by_day: Counter[tuple[date, str]] = Counter()
     heat = [[0] * 24 for _ in range(7)]
-    for hour, direction, n in rows:
-        local = timezone.localtime(hour, scope.zone)
-        by_day[(local.date(), direction)] += n
+    for hour, direction, _author, n in _hourly(scope):
+        by_day[(hour.date(), direction)] += n
         if direction == Message.Direction.INBOUND:
-            heat[local.weekday()][local.hour] += n
+            heat[hour.weekday()][hour.hour] += n
     days = scope.days
     inbound = [by_day[(day, Message.Direction.INBOUND)] for day in days]
     outbound = [by_day[(day, Message.Direction.OUTBOUND)] for day in days]
@@ -236,14 +267,11 @@ def volume(scope: ReportScope) -> Volume:
 
 
 def message_counts(scope: ReportScope) -> dict[str, int]:
-    """Messages in and out over the range (keyed by direction): one count from the index."""
-    rows = (
-        _agent_messages(messages(scope), scope.agent_id)
-        .order_by()
-        .values_list("direction")
-        .annotate(n=Count("*"))
-    )
-    return {str(direction): n for direction, n in rows}
+    """Messages in and out over the range, keyed by direction (only those with messages)."""
+    counts: Counter[str] = Counter()
+    for _hour, direction, _author, n in _hourly(scope):
+        counts[str(direction)] += n
+    return {direction: n for direction, n in counts.items() if n}
 
 
 def summary(scope: ReportScope, message_counts: dict[str, int]) -> Summary:
@@ -340,17 +368,23 @@ class AgentRow:
     resolutions: int
 
 
+def _handled(scope: ReportScope) -> dict[int, int]:
+    """Per agent, the conversations they handled: answered a question of the range first, or resolved
+    in the range (one count per conversation, however many times)."""
+    answered = figure_cycles(scope, "answered").values_list("first_responder_id", "conversation_id")
+    resolved = figure_cycles(scope, "resolved").values_list("resolved_by_id", "conversation_id")
+    union = answered.order_by().union(resolved.order_by())  # UNION: distinct (agent, conversation) pairs
+    counts: Counter[int] = Counter(agent for agent, _conversation in union if agent)
+    return dict(counts)
+
+
 def agents(scope: ReportScope, timings: Timings) -> list[AgentRow]:
     """Every member of the Applications (an agent with no reply shows zeros), and anyone who replied."""
-    replies = messages(scope).filter(direction=Message.Direction.OUTBOUND, author__isnull=False)
-    if scope.agent_id:
-        replies = replies.filter(author_id=scope.agent_id)
-    handled = {
-        author: (conversations, n)
-        for author, conversations, n in replies.order_by()
-        .values_list("author_id")
-        .annotate(c=Count("conversation_id", distinct=True), n=Count("*"))
-    }
+    replies: Counter[int] = Counter()
+    for _hour, direction, author, n in _hourly(scope, by_author=True):
+        if direction == Message.Direction.OUTBOUND and author:
+            replies[author] += n
+    handled = _handled(scope)
     resolutions = dict(
         figure_cycles(scope, "resolved")
         .exclude(resolved_by=None)
@@ -364,13 +398,13 @@ def agents(scope: ReportScope, timings: Timings) -> list[AgentRow]:
         members = Membership.objects.filter(application_id__in=scope.application_ids).values_list(
             "user_id", flat=True
         )
-        ids = set(members) | set(handled) | set(resolutions)
+        ids = set(members) | set(replies) | set(resolutions)
     people = get_user_model().objects.filter(pk__in=ids).order_by("first_name", "last_name", "username")
     return [
         AgentRow(
             agent=person,
-            conversations=handled.get(person.pk, (0, 0))[0],
-            replies=handled.get(person.pk, (0, 0))[1],
+            conversations=handled.get(person.pk, 0),
+            replies=replies.get(person.pk, 0),
             first_response=timings.first_response_by_agent.get(person.pk, _NO_TIMING),
             resolution=timings.resolution_by_agent.get(person.pk, _NO_TIMING),
             resolutions=resolutions.get(person.pk, 0),

@@ -5,9 +5,12 @@ from __future__ import annotations
 import zoneinfo
 from datetime import UTC, date, timedelta
 
+import pytest
+from django.db.models import Sum
 from django.utils import timezone
 
-from conversations.models import Conversation
+from conversations.actions.rollup import do_roll_up_message_volume
+from conversations.models import Conversation, MessageVolume
 from reports import figures
 from reports.scope import build_scope
 from tests.reports.timeline import MONDAY, SAO_PAULO, local
@@ -57,7 +60,8 @@ def test_per_agent_figures_include_an_agent_without_replies(story, admin, agent_
     assert alice.first_response.count == 3  # 5, 1 and 30 minutes
     assert alice.first_response.median == timedelta(minutes=5)
     assert alice.first_response.p90 == timedelta(minutes=30)
-    assert (ada.conversations, ada.replies, ada.resolutions) == (1, 1, 2)
+    # Ada answered X's second question and resolved X and W: two conversations handled.
+    assert (ada.conversations, ada.replies, ada.resolutions) == (2, 1, 2)
     assert ada.first_response.median == timedelta(minutes=20)
     assert ada.resolution.median == timedelta(minutes=52, seconds=30)  # 60 and 45 minutes
     assert (nobody.conversations, nobody.replies, nobody.resolutions) == (0, 0, 0)
@@ -130,3 +134,26 @@ def test_cycles_follow_the_conversation(story):
     ]
     w = Conversation.objects.get(pk=story["w"].pk)
     assert w.status == "open" and w.open_cycle_id is None  # reopened by Ada: waiting for the customer
+
+
+@pytest.mark.parametrize("rolled_at", [local(11, 10), local(23)])
+def test_the_workers_rollup_gives_the_same_figures(story, admin, rolled_at):
+    scope = scope_for(admin, date_from=MONDAY - timedelta(days=1))
+    direct = (figures.volume(scope), figures.message_counts(scope), figures.agents(scope, figures.timings(scope)))
+    mark = do_roll_up_message_volume(now=rolled_at)
+    assert mark is not None and mark <= rolled_at
+    assert MessageVolume.objects.exists()
+    rolled = (figures.volume(scope), figures.message_counts(scope), figures.agents(scope, figures.timings(scope)))
+    assert rolled == direct
+    # A message stored after the mark is counted from the messages until the next pass rolls it up.
+    assert figures.message_counts(scope) == {"in": 7, "out": 4}
+
+
+def test_a_pass_recounts_the_last_hour(story, app_a):
+    # Two minutes settle: at 10:30 the mark is 10:15, after 09:00, 09:30, 10:00, 10:05 and 10:10.
+    assert do_roll_up_message_volume(now=local(10, 30)) == local(10, 15)
+    assert MessageVolume.objects.aggregate(n=Sum("count"))["n"] == 5
+    # The next pass recounts from 09:15 (an hour before the mark) on: nothing is counted twice.
+    do_roll_up_message_volume(now=local(14))
+    total = MessageVolume.objects.aggregate(n=Sum("count"))["n"]
+    assert total == 11
