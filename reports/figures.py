@@ -86,51 +86,63 @@ CYCLE_FIGURES = (
 )
 
 
+def figure_q(scope: ReportScope, figure: str, *, now: datetime) -> Q:
+    """Which cycles a figure counts, as one condition: the lists filter by it and the counts aggregate
+    with it, so a number and its list cannot disagree. (`sla_at_risk` is finished in Python.)"""
+    agent = scope.agent_id
+    if figure in ("opened", "reopened"):
+        q = _in_range("opened_at", scope) & Q(reopened=figure == "reopened")
+        return q & Q(conversation__assignee_id=agent) if agent else q
+    if figure == "resolved":
+        q = _in_range("resolved_at", scope)
+        return q & Q(resolved_by_id=agent) if agent else q
+    asked = _in_range("customer_at", scope)
+    if figure == "answered":
+        q = asked & Q(first_response_at__isnull=False)
+        return q & Q(first_responder_id=agent) if agent else q
+    if figure == "unanswered":
+        # Never answered: still waiting, or resolved without a reply.
+        q = asked & Q(first_response_at__isnull=True)
+        return q & Q(conversation__assignee_id=agent) if agent else q
+    q = asked & Q(first_response_due_at__isnull=False)  # the questions that had a target
+    if agent:
+        q &= Q(first_responder_id=agent) | Q(first_responder__isnull=True, conversation__assignee_id=agent)
+    if figure == "sla_all":
+        return q
+    if figure == "sla_met":
+        return q & Q(first_response_at__lte=F("first_response_due_at"))
+    if figure == "sla_breached":
+        return q & (
+            Q(first_response_at__gt=F("first_response_due_at"))
+            | Q(first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__lte=now)
+            | Q(first_response_at__isnull=True, resolved_at__gt=F("first_response_due_at"))
+        )
+    if figure == "sla_at_risk":  # still waiting, not due yet: at_risk() tells the last stretch apart
+        return q & Q(first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__gt=now)
+    raise ValueError(figure)
+
+
 def figure_cycles(
     scope: ReportScope, figure: str, *, now: datetime | None = None
 ) -> QuerySet[ConversationCycle]:
     """The cycles a figure counts (the report's numbers are the counts of these querysets)."""
     now = now or timezone.now()
-    qs = cycles(scope)
-    agent = scope.agent_id
-    if figure in ("opened", "reopened"):
-        qs = qs.filter(_in_range("opened_at", scope), reopened=figure == "reopened")
-        return qs.filter(conversation__assignee_id=agent) if agent else qs
-    if figure == "resolved":
-        qs = qs.filter(_in_range("resolved_at", scope))
-        return qs.filter(resolved_by_id=agent) if agent else qs
-    qs = qs.filter(_in_range("customer_at", scope))
-    if figure == "answered":
-        qs = qs.filter(first_response_at__isnull=False)
-        return qs.filter(first_responder_id=agent) if agent else qs
-    if figure == "unanswered":
-        # Never answered: still waiting, or resolved without a reply.
-        qs = qs.filter(first_response_at__isnull=True)
-        return qs.filter(conversation__assignee_id=agent) if agent else qs
-    qs = qs.filter(first_response_due_at__isnull=False)  # the questions that had a target
-    if agent:
-        qs = qs.filter(
-            Q(first_responder_id=agent) | Q(first_responder__isnull=True, conversation__assignee_id=agent)
-        )
-    late = (
-        Q(first_response_at__gt=F("first_response_due_at"))
-        | Q(first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__lte=now)
-        | Q(first_response_at__isnull=True, resolved_at__gt=F("first_response_due_at"))
-    )
-    if figure == "sla_all":
-        return qs
-    if figure == "sla_met":
-        return qs.filter(first_response_at__lte=F("first_response_due_at"))
-    if figure == "sla_breached":
-        return qs.filter(late)
+    qs = cycles(scope).filter(figure_q(scope, figure, now=now))
     if figure == "sla_at_risk":
-        waiting = qs.filter(
-            first_response_at__isnull=True, resolved_at__isnull=True, first_response_due_at__gt=now
-        )
-        return waiting.filter(
-            pk__in=[c.pk for c in waiting.only("customer_at", "first_response_due_at") if at_risk(c, now)]
-        )
-    raise ValueError(figure)
+        risky = [c.pk for c in qs.only("customer_at", "first_response_due_at") if at_risk(c, now)]
+        qs = qs.filter(pk__in=risky)
+    return qs
+
+
+def figure_counts(scope: ReportScope, names: tuple[str, ...], *, now: datetime) -> dict[str, int]:
+    """The counts of several figures in one query (each one `figure_cycles(...).count()`)."""
+    counted = {
+        name: Count("pk", filter=figure_q(scope, name, now=now)) for name in names if name != "sla_at_risk"
+    }
+    counts: dict[str, int] = cycles(scope).aggregate(**counted) if counted else {}
+    if "sla_at_risk" in names:
+        counts["sla_at_risk"] = figure_cycles(scope, "sla_at_risk", now=now).count()
+    return counts
 
 
 def at_risk(cycle: ConversationCycle, now: datetime) -> bool:
@@ -200,42 +212,59 @@ def _agent_messages(qs: QuerySet[Message], agent_id: int | None) -> QuerySet[Mes
     )
 
 
-def _hourly(scope: ReportScope, *, by_author: bool = False) -> list[tuple[datetime, str, int, int]]:
-    """(hour of the viewer's zone, direction, author id or 0, messages) over the range.
-
-    Up to the rollup's mark from MessageVolume (quarter hours: whole in every zone); after it from the
-    messages. With an agent chosen, their customer messages (of the conversations assigned to them now)
-    are counted from the messages over the whole range: assignment is not a fact a rollup can keep.
-    """
+def _volume_parts(scope: ReportScope) -> tuple[QuerySet[MessageVolume], QuerySet[Message]]:
+    """The range's messages as two parts: the worker's quarter-hour counts up to the rollup's mark (whole
+    quarters in every zone), and the messages after it. With an agent chosen, their customer messages
+    (of the conversations assigned to them now) all come from the messages: assignment is not a fact a
+    rollup can keep."""
     mark = rolled_until()
     split = min(max(mark, scope.start), scope.end) if mark else scope.start
     agent = scope.agent_id
-    rows: Counter[tuple[datetime, str, int]] = Counter()
     rolled = MessageVolume.objects.filter(
         channel_id__in=scope.channel_ids, bucket__gte=scope.start, bucket__lt=split
-    )
-    if agent:
-        rolled = rolled.filter(direction=Message.Direction.OUTBOUND, author_id=agent)
-    keys = ("bucket", "direction", "author_id") if by_author else ("bucket", "direction")
-    for bucket, direction, *author, n in rolled.order_by().values_list(*keys).annotate(n=Sum("count")):
-        hour = timezone.localtime(bucket, scope.zone).replace(minute=0)
-        rows[(hour, direction, author[0] if author else 0)] += n
+    ).order_by()
     tail = Message.objects.filter(
         channel_id__in=scope.channel_ids, created_at__gte=split, created_at__lt=scope.end
-    )
+    ).order_by()
     if agent:
-        tail = tail.filter(direction=Message.Direction.OUTBOUND, author_id=agent) | messages(scope).filter(
-            direction=Message.Direction.INBOUND, conversation__assignee_id=agent
-        )
-    keys = ("hour", "direction", "author_id") if by_author else ("hour", "direction")
-    for hour, direction, *author, n in (
-        tail.order_by()
-        .annotate(hour=TruncHour("created_at", tzinfo=scope.zone))
-        .values_list(*keys)
-        .annotate(n=Count("*"))
+        rolled = rolled.filter(direction=Message.Direction.OUTBOUND, author_id=agent)
+        tail = tail.filter(direction=Message.Direction.OUTBOUND, author_id=agent) | messages(
+            scope
+        ).order_by().filter(direction=Message.Direction.INBOUND, conversation__assignee_id=agent)
+    return rolled, tail
+
+
+def _hourly(scope: ReportScope) -> list[tuple[datetime, str, int]]:
+    """(hour of the viewer's zone, direction, messages) over the range."""
+    rolled, tail = _volume_parts(scope)
+    rows: Counter[tuple[datetime, str]] = Counter()
+    parts = (
+        rolled.annotate(hour=TruncHour("bucket", tzinfo=scope.zone))
+        .values_list("hour", "direction")
+        .annotate(n=Sum("count")),
+        tail.annotate(hour=TruncHour("created_at", tzinfo=scope.zone))
+        .values_list("hour", "direction")
+        .annotate(n=Count("*")),
+    )
+    for part in parts:
+        for hour, direction, n in part:
+            rows[(timezone.localtime(hour, scope.zone), direction)] += n
+    return [(hour, direction, n) for (hour, direction), n in rows.items()]
+
+
+def _replies_by_author(scope: ReportScope) -> Counter[int]:
+    rolled, tail = _volume_parts(scope)
+    out = Message.Direction.OUTBOUND
+    counts: Counter[int] = Counter()
+    for author, n in (
+        rolled.filter(direction=out).exclude(author_id=0).values_list("author_id").annotate(n=Sum("count"))
     ):
-        rows[(timezone.localtime(hour, scope.zone), direction, (author[0] or 0) if author else 0)] += n
-    return [(hour, direction, author, n) for (hour, direction, author), n in rows.items()]
+        counts[author] += n
+    for author, n in (
+        tail.filter(direction=out, author__isnull=False).values_list("author_id").annotate(n=Count("*"))
+    ):
+        counts[author] += n
+    return counts
 
 
 @dataclass(frozen=True)
@@ -256,7 +285,7 @@ class Volume:
 def volume(scope: ReportScope) -> Volume:
     by_day: Counter[tuple[date, str]] = Counter()
     heat = [[0] * 24 for _ in range(7)]
-    for hour, direction, _author, n in _hourly(scope):
+    for hour, direction, n in _hourly(scope):
         by_day[(hour.date(), direction)] += n
         if direction == Message.Direction.INBOUND:
             heat[hour.weekday()][hour.hour] += n
@@ -268,15 +297,19 @@ def volume(scope: ReportScope) -> Volume:
 
 def message_counts(scope: ReportScope) -> dict[str, int]:
     """Messages in and out over the range, keyed by direction (only those with messages)."""
+    rolled, tail = _volume_parts(scope)
     counts: Counter[str] = Counter()
-    for _hour, direction, _author, n in _hourly(scope):
-        counts[str(direction)] += n
+    for direction, n in rolled.values_list("direction").annotate(n=Sum("count")):
+        counts[direction] += n
+    for direction, n in tail.values_list("direction").annotate(n=Count("*")):
+        counts[direction] += n
     return {direction: n for direction, n in counts.items() if n}
 
 
 def summary(scope: ReportScope, message_counts: dict[str, int]) -> Summary:
-    names = ("opened", "reopened", "resolved", "answered", "unanswered")
-    counts = {figure: figure_cycles(scope, figure).count() for figure in names}
+    counts = figure_counts(
+        scope, ("opened", "reopened", "resolved", "answered", "unanswered"), now=timezone.now()
+    )
     return Summary(
         messages_in=message_counts.get(Message.Direction.INBOUND, 0),
         messages_out=message_counts.get(Message.Direction.OUTBOUND, 0),
@@ -370,20 +403,28 @@ class AgentRow:
 
 def _handled(scope: ReportScope) -> dict[int, int]:
     """Per agent, the conversations they handled: answered a question of the range first, or resolved
-    in the range (one count per conversation, however many times)."""
-    answered = figure_cycles(scope, "answered").values_list("first_responder_id", "conversation_id")
-    resolved = figure_cycles(scope, "resolved").values_list("resolved_by_id", "conversation_id")
-    union = answered.order_by().union(resolved.order_by())  # UNION: distinct (agent, conversation) pairs
-    counts: Counter[int] = Counter(agent for agent, _conversation in union if agent)
-    return dict(counts)
+    one in the range (each conversation once, however many times)."""
+    answered = (
+        figure_cycles(scope, "answered")
+        .order_by()
+        .values(agent=F("first_responder_id"), thread=F("conversation_id"))
+    )
+    resolved = (
+        figure_cycles(scope, "resolved")
+        .order_by()
+        .values(agent=F("resolved_by_id"), thread=F("conversation_id"))
+    )
+    sql, params = answered.union(resolved).query.sql_with_params()  # UNION: distinct pairs
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT agent, count(*) FROM ({sql}) pairs WHERE agent IS NOT NULL GROUP BY agent", params
+        )
+        return dict(cursor.fetchall())
 
 
 def agents(scope: ReportScope, timings: Timings) -> list[AgentRow]:
     """Every member of the Applications (an agent with no reply shows zeros), and anyone who replied."""
-    replies: Counter[int] = Counter()
-    for _hour, direction, author, n in _hourly(scope, by_author=True):
-        if direction == Message.Direction.OUTBOUND and author:
-            replies[author] += n
+    replies = _replies_by_author(scope)
     handled = _handled(scope)
     resolutions = dict(
         figure_cycles(scope, "resolved")
@@ -425,7 +466,12 @@ class ServiceLevelFigures:
 
 
 def service_level(scope: ReportScope, *, now: datetime | None = None) -> ServiceLevelFigures:
-    now = now or timezone.now()
-    names = {"all": "with_target", "met": "met", "breached": "breached", "at_risk": "at_risk"}
-    counts = {name: figure_cycles(scope, f"sla_{figure}", now=now).count() for figure, name in names.items()}
-    return ServiceLevelFigures(**counts)
+    counts = figure_counts(
+        scope, ("sla_all", "sla_met", "sla_breached", "sla_at_risk"), now=now or timezone.now()
+    )
+    return ServiceLevelFigures(
+        with_target=counts["sla_all"],
+        met=counts["sla_met"],
+        breached=counts["sla_breached"],
+        at_risk=counts["sla_at_risk"],
+    )
