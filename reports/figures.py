@@ -178,18 +178,20 @@ class Timings:
 _NO_TIMING = Timing(0, None, None)
 
 
-def timings(scope: ReportScope) -> Timings:
+def timings(scope: ReportScope, *, per: tuple[str, ...] = ("agent", "channel")) -> Timings:
+    """Overall, and per agent and/or per channel (`per`): a page computes only the breakdowns it shows."""
     answered = figure_cycles(scope, "answered")
     resolved = figure_cycles(scope, "resolved")
     first = ("customer_at", "first_response_at")
     closing = ("opened_at", "resolved_at")
+    agents, channels = "agent" in per, "channel" in per
     return Timings(
         first_response=_timings(answered, *first, None).get(None, _NO_TIMING),
         resolution=_timings(resolved, *closing, None).get(None, _NO_TIMING),
-        first_response_by_agent=_timings(answered, *first, "first_responder_id"),
-        resolution_by_agent=_timings(resolved, *closing, "resolved_by_id"),
-        first_response_by_channel=_timings(answered, *first, "channel_id"),
-        resolution_by_channel=_timings(resolved, *closing, "channel_id"),
+        first_response_by_agent=_timings(answered, *first, "first_responder_id") if agents else {},
+        resolution_by_agent=_timings(resolved, *closing, "resolved_by_id") if agents else {},
+        first_response_by_channel=_timings(answered, *first, "channel_id") if channels else {},
+        resolution_by_channel=_timings(resolved, *closing, "channel_id") if channels else {},
     )
 
 

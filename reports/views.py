@@ -72,7 +72,7 @@ def _context(request: AuthenticatedRequest, report: str) -> tuple[ReportScope, d
 @login_required
 def overview(request: AuthenticatedRequest) -> HttpResponse:
     scope, context = _context(request, "overview")
-    timings = figures.timings(scope)
+    timings = figures.timings(scope, per=("channel",))
     empty = Timing(0, None, None)
     by_channel = [
         (
@@ -134,7 +134,7 @@ def delivery(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def agents(request: AuthenticatedRequest) -> HttpResponse:
     scope, context = _context(request, "agents")
-    context.update(rows=figures.agents(scope, figures.timings(scope)))
+    context.update(rows=figures.agents(scope, figures.timings(scope, per=("agent",))))
     return render(request, "reports/agents.html", context)
 
 
@@ -210,7 +210,7 @@ def _export_rows(
         names = ["opened", "reopened", "resolved", "answered", "unanswered", "messages_in", "messages_out"]
         return names, [[getattr(s, name) for name in names]]
     if table in ("timings_by_channel", "timings"):
-        t = figures.timings(scope)
+        t = figures.timings(scope, per=("channel",))
         header = ["channel", "first_response_count", "first_response_median_s", "first_response_p90_s",
                   "resolution_count", "resolution_median_s", "resolution_p90_s"]  # fmt: skip
         if table == "timings":
@@ -241,7 +241,7 @@ def _export_rows(
             for r in rows
         ]  # fmt: skip
     if table == "agents":
-        rows_ = figures.agents(scope, figures.timings(scope))
+        rows_ = figures.agents(scope, figures.timings(scope, per=("agent",)))
         header = ["agent", "conversations", "replies", "first_response_count", "first_response_median_s",
                   "first_response_p90_s", "resolutions", "resolution_median_s"]  # fmt: skip
         return header, [
