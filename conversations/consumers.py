@@ -284,6 +284,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def conversation_updated(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
+    async def thread_item(self, event: dict[str, Any]) -> None:
+        await self._forward(event)
+
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:
     application_ids = frozenset(visible_application_ids(user))

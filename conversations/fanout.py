@@ -131,8 +131,11 @@ class SharedRender:
         open_thread = conversation_id == state.conversation_id
         kind = event.get("type")
         parts: list[str] = []
-        if open_thread and kind in ("message.created", "message.status"):
+        if open_thread and kind in ("message.created", "message.status", "thread.item"):
             parts.append(await self.part(("bubble",)))
+        if kind == "thread.item":
+            # A note or an activity line changes no row (its change, if any, has its own event).
+            return parts or None
         parts.append(await self._row(viewer))
         if open_thread and kind in ("message.created", "conversation.updated"):
             # "(me)" in the assignee list names the viewer: the header is drawn per viewer of the thread
