@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_app.models import Channel, Membership
-from conversations.actions.rollup import rolled_until
+from conversations.actions.rollup import COUNTED, rolled_until
 from conversations.models import ConversationCycle, Message, MessageVolume
 from conversations.selectors.review import Timing, timing_of
 from reports.scope import ReportScope
@@ -226,7 +226,10 @@ def _volume_parts(scope: ReportScope) -> tuple[QuerySet[MessageVolume], QuerySet
         channel_id__in=scope.channel_ids, bucket__gte=scope.start, bucket__lt=split
     ).order_by()
     tail = Message.objects.filter(
-        channel_id__in=scope.channel_ids, created_at__gte=split, created_at__lt=scope.end
+        channel_id__in=scope.channel_ids,
+        created_at__gte=split,
+        created_at__lt=scope.end,
+        direction__in=COUNTED,
     ).order_by()
     if agent:
         rolled = rolled.filter(direction=Message.Direction.OUTBOUND, author_id=agent)

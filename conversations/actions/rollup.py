@@ -26,6 +26,8 @@ SETTLE = timedelta(minutes=2)
 MAX_SPAN = timedelta(days=31)
 CHUNK = timedelta(days=1)
 MARK = "message_volume"
+# Customer messages and replies: a team's notes and the activity lines are not messages anyone sent.
+COUNTED = (Message.Direction.INBOUND, Message.Direction.OUTBOUND)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -63,9 +65,9 @@ def _recount(start: datetime, end: datetime) -> None:
             name=MARK, defaults={"rolled_until": start}
         )
         counts: Counter[tuple[int, datetime, str, int]] = Counter()
-        rows = Message.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
-            "channel_id", "created_at", "direction", "author_id"
-        )
+        rows = Message.objects.filter(
+            created_at__gte=start, created_at__lt=end, direction__in=COUNTED
+        ).values_list("channel_id", "created_at", "direction", "author_id")
         for channel_id, created_at, direction, author_id in rows.iterator(chunk_size=5000):
             counts[(channel_id, floor_quarter(created_at), direction, author_id or 0)] += 1
         MessageVolume.objects.filter(bucket__gte=start, bucket__lt=end).delete()
