@@ -139,11 +139,19 @@ def test_cycles_follow_the_conversation(story):
 @pytest.mark.parametrize("rolled_at", [local(11, 10), local(23)])
 def test_the_workers_rollup_gives_the_same_figures(story, admin, rolled_at):
     scope = scope_for(admin, date_from=MONDAY - timedelta(days=1))
-    direct = (figures.volume(scope), figures.message_counts(scope), figures.agents(scope, figures.timings(scope)))
+    direct = (
+        figures.volume(scope),
+        figures.message_counts(scope),
+        figures.agents(scope, figures.timings(scope)),
+    )
     mark = do_roll_up_message_volume(now=rolled_at)
     assert mark is not None and mark <= rolled_at
     assert MessageVolume.objects.exists()
-    rolled = (figures.volume(scope), figures.message_counts(scope), figures.agents(scope, figures.timings(scope)))
+    rolled = (
+        figures.volume(scope),
+        figures.message_counts(scope),
+        figures.agents(scope, figures.timings(scope)),
+    )
     assert rolled == direct
     # A message stored after the mark is counted from the messages until the next pass rolls it up.
     assert figures.message_counts(scope) == {"in": 7, "out": 4}
