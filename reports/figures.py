@@ -419,6 +419,8 @@ def _handled(scope: ReportScope) -> dict[int, int]:
         .order_by()
         .values(agent=F("resolved_by_id"), thread=F("conversation_id"))
     )
+    if not scope.application_ids:  # nothing to see (the UNION of two empty querysets has no SQL)
+        return {}
     sql, params = answered.union(resolved).query.sql_with_params()  # UNION: distinct pairs
     with connection.cursor() as cursor:
         cursor.execute(

@@ -102,3 +102,14 @@ def test_unknown_figures_and_bad_filters(admin):
     assert client.get("/reports/conversations/?figure=secret").status_code == 404
     page = client.get("/reports/?date_from=yesterday").content.decode()
     assert 'id="filter-errors"' in page
+
+
+@pytest.mark.parametrize("path", ["/reports/", "/reports/volume/", "/reports/delivery/", "/reports/agents/"])
+def test_someone_without_an_application_sees_empty_reports(db, path):
+    from django.contrib.auth import get_user_model
+
+    loner = get_user_model().objects.create_user(username="loner", password="x")
+    response = login(loner).get(path)
+    assert response.status_code == 200
+    assert "Acme Support" not in response.content.decode()
+    assert login(loner).get("/reports/export/agents.csv").status_code == 200
