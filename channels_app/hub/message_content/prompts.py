@@ -127,7 +127,7 @@ class Answer(MessageContent):
     quick_reply: bool = False  # a template's button: it answers no prompt of ours
 
     def preview(self) -> str:
-        return clip(f"☑ {self.option.title or self.option.id}")
+        return clip(self.option.title or self.option.id)
 
     @property
     def answered_option_id(self) -> str:

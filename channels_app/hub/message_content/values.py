@@ -10,12 +10,15 @@ from channels_app.hub.message_content.fields import JSONObject, array_of, object
 
 PREVIEW_LENGTH = 280
 
+# Stored previews (and what the search matches) name the type in words; the inbox draws its icon from
+# the sprite (static/icons.svg) and the words in the viewer's language (templatetags/inbox.py). No emoji:
+# without an emoji font they render as empty boxes.
 _MEDIA_LABELS = {
-    "image": "📷 Photo",
-    "video": "🎬 Video",
-    "audio": "🎤 Audio",
-    "voice": "🎤 Voice message",
-    "document": "📄 Document",
+    "image": "Photo",
+    "video": "Video",
+    "audio": "Audio",
+    "voice": "Voice message",
+    "document": "Document",
     "sticker": "Sticker",
 }
 
@@ -150,7 +153,7 @@ class Location(MessageContent):
 
     def preview(self) -> str:
         place = self.name or self.address
-        return clip(f"📍 Location: {place}" if place else "📍 Location")
+        return clip(f"Location: {place}" if place else "Location")
 
     def _payload(self) -> JSONObject:
         body: JSONObject = {"latitude": self.latitude, "longitude": self.longitude}
@@ -173,9 +176,9 @@ class Contacts(MessageContent):
 
     def preview(self) -> str:
         if len(self.contacts) != 1:
-            return f"👤 {len(self.contacts)} contacts"
+            return f"{len(self.contacts)} contacts"
         name = self.contacts[0].name
-        return clip(f"👤 Contact: {name}" if name else "👤 Contact")
+        return clip(f"Contact: {name}" if name else "Contact")
 
     def _payload(self) -> JSONObject:
         return {"contacts": list(self.cards)}
@@ -199,7 +202,7 @@ class Template(MessageContent):
         ]
 
     def preview(self) -> str:
-        return "📝 Template message"
+        return "Template message"
 
     def _payload(self) -> JSONObject:
         template: JSONObject = {"id": self.id}
@@ -245,7 +248,7 @@ class PaymentRequest(MessageContent):
     TYPE = "payment_request"
 
     def preview(self) -> str:
-        return clip(f"💳 Payment request: {self.body_text}")
+        return clip(f"Payment request: {self.body_text}")
 
     def _payload(self) -> JSONObject:
         return {"paymentRequest": self.details}
@@ -259,7 +262,7 @@ class Attachments(MessageContent):
     text: str = ""
 
     def preview(self) -> str:
-        return clip(f"📎 Attachment: {self.text}" if self.text else "📎 Attachment")
+        return clip(f"Attachment: {self.text}" if self.text else "Attachment")
 
 
 # The keys of content we send on as given, and their capability names.
