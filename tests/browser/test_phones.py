@@ -90,6 +90,7 @@ def test_the_review_table_becomes_cards_on_a_phone(open_browser, app_a, admin) -
     # Control: a desktop keeps the table.
     wide = open_browser(admin)
     wide.page.goto("/review/")
-    assert wide.page.locator("table.review-rows tbody tr").first.evaluate(
-        "el => getComputedStyle(el).display"
-    ) == "table-row"
+    assert (
+        wide.page.locator("table.review-rows tbody tr").first.evaluate("el => getComputedStyle(el).display")
+        == "table-row"
+    )
