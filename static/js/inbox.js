@@ -939,8 +939,18 @@
     });
   }
 
+  // The tab's title names the open thread's contact (inbox.html draws it for a full page; opening
+  // another thread or renaming the contact swaps only parts of the page).
+  var TITLE_SUFFIX = gettext("Inbox") + " · Hubdash";
+  function syncTitle() {
+    var name = byId("thread-title");
+    var title = (name ? name.textContent.trim() + " · " : "") + TITLE_SUFFIX;
+    if (document.title !== title) document.title = title;
+  }
+
   htmx.onLoad(function (element) {
     formatTimes(element);
+    syncTitle();
   });
   setInterval(function () {
     formatTimes(document);

@@ -244,3 +244,11 @@ def test_the_icon_sprite_has_every_symbol_the_templates_use() -> None:
     needed = {f"i-{kind.value}" for kind in ChannelKind} | {f"i-{kind}" for kind in _PREVIEW_LABELS}
     needed |= {"i-location", "i-contact", "i-template", "i-payment", "i-attachment", "i-answer"}
     assert needed <= symbols, needed - symbols
+
+
+@pytest.mark.django_db
+def test_the_page_title_names_the_open_threads_contact(agent_a, app_a) -> None:
+    conversation = make_conversation(app_a, name="Joana Silva")
+    body = login(agent_a).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "<title>Joana Silva · Inbox · Hubdash</title>" in body
+    assert "<title>Inbox · Hubdash</title>" in login(agent_a).get("/").content.decode()
