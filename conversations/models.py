@@ -78,9 +78,19 @@ class Conversation(models.Model):
 
 
 class Message(models.Model):
+    """One item of a thread: a customer's message, an agent's reply, a team note or an activity line.
+
+    Notes and activity lines are thread items like the others (same ids, order, pages, catch-up and
+    live path) but go to nobody: every query of what is sent, received, reviewed or counted filters on
+    `direction` in/out, so by having a direction of their own they are never sent to the Hub, never a
+    reply, never in the delivery review and never unread.
+    """
+
     class Direction(models.TextChoices):
         INBOUND = "in", _("Inbound")
         OUTBOUND = "out", _("Outbound")
+        NOTE = "note", _("Team note")  # written by an agent for the team only
+        ACTIVITY = "activity", _("Activity")  # "Dana assigned this to Alice": content {"activity": {...}}
 
     class Status(models.TextChoices):
         # Ordered: a status only moves forward (see STATUS_RANK); failed is terminal on its own track.
@@ -94,7 +104,7 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
-    direction = models.CharField(max_length=3, choices=Direction.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
     content = models.JSONField(help_text="The content object as the Hub sends or receives it.")
     preview = models.CharField(max_length=300, blank=True)
     hub_message_id = models.CharField(max_length=255, null=True, blank=True)
@@ -138,6 +148,21 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} message #{self.pk}"
+
+
+class Activity(models.TextChoices):
+    """What an activity line says happened (`Message.content["activity"]["verb"]`)."""
+
+    ASSIGNED = "assigned", "Assigned"
+    UNASSIGNED = "unassigned", "Unassigned"
+    AUTO_ASSIGNED = "auto_assigned", "Assigned on first reply"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    PENDING = "pending", "Set pending"
+    LABEL_ADDED = "label_added", "Label added"
+    LABEL_REMOVED = "label_removed", "Label removed"
+    SNOOZED = "snoozed", "Snoozed"
+    WOKE = "woke", "Woke up"
 
 
 STATUS_RANK: dict[str, int] = {

@@ -21,11 +21,13 @@ from urllib.parse import urlencode, urlsplit
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.utils import dateformat, timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
+from channels_app.access import person_name as access_person_name
 from channels_app.hub import message_content as mc
 from channels_app.hub.capabilities import MEDIA_KEYS, ChannelKind
 from channels_app.hub.message_content import Option
@@ -362,9 +364,7 @@ def kind_label(kind: str) -> str:
 
 @register.filter
 def person_name(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+    return access_person_name(user)
 
 
 @register.filter
@@ -403,6 +403,15 @@ def short_time(value: datetime | None) -> str:
 @register.filter
 def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
+
+
+@register.filter
+def parse_iso(value: Any) -> datetime | None:
+    """An ISO time stored as text (an activity line's snooze end), or None."""
+    try:
+        return parse_datetime(str(value or ""))
+    except ValueError:
+        return None
 
 
 # A reply's delivery status as the ticks' label says it (a message: "Delivered", "Read").
