@@ -285,6 +285,17 @@ _PREVIEW_LABELS = {
 }
 
 
+# The sprite symbol (static/icons.svg) of each content type that is not text or media.
+_PREVIEW_ICONS: dict[type[mc.MessageContent], str] = {
+    mc.Location: "i-location",
+    mc.Contacts: "i-contact",
+    mc.Template: "i-template",
+    mc.PaymentRequest: "i-payment",
+    mc.Attachments: "i-attachment",
+    mc.Answer: "i-answer",
+}
+
+
 @register.filter
 def preview_icon(message: Any) -> str:
     """The sprite symbol (static/icons.svg) for a non-text message's content type, or ""."""
@@ -293,19 +304,7 @@ def preview_icon(message: Any) -> str:
     content = mc.parse_content(message.content)
     if isinstance(content, mc.Media):
         return "i-voice" if content.kind == "audio" and content.voice else f"i-{content.kind}"
-    if isinstance(content, mc.Location):
-        return "i-location"
-    if isinstance(content, mc.Contacts):
-        return "i-contact"
-    if isinstance(content, mc.Template):
-        return "i-template"
-    if isinstance(content, mc.PaymentRequest):
-        return "i-payment"
-    if isinstance(content, mc.Attachments):
-        return "i-attachment"
-    if isinstance(content, mc.Answer):
-        return "i-answer"
-    return ""
+    return _PREVIEW_ICONS.get(type(content), "")
 
 
 @register.filter

@@ -237,12 +237,12 @@ def test_the_icon_sprite_has_every_symbol_the_templates_use() -> None:
     from django.conf import settings
 
     from channels_app.hub.capabilities import ChannelKind
-    from conversations.templatetags.inbox import _PREVIEW_LABELS
+    from conversations.templatetags.inbox import _PREVIEW_ICONS, _PREVIEW_LABELS
 
     sprite = (Path(settings.BASE_DIR) / "static" / "icons.svg").read_text()
     symbols = set(re.findall(r'<symbol id="([^"]+)"', sprite))
     needed = {f"i-{kind.value}" for kind in ChannelKind} | {f"i-{kind}" for kind in _PREVIEW_LABELS}
-    needed |= {"i-location", "i-contact", "i-template", "i-payment", "i-attachment", "i-answer"}
+    needed |= set(_PREVIEW_ICONS.values()) | {"i-answer"}  # and the chosen option's tick
     assert needed <= symbols, needed - symbols
 
 
