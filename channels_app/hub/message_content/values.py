@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext as _
+
 from channels_app.hub.capabilities import CONTENT_TYPE_LABELS, MEDIA_KEYS, Capability, capability
 from channels_app.hub.message_content.fields import JSONObject, array_of, object_of, text_of
 
@@ -35,14 +37,17 @@ def clip(text: str) -> str:
 
 def check_supported(cap: Capability, content_type: str) -> None:
     if content_type not in cap.content_types:
-        label = CONTENT_TYPE_LABELS.get(content_type, "This kind of message")
-        raise ContentError(f"{label} can't be sent on {cap.label}.")
+        label = CONTENT_TYPE_LABELS.get(content_type, _("This kind of message"))
+        raise ContentError(
+            _("%(kind)s can't be sent on %(channel)s.") % {"kind": label, "channel": cap.label}
+        )
 
 
 def check_length(cap: Capability, text: str, what: str) -> None:
     if len(text) > cap.max_text_length:
         raise ContentError(
-            f"{what} is {len(text)} characters long; {cap.label} allows at most {cap.max_text_length}."
+            _("%(what)s is %(length)d characters long; %(channel)s allows at most %(max)d.")
+            % {"what": what, "length": len(text), "channel": cap.label, "max": cap.max_text_length}
         )
 
 
@@ -70,7 +75,7 @@ class MessageContent:
         return body
 
     def _payload(self) -> JSONObject:
-        raise ContentError("This kind of message can't be sent.")
+        raise ContentError(_("This kind of message can't be sent."))
 
     def check(self, kind: str) -> None:
         """Raise ContentError unless a channel of this kind can carry the value, within its limits."""
@@ -106,7 +111,7 @@ class Text(MessageContent):
         return {"text": self.text}
 
     def _check_limits(self, cap: Capability) -> None:
-        check_length(cap, self.text, "The message")
+        check_length(cap, self.text, _("The message"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +142,12 @@ class Media(MessageContent):
         return body
 
     def _check_limits(self, cap: Capability) -> None:
-        check_length(cap, self.caption, "The caption")
+        check_length(cap, self.caption, _("The caption"))
         if self.voice and not cap.voice_notes:
-            raise ContentError(f"Voice notes are WhatsApp-only; send it as normal audio on {cap.label}.")
+            raise ContentError(
+                _("Voice notes are WhatsApp-only; send it as normal audio on %(channel)s.")
+                % {"channel": cap.label}
+            )
 
 
 @dataclass(frozen=True, slots=True)
