@@ -46,7 +46,13 @@ from django.utils.crypto import constant_time_compare
 from channels_app.access import AuthUser, visible_application_ids
 from channels_app.realtime import application_group, local_groups, user_group
 from conversations.fanout import Viewer, renders
-from conversations.live import TabState, names_applications, render_pong, render_sync
+from conversations.live import (
+    TabState,
+    names_applications,
+    render_mentions_badge,
+    render_pong,
+    render_sync,
+)
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +289,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def thread_item(self, event: dict[str, Any]) -> None:
         await self._forward(event)
+
+    async def mentions_changed(self, event: dict[str, Any]) -> None:
+        """The user's unread mentions changed (their own group): the nav's badge, redrawn."""
+        self._missed_before(event)
+        await self.send(text_data=await database_sync_to_async(render_mentions_badge)(self.user))
 
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:

@@ -37,6 +37,7 @@ from channels_app.hub.capabilities import MEDIA_KEYS, capability
 from channels_app.hub.content import window_closes_at
 from conversations.models import Conversation, Message
 from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row
+from conversations.selectors.mentions import unread_mentions
 from conversations.selectors.thread import assignable_agents, conversation_for, thread_changes, thread_page
 
 LIVE_MARK = "<!--live-->"
@@ -268,6 +269,13 @@ def render_sync(
             )
         parts.append(thread_state_html(conversation, base))
     return frame(*parts, cursor=cursor, gen=state.gen, kind="sync")
+
+
+def render_mentions_badge(user: AuthUser) -> str:
+    """The nav's mentions link with the user's unread count, as a frame."""
+    return frame(
+        render_to_string("conversations/partials/mentions_link.html", {"count": unread_mentions(user=user)})
+    )
 
 
 def render_pong(state: TabState | None) -> str:

@@ -275,3 +275,27 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} #{self.pk} ({self.outcome})"
+
+
+class Mention(models.Model):
+    """An agent named with `@username` in a team note: unread until they open the conversation.
+
+    Only members of the note's Application are ever mentioned (others stay plain text), and a member
+    who loses the Application has theirs marked read (conversations/receivers.py), so the nav's count
+    never says anything about an Application they cannot see.
+    """
+
+    note = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Copies of the note's, so the count and the list need no join.
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "user"], name="one_mention_per_note_and_user")]
+        indexes = [models.Index(fields=["user", "read_at"], name="mention_unread")]
+
+    def __str__(self) -> str:
+        return f"mention of user #{self.user_id} in message #{self.note_id}"

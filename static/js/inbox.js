@@ -913,4 +913,6 @@
   // is observed: a thread opens at its newest message without loading older ones first.
   prepareThread();
   formatTimes(document);
+  // For static/js/teamwork.js: messages to the server on this tab's socket (presence).
+  window.hubdashInbox = { send: sendJson };
 })();
