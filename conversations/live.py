@@ -35,8 +35,8 @@ from django.utils.safestring import mark_safe
 from channels_app.access import AuthUser, access_widened_since, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, capability
 from channels_app.hub.content import window_closes_at
-from conversations.models import Conversation, Message
-from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row
+from conversations.models import Conversation, Label, Message
+from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row, labels_of
 from conversations.selectors.mentions import unread_mentions
 from conversations.selectors.thread import assignable_agents, conversation_for, thread_changes, thread_page
 
@@ -138,10 +138,16 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def thread_context(conversation: Conversation, *, agents: list[Any] | None = None) -> dict[str, Any]:
+def thread_context(
+    conversation: Conversation, *, agents: list[Any] | None = None, labels: list[Label] | None = None
+) -> dict[str, Any]:
+    """`agents`, `labels`: the Application's members and labels, when the caller has them (fanout.py)."""
     return {
         "conversation": conversation,
         "agents": assignable_agents(application=conversation.application) if agents is None else agents,
+        "application_labels": (
+            labels_of(application_ids=[conversation.application_id]) if labels is None else labels
+        ),
         **composer_context(conversation),
     }
 

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from channels_app.models import Application, Channel
 
@@ -24,6 +26,37 @@ class Contact(models.Model):
     @property
     def label(self) -> str:
         return self.display_name or self.external_id
+
+
+class Label(models.Model):
+    """A tag an Application's admins define ("billing", "urgent") and agents put on conversations."""
+
+    # A fixed palette: a colour is one of these, so a stored value can never be anything but a colour.
+    COLOURS = (
+        ("#e03131", _("Red")),
+        ("#f08c00", _("Orange")),
+        ("#f5b800", _("Yellow")),
+        ("#2f9e44", _("Green")),
+        ("#1098ad", _("Teal")),
+        ("#1c7ed6", _("Blue")),
+        ("#7048e8", _("Violet")),
+        ("#d6336c", _("Pink")),
+        ("#868e96", _("Grey")),
+    )
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=40)
+    colour = models.CharField(max_length=7, choices=COLOURS, default="#1c7ed6")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "application", name="one_label_name_per_application")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Conversation(models.Model):
@@ -59,6 +92,7 @@ class Conversation(models.Model):
     # Last time the customer wrote: WhatsApp/Messenger/Instagram service windows start from it.
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.PositiveIntegerField(default=0)
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -299,3 +333,32 @@ class Mention(models.Model):
 
     def __str__(self) -> str:
         return f"mention of user #{self.user_id} in message #{self.note_id}"
+
+
+class CannedReply(models.Model):
+    """A saved answer an agent inserts with `/code` in the composer, its variables filled for the thread.
+
+    Shared with the whole Application (no owner: made by its admins) or personal (its owner's only).
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="canned_replies")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code = models.CharField(max_length=32)
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "code"], condition=Q(owner__isnull=True), name="one_shared_canned_code"
+            ),
+            models.UniqueConstraint(fields=["application", "owner", "code"], name="one_personal_canned_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.code}"

@@ -23,5 +23,6 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/contact/", inbox.rename_contact, name="rename_contact"),
     path("conversations/<int:conversation_id>/read/", inbox.mark_read, name="mark_read"),
     path("conversations/<int:conversation_id>/notes/", teamwork.add_note, name="add_note"),
+    path("conversations/<int:conversation_id>/labels/", teamwork.set_label, name="set_label"),
     path("mentions/", teamwork.mentions, name="mentions"),
 ]

@@ -12,7 +12,9 @@ from django.utils.safestring import SafeString, mark_safe
 
 from channels_app.access import person_name
 from conversations.actions.notes import MENTION
+from conversations.canned import fill, variable_values
 from conversations.selectors.mentions import unread_mentions
+from conversations.selectors.teamwork import canned_replies_for
 from conversations.templatetags.inbox import linkify
 
 register = template.Library()
@@ -57,3 +59,26 @@ def mention_members(agents: Any) -> str:
     """The Application's members as the @mention picker lists them: JSON for a data attribute (the
     template escapes it; the page allows no inline script, not even a JSON one)."""
     return json.dumps([{"username": a.get_username(), "name": person_name(a)} for a in agents or ()])
+
+
+@register.filter
+def labels_on(conversation: Any) -> list[Any]:
+    """The conversation's labels, read once per header (from the prefetch when the row query made one)."""
+    return list(conversation.labels.all())
+
+
+@register.filter
+def in_labels(label: Any, labels: list[Any]) -> bool:
+    return any(other.pk == label.pk for other in labels)
+
+
+@register.simple_tag(takes_context=True)
+def canned_items(context: template.Context, conversation: Any) -> str:
+    """The canned replies the composer's `/` picker offers, their variables filled for this thread and
+    the signed-in agent: JSON for a data attribute (the template escapes it)."""
+    user = context.get("user")
+    if user is None or not user.is_authenticated:
+        return "[]"
+    values = variable_values(conversation=conversation, agent=user)
+    replies = canned_replies_for(user=user, application_id=conversation.application_id)
+    return json.dumps([{"code": r.code, "title": r.title, "body": fill(r.body, values)} for r in replies])

@@ -253,5 +253,17 @@
     if (picker && !document.body.contains(picker.field)) picker = null;
   });
 
+  // The reply box opens the canned-reply picker on `/` (its markup is inbox.js's; the picker is ours).
+  function prepareComposer() {
+    var text = document.querySelector("#composer textarea[name=text]");
+    if (!text || text.dataset.picker) return;
+    text.dataset.picker = "canned";
+    text.setAttribute("aria-controls", "canned-picker");
+    text.setAttribute("aria-autocomplete", "list");
+  }
+
+  htmx.onLoad(prepareComposer);
+  prepareComposer();
+
   window.hubdashTeam = { setMode: setMode, openThread: openThread, t: t };
 })();

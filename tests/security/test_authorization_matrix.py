@@ -45,7 +45,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from channels_app.models import Application, Channel, Membership
 from conversations.consumers import InboxConsumer
-from conversations.models import Contact, Conversation, Message, WebhookEvent
+from conversations.models import CannedReply, Contact, Conversation, Label, Message, WebhookEvent
 from conversations.routing import websocket_urlpatterns
 from hubdash.asgi import application as asgi_application
 from integrations.actions.tokens import do_create_token
@@ -347,6 +347,38 @@ MATRIX: dict[str, Row] = {
         data=lambda world: {"display_name": world.contact.display_name},  # the same name
     ),
     "conversations/<int:conversation_id>/read/": Row(SIGNED_OUT_405, (L, L, L, 302, 404, 302, 404, 302)),
+    # --- the team in the thread: notes, labels, mentions (members of A; others 404) ----------------
+    "conversations/<int:conversation_id>/notes/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 422, 404, 422, 404, 422),  # an empty note: refused, nothing stored
+    ),
+    "conversations/<int:conversation_id>/labels/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 422, 404, 422, 404, 422),  # no label named: refused
+    ),
+    "mentions/": Row((L, L, L, 200, 200, 200, 200, 200), SIGNED_OUT_405),
+    # Labels are defined by admins (settings); canned replies by every member (shared ones: admins).
+    "settings/applications/<int:application_id>/labels/": Row(
+        (L, L, L, 403, 403, 200, 404, 200),
+        (L, L, L, 403, 403, 200, 404, 200),  # empty form: errors, nothing added
+        shows=True,
+    ),
+    "settings/labels/<int:label_id>/": Row(
+        ALL_405,
+        (L, L, L, 403, 403, 302, 404, 302),  # empty form: the errors said on the list, nothing changed
+    ),
+    "settings/labels/<int:label_id>/delete/": Row(ALL_405, (L, L, L, 403, 403, 302, 404, 302)),
+    "settings/applications/<int:application_id>/canned-replies/": Row(
+        (L, L, L, 200, 404, 200, 404, 200),
+        (L, L, L, 200, 404, 200, 404, 200),  # empty form: errors, nothing added
+        shows=True,
+    ),
+    "settings/canned-replies/<int:reply_id>/": Row(
+        (L, L, L, 403, 404, 200, 404, 200),  # a shared reply: its admins change it
+        (L, L, L, 403, 404, 200, 404, 200),  # empty form: errors, nothing changed
+        shows=True,
+    ),
+    "settings/canned-replies/<int:reply_id>/delete/": Row(SIGNED_OUT_405, (L, L, L, 403, 404, 302, 404, 302)),
 }
 
 # (pattern, persona, method) -> why: cases where the product answers differently from the table.
@@ -471,6 +503,10 @@ def build_world(suffix: str = "") -> World:
         users=users,
     )
     world.integration = _integration_objects(app_a, users["agent_a"])
+    world.integration["label_id"] = Label.objects.create(application=app_a, name=f"{MARKERS[0]} label").pk
+    world.integration["reply_id"] = CannedReply.objects.create(
+        application=app_a, code="matrix", title=f"{MARKERS[0]} reply", body="Hi"
+    ).pk
     world.sessions["anonymous"] = ""
     for persona, user in users.items():
         client = Client()
