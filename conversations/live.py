@@ -284,6 +284,27 @@ def render_mentions_badge(user: AuthUser) -> str:
     )
 
 
+def render_presence(event: dict[str, Any]) -> str:
+    """Another agent on the thread, as a frame: one element per agent, replaced at each news and gone
+    when they leave. The page words it in its own language and lets it expire (static/js/teamwork.js:
+    "typing" after 6 s of silence, "viewing" after 25 s without a renewal)."""
+    conversation_id, user_id = int(event["conversation_id"]), int(event["user_id"])
+    element_id = f"presence-{conversation_id}-{user_id}"
+    if event.get("state") == "left":
+        return frame(format_html('<span id="{}" data-live="remove" hidden></span>', element_id))
+    return frame(
+        format_html(
+            '<span id="{}" class="presence-item" data-live="upsert" data-live-into="presence-{}" '
+            'data-sort="{}" data-state="{}" data-name="{}"></span>',
+            element_id,
+            conversation_id,
+            f"{user_id:012d}",
+            event.get("state", "viewing"),
+            str(event.get("name", "")),
+        )
+    )
+
+
 def render_pong(state: TabState | None) -> str:
     """The answer to a heartbeat: the socket and the server are alive, and every event before now has
     been framed for this tab, so its cursor may move on even when the inbox is quiet."""

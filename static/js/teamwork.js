@@ -8,7 +8,6 @@
 (function () {
   "use strict";
 
-  var t = window.gettext || function (s) { return s; };
 
   function byId(id) {
     return id ? document.getElementById(id) : null;
@@ -265,5 +264,67 @@
   htmx.onLoad(prepareComposer);
   prepareComposer();
 
-  window.hubdashTeam = { setMode: setMode, openThread: openThread, t: t };
+  // --- Who is here: "Alice is viewing", "Alice is replying…" -------------------------------------------
+  // This tab tells the socket (never the database) that its agent views the open thread, every 10 s, and
+  // that they type, at most every 2 s. Other agents' tabs show it and let it expire: "replying" after
+  // 6 s of silence, "viewing" after 25 s without news (a closed tab says "left" through its socket).
+
+  var TYPING_EVERY_MS = 2000;
+  var TYPING_FOR_MS = 6000;
+  var VIEWING_EVERY_MS = 10000;
+  var VIEWING_FOR_MS = 25000;
+  var lastTyping = 0;
+
+  function announce(state) {
+    if (!openThread() || !window.hubdashInbox) return false;
+    return window.hubdashInbox.send({ type: "presence", state: state });
+  }
+
+  function announceViewing() {
+    if (document.visibilityState === "hidden") return;
+    if (Date.now() - lastTyping < TYPING_FOR_MS) return; // "replying" says "viewing" already
+    announce("viewing");
+  }
+
+  setInterval(announceViewing, VIEWING_EVERY_MS);
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target !== byId("note-text") && target !== document.querySelector("#composer textarea[name=text]")) return;
+    if (Date.now() - lastTyping < TYPING_EVERY_MS) return;
+    if (announce("typing")) lastTyping = Date.now();
+  });
+
+  // After the socket (re)connects or another thread opens: inbox.js has sent its sync first.
+  document.body.addEventListener("htmx:wsOpen", function () {
+    setTimeout(announceViewing, 0);
+  });
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt.id === "thread-pane") setTimeout(announceViewing, 0);
+  });
+
+  function showPresence() {
+    var now = Date.now();
+    document.querySelectorAll(".presence-item").forEach(function (el) {
+      if (!el.dataset.seen) el.dataset.seen = String(now); // a new frame replaced it: news just now
+      var age = now - Number(el.dataset.seen);
+      var typing = el.dataset.state === "typing" && age < TYPING_FOR_MS;
+      var text;
+      if (typing) {
+        text = interpolate(gettext("%s is replying…"), [el.dataset.name]);
+      } else if (age < VIEWING_FOR_MS) {
+        text = interpolate(gettext("%s is viewing"), [el.dataset.name]);
+      } else {
+        el.remove();
+        return;
+      }
+      el.classList.toggle("is-typing", typing);
+      if (el.textContent !== text) el.textContent = text; // a name is text, never markup
+    });
+  }
+
+  setInterval(showPresence, 500);
+  htmx.onLoad(showPresence);
+
+  window.hubdashTeam = { setMode: setMode };
 })();
