@@ -69,17 +69,14 @@ def do_update_application(
     """Rename the Application and (when given) turn assignment on first reply on or off."""
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        before = {"name": locked.name, "auto_assign_on_reply": locked.auto_assign_on_reply}
-        after = {
-            "name": name,
-            "auto_assign_on_reply": locked.auto_assign_on_reply
-            if auto_assign_on_reply is None
-            else auto_assign_on_reply,
-        }
-        changes = audit.diff(before, after)
+        auto_assign = locked.auto_assign_on_reply if auto_assign_on_reply is None else auto_assign_on_reply
+        changes = audit.diff(
+            {"name": locked.name, "auto_assign_on_reply": locked.auto_assign_on_reply},
+            {"name": name, "auto_assign_on_reply": auto_assign},
+        )
         if changes:
             locked.name = name
-            locked.auto_assign_on_reply = after["auto_assign_on_reply"]
+            locked.auto_assign_on_reply = auto_assign
             locked.save(update_fields=["name", "auto_assign_on_reply", "updated_at"])
             audit.record(
                 actor=actor, action="application.updated", application=locked, target=locked, changes=changes
