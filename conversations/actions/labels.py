@@ -126,3 +126,24 @@ def do_set_label(
             application_id=conversation.application_id, conversation_id=conversation.pk
         )
     return conversation
+
+
+def do_set_labels(*, conversation: Conversation, label_ids: list[int], actor: AuthUser | None) -> list[Label]:
+    """Make the conversation's labels exactly these (ids of its Application's labels): each label put on
+    or taken off is an activity line. An id that is not one of the Application's labels refuses the
+    whole call, with nothing changed."""
+    wanted = set(label_ids)
+    labels = {label.pk: label for label in Label.objects.filter(application_id=conversation.application_id)}
+    unknown = sorted(wanted - set(labels))
+    if unknown:
+        raise LabelError(
+            _("No such label in this Application: %(ids)s.") % {"ids": ", ".join(str(i) for i in unknown)},
+            field="label_ids",
+        )
+    with transaction.atomic():
+        current = set(conversation.labels.values_list("pk", flat=True))
+        for label_id in sorted(current ^ wanted):
+            do_set_label(
+                conversation=conversation, label=labels[label_id], on=label_id in wanted, actor=actor
+            )
+    return sorted((labels[i] for i in wanted), key=lambda label: (label.name, label.pk))

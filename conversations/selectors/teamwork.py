@@ -8,7 +8,7 @@ from django.http import Http404
 
 from channels_app.access import AuthUser, User, visible_applications
 from channels_app.models import Membership
-from conversations.models import CannedReply, Conversation, Label
+from conversations.models import CannedReply, Conversation, Label, Message
 
 
 def label_for(user: User, label_id: int | str, *, admin: bool = False) -> Label:
@@ -48,3 +48,9 @@ def canned_reply_for(user: User, reply_id: int | str) -> CannedReply:
         )
     except (CannedReply.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404("No such canned reply.") from None
+
+
+def notes_of(*, conversation: Conversation, limit: int = 200) -> list[Message]:
+    """The conversation's latest notes, oldest first (the caller checked access)."""
+    notes = Message.objects.filter(conversation=conversation, direction=Message.Direction.NOTE)
+    return list(reversed(notes.select_related("author").order_by("-id")[:limit]))

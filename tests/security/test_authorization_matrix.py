@@ -165,6 +165,14 @@ MATRIX: dict[str, Row] = {
         API_405,
         (U, U, U, 422, 404, 422, 404, 422),  # the reply was delivered: "only a failed reply…"
     ),
+    "api/v1/conversations/<int:conversation_id>/notes/": Row(
+        API_OF_A,
+        API_400_OF_A,
+        data=lambda world: {"text": ""},
+        json=True,  # empty: nothing stored
+    ),
+    "api/v1/conversations/<int:conversation_id>/labels/": Row(API_OF_A, API_405),
+    "api/v1/applications/<int:application_id>/labels/": Row(API_OF_A, API_405, shows=True),
     "api/v1/contacts/": Row(API_200, API_405, shows=True),
     "api/v1/contacts/<int:contact_id>/": Row(API_OF_A, API_405, shows=True),
     "api/v1/webhook-events/": Row(API_ADMINS, API_405),
@@ -681,6 +689,7 @@ CLOSED = "closed with 4401 at once"
 SEES_A_ROWS = "A's row and thread"
 NO_A_ROWS = "its own rows, nothing of A"
 PONG = "a bare pong"
+QUIET = "nothing, then the bare pong of a ping"
 
 WS_ROUTES = ("ws/inbox/",)
 # Columns:               anonymous  deactivated  revoked  agent_a  agent_b  admin_a  admin_b  superuser
@@ -688,6 +697,9 @@ WS_MATRIX: dict[str, tuple[str, ...]] = {
     # A `sync` naming A's conversation (and its row) as the open thread and the rows the tab shows.
     "sync": (CLOSED, CLOSED, CLOSED, SEES_A_ROWS, NO_A_ROWS, SEES_A_ROWS, NO_A_ROWS, SEES_A_ROWS),
     "ping": (CLOSED, CLOSED, CLOSED, PONG, PONG, PONG, PONG, PONG),
+    # "I am typing" before any sync: announced nowhere, answered with nothing (the ping after it gets the
+    # bare pong). Who hears a presence, and that B's agents never do, is tests/teamwork/test_presence.py.
+    "presence": (CLOSED, CLOSED, CLOSED, QUIET, QUIET, QUIET, QUIET, QUIET),
 }
 WS_KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
@@ -738,11 +750,13 @@ def _ws_cases() -> Iterator[Any]:
 def test_websocket_outcome(kind: str, persona: str, expected: str) -> None:
     # Its own world: the matrix's one may still exist (names then differ), and is flushed after this test.
     world = build_world(suffix="-ws")
-    message = a_sync(world) if kind == "sync" else {"type": "ping"}
+    message = a_sync(world) if kind == "sync" else {"type": kind, "state": "typing"}
 
     async def scenario() -> dict[str, Any]:
         inbox = await open_socket(world.sessions[persona])
         await inbox.send_json_to(message)
+        if kind == "presence":
+            await inbox.send_json_to({"type": "ping"})
         output = await inbox.receive_output(timeout=10)
         await inbox.disconnect()
         return output
@@ -753,7 +767,7 @@ def test_websocket_outcome(kind: str, persona: str, expected: str) -> None:
         assert output == {"type": "websocket.close", "code": 4401}
         return
     html = output["text"]
-    if expected == PONG:
+    if expected in (PONG, QUIET):
         assert html == "<!--live-->"  # before any sync: a bare pong
     elif expected == SEES_A_ROWS:
         assert f'<li id="conv-{world.conversation.pk}"' in html
