@@ -6,17 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from channels_app.models import Membership
 from conversations.actions.notes import NoteError, do_add_note, mentioned_names
 from conversations.actions.replies import _due
 from conversations.models import Conversation, Mention, Message
-from hubdash.asgi import application
 from tests.conftest import login
-from tests.inbox.inbox_support import connect, frames_until_quiet, make_conversation, sync_message
+from tests.inbox.inbox_support import make_conversation
+from tests.teamwork.teamwork_support import heard_by_two_tabs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -152,23 +150,12 @@ def test_a_note_reaches_the_teams_open_tabs_live_and_the_mentioned_agents_badge(
 ):
     conversation = make_conversation(app_a)
 
-    async def scenario():
-        own = await connect(agent_a, application)
-        other = await connect(agent_b, application)
-        for tab in (own, other):
-            await tab.send_json_to(
-                sync_message(conversation=conversation.pk, since=timezone.now().isoformat())
-            )
-            await frames_until_quiet(tab)
-        await database_sync_to_async(do_add_note)(
-            conversation=conversation, author=admin, text="@alice <b>hi</b>"
-        )
-        heard, leaked = await frames_until_quiet(own), await frames_until_quiet(other)
-        await own.disconnect()
-        await other.disconnect()
-        return heard, leaked
-
-    heard, leaked = async_to_sync(scenario)()
+    heard, leaked = heard_by_two_tabs(
+        agent_a,
+        agent_b,
+        conversation,
+        lambda: do_add_note(conversation=conversation, author=admin, text="@alice <b>hi</b>"),
+    )
 
     html = "".join(heard)
     assert 'class="msg msg-out msg-note"' in html and "&lt;b&gt;hi&lt;/b&gt;" in html

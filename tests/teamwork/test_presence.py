@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.utils import timezone
 
 from conversations.models import Conversation, Message
-from hubdash.asgi import application
-from tests.inbox.inbox_support import connect, frames_until_quiet, make_conversation, sync_message
+from tests.inbox.inbox_support import frames_until_quiet, make_conversation
+from tests.teamwork.teamwork_support import open_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,13 +22,6 @@ def presence_of(frames: list[str], user) -> list[str]:
         elif f'-{user.pk}" data-live="remove"' in frame:
             said.append("left")
     return said
-
-
-async def open_thread(user, conversation):
-    tab = await connect(user, application)
-    await tab.send_json_to(sync_message(conversation=conversation.pk, since=timezone.now().isoformat()))
-    await frames_until_quiet(tab)
-    return tab
 
 
 def test_another_agent_viewing_then_typing_then_leaving_is_shown_to_the_thread_only(agent_a, admin, app_a):
