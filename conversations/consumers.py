@@ -36,7 +36,6 @@ from importlib import import_module
 from typing import Any, cast
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -45,6 +44,7 @@ from django.http import Http404
 from django.utils.crypto import constant_time_compare
 
 from channels_app.access import AuthUser, person_name, visible_application_ids
+from channels_app.database import database_read
 from channels_app.realtime import application_group, local_groups, send_ephemeral, user_group
 from conversations.fanout import Viewer, renders
 from conversations.live import (
@@ -113,7 +113,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         own = user_group(self.user.pk)
         await self._join(own)
         self.groups_joined = [own]
-        await self._apply_access(await database_sync_to_async(_access_of)(self.user))
+        await self._apply_access(await database_read(_access_of)(self.user))
         await self.accept()
 
     async def _apply_access(self, access: tuple[frozenset[int], bool]) -> bool:
@@ -159,14 +159,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             # What a crash of a consumer did before the process delivered events: the socket closes and
             # the tab reconnects, and resyncs from its cursor.
             log.exception("inbox socket failed on %s", event.get("type"))
-            await self._leave_all()
-            await self.close(code=1011)
+            try:
+                await self._leave_all()
+            finally:
+                await self.close(code=1011)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels (4.2+) hops to its one database thread before *every* message, to close stale
         # connections: with 50 tabs at 20 events/s that is 1,000 hops a second queued on the thread that
         # also draws the frames (measured under load: frame p50 ~400 ms with them, ~70 ms without). Every
-        # database call here goes through `database_sync_to_async`, which closes stale connections itself.
+        # database call here goes through `database_read` (`database_sync_to_async`), which closes stale
+        # connections itself.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -213,7 +216,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 await self._announce("left", conversation_id=previous)
             self.synced_at = time.time()
             scope = content.get("scope")
-            html = await database_sync_to_async(render_sync)(
+            html = await database_read(render_sync)(
                 user=user,
                 state=self.state,
                 since=content.get("since"),
@@ -226,7 +229,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def _current_user(self) -> AuthUser | None:
         """The user as the database has them now; None (and the socket closed) when the session no
         longer signs them in."""
-        user = await database_sync_to_async(_current_user)(self.scope.get("session"), self.user.pk)
+        user = await database_read(_current_user)(self.scope.get("session"), self.user.pk)
         if isinstance(user, int):
             await self._sign_out(code=user)
             return None
@@ -283,10 +286,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if user is None:
             return
         self.user = user
-        changed = await self._apply_access(await database_sync_to_async(_access_of)(user))
+        changed = await self._apply_access(await database_read(_access_of)(user))
         if changed and self.state is not None:
             # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
-            html = await database_sync_to_async(render_sync)(
+            html = await database_read(render_sync)(
                 user=user, state=self.state, since=None, after_id=None, loaded_ids=None, scope="list"
             )
             await self.send(text_data=html)
@@ -317,7 +320,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         application_id = self.presence_applications.get(conversation_id)
         if application_id is None:
-            application_id = await database_sync_to_async(_application_of)(self.user, conversation_id)
+            application_id = await database_read(_application_of)(self.user, conversation_id)
             if application_id is None:
                 return
             self.presence_applications[conversation_id] = application_id
@@ -347,7 +350,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def mentions_changed(self, event: dict[str, Any]) -> None:
         """The user's unread mentions changed (their own group): the nav's badge, redrawn."""
         self._missed_before(event)
-        await self.send(text_data=await database_sync_to_async(render_mentions_badge)(self.user))
+        await self.send(text_data=await database_read(render_mentions_badge)(self.user))
 
 
 def _application_of(user: AuthUser, conversation_id: int) -> int | None:

@@ -18,8 +18,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
-
+from channels_app.database import database_read
 from conversations.live import (
     TabState,
     frame,
@@ -111,7 +110,7 @@ class SharedRender:
             future = asyncio.get_running_loop().create_future()
             self._parts[key] = future
             try:
-                future.set_result(await database_sync_to_async(self._draw)(key))
+                future.set_result(await database_read(self._draw)(key))
             except Exception as exc:
                 del self._parts[key]  # the next tab tries again
                 future.set_exception(exc)
@@ -190,7 +189,7 @@ class RenderCache:
         loop = asyncio.get_running_loop()
         key = (event.get("group"), event.get("pub"), event.get("seq"), event.get("type"))
         if event.get("seq") is None:  # not stamped by a publisher: nothing to share it with
-            return await database_sync_to_async(SharedRender.load)(event)
+            return await database_read(SharedRender.load)(event)
         future = self._entries.get(key)
         if future is not None and future.get_loop() is loop:
             return await future
@@ -199,7 +198,7 @@ class RenderCache:
         while len(self._entries) > self.SIZE:
             self._entries.popitem(last=False)
         try:
-            future.set_result(await database_sync_to_async(SharedRender.load)(event))
+            future.set_result(await database_read(SharedRender.load)(event))
         except Exception as exc:
             self._entries.pop(key, None)
             future.set_exception(exc)

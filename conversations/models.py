@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from channels_app.models import Application, Channel
 
@@ -63,9 +64,9 @@ class Conversation(models.Model):
     """The thread with one contact. Resolved threads reopen when the contact writes again."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
-        RESOLVED = "resolved", "Resolved"
+        OPEN = "open", pgettext_lazy("conversation status", "Open")
+        PENDING = "pending", pgettext_lazy("conversation status", "Pending")
+        RESOLVED = "resolved", pgettext_lazy("conversation status", "Resolved")
 
     # application and channel are copies of contact.channel's, so the inbox filters without joins.
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="conversations")
@@ -119,20 +120,20 @@ class Message(models.Model):
     """
 
     class Direction(models.TextChoices):
-        INBOUND = "in", "Inbound"
-        OUTBOUND = "out", "Outbound"
-        NOTE = "note", "Team note"  # written by an agent for the team only
-        ACTIVITY = "activity", "Activity"  # "Dana assigned this to Alice": content {"activity": {...}}
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+        NOTE = "note", _("Team note")  # written by an agent for the team only
+        ACTIVITY = "activity", _("Activity")  # "Dana assigned this to Alice": content {"activity": {...}}
 
     class Status(models.TextChoices):
         # Ordered: a status only moves forward (see STATUS_RANK); failed is terminal on its own track.
-        PENDING = "pending", "Pending"
-        ENQUEUED = "enqueued", "Enqueued"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
-        RECEIVED = "received", "Received"  # inbound messages
+        PENDING = "pending", _("Pending")
+        ENQUEUED = "enqueued", _("Enqueued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+        RECEIVED = "received", _("Received")  # inbound messages
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
@@ -246,11 +247,11 @@ class SendAttempt(models.Model):
     """One call to the Hub's send API for a reply: kept for every attempt, successful or not."""
 
     class Outcome(models.TextChoices):
-        IN_FLIGHT = "in_flight", "In flight"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected by the channel"  # HTTP 200 with status "error"
-        PERMANENT_ERROR = "permanent", "Permanent error"
-        TRANSIENT_ERROR = "transient", "Transient error"
+        IN_FLIGHT = "in_flight", _("In flight")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected by the channel")  # HTTP 200 with status "error"
+        PERMANENT_ERROR = "permanent", _("Permanent error")
+        TRANSIENT_ERROR = "transient", _("Transient error")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField()
@@ -277,12 +278,12 @@ class WebhookEvent(models.Model):
     """Every delivery the Hub made to us, verbatim, with what we did with it."""
 
     class Outcome(models.TextChoices):
-        PROCESSED = "processed", "Processed"
-        DUPLICATE = "duplicate", "Duplicate (already stored)"
-        IGNORED = "ignored", "Ignored (unknown event type)"
-        INVALID = "invalid", "Invalid payload"
-        REJECTED = "rejected", "Rejected (signature)"
-        FAILED = "failed", "Failed while applying"
+        PROCESSED = "processed", _("Processed")
+        DUPLICATE = "duplicate", _("Duplicate (already stored)")
+        IGNORED = "ignored", _("Ignored (unknown event type)")
+        INVALID = "invalid", _("Invalid payload")
+        REJECTED = "rejected", _("Rejected (signature)")
+        FAILED = "failed", _("Failed while applying")
 
     application = models.ForeignKey(
         Application, null=True, blank=True, on_delete=models.CASCADE, related_name="webhook_events"
