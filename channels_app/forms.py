@@ -67,6 +67,9 @@ class ApplicationForm(SettingsForm):
         label=_("Assign on first reply"),
         help_text=_("An unassigned conversation is assigned to the agent who replies first."),
     )
+    # Posted by the page's form with the box: an unticked box posts nothing, so without this a post that
+    # never showed the box (a script renaming the Application) would turn the setting off.
+    auto_assign_shown = forms.BooleanField(required=False, initial=True, widget=forms.HiddenInput)
 
     def __init__(
         self, *args: Any, user: AuthUser, instance: Application | None = None, **kwargs: Any
@@ -98,6 +101,7 @@ class ApplicationForm(SettingsForm):
 class ApplicationCreateForm(ApplicationForm):
     api_key = ApiKeyField()
     auto_assign_on_reply = None  # type: ignore[assignment]  # on by default; changed on the Application's page
+    auto_assign_shown = None  # type: ignore[assignment]
 
 
 class ApiKeyForm(SettingsForm):

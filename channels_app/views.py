@@ -173,7 +173,9 @@ def application_detail(request: AuthenticatedRequest, application_id: int) -> Ht
         actor=request.user,
         application=application,
         name=form.cleaned_data["name"],
-        auto_assign_on_reply=form.cleaned_data["auto_assign_on_reply"],
+        auto_assign_on_reply=(
+            form.cleaned_data["auto_assign_on_reply"] if form.cleaned_data["auto_assign_shown"] else None
+        ),
     )
     messages.success(request, _("Application saved."))
     return redirect("settings:application", application.pk)

@@ -56,8 +56,16 @@ def test_an_assigned_conversation_keeps_its_assignee(agent_a, admin, app_a):
 
 
 def test_the_application_can_turn_it_off_from_its_settings(agent_a, admin, app_a):
-    response = login(admin).post(f"/settings/applications/{app_a.pk}/", {"name": app_a.name})
-    assert response.status_code == 302  # an unticked box: off
+    client = login(admin)
+    page = client.get(f"/settings/applications/{app_a.pk}/").content.decode()
+    assert 'name="auto_assign_on_reply"' in page and 'name="auto_assign_shown"' in page
+    client.post(f"/settings/applications/{app_a.pk}/", {"name": "Acme renamed"})  # no box shown: unchanged
+    app_a.refresh_from_db()
+    assert (app_a.name, app_a.auto_assign_on_reply) == ("Acme renamed", True)
+    response = client.post(
+        f"/settings/applications/{app_a.pk}/", {"name": app_a.name, "auto_assign_shown": "1"}
+    )
+    assert response.status_code == 302  # the page's form with the box unticked: off
     app_a.refresh_from_db()
     assert app_a.auto_assign_on_reply is False
     conversation = make_conversation(app_a)
