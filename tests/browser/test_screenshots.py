@@ -215,7 +215,7 @@ def test_screenshots_of_the_inbox_and_a_thread(open_browser, hub_a, app_a, agent
         agent_a, viewport=PHONE, timezone_id="America/Sao_Paulo", is_mobile=True, has_touch=True
     )
     open_inbox(phone.page, f"/conversations/{joana.pk}/")
-    expect(phone.page.locator(BUBBLES)).to_have_count(7)
+    expect(phone.page.locator(BUBBLES)).to_have_count(8)  # the seven messages and the team's note
     _images_loaded(phone.page)
     phone.page.screenshot(path=SHOTS / "thread-phone.png")
 
