@@ -45,6 +45,7 @@ from django.utils.crypto import constant_time_compare
 
 from channels_app.access import AuthUser, person_name, visible_application_ids
 from channels_app.database import database_read
+from channels_app.preferences import Locale, accept_language, activated, locale_of
 from channels_app.realtime import application_group, local_groups, send_ephemeral, user_group
 from conversations.fanout import Viewer, renders
 from conversations.live import (
@@ -98,6 +99,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.state: TabState | None = None
         # When the tab's last `sync` was read (this server's clock): events stamped before it are covered.
         self.synced_at: float | None = None
+        # The browser's language, for a user who has not chosen one (no middleware sees a websocket).
+        self.browser_language = accept_language(self.scope.get("headers") or [])
+        self.locale = Locale(settings.LANGUAGE_CODE, settings.TIME_ZONE)
         # Conversations this socket announced presence in, with their Application (checked once each).
         self.presence_applications: dict[int, int] = {}
         if scope_user is None or not scope_user.is_authenticated:
@@ -216,7 +220,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 await self._announce("left", conversation_id=previous)
             self.synced_at = time.time()
             scope = content.get("scope")
-            html = await database_read(render_sync)(
+            self.locale, html = await database_read(_sync_in_locale)(
+                self.browser_language,
                 user=user,
                 state=self.state,
                 since=content.get("since"),
@@ -269,6 +274,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             application_ids=self.application_ids,
             multi_app=self.multi_app,
             state=self.state,
+            locale=self.locale,
         )
         shared = await renders.get(event)
         html = await shared.frame_for(viewer, gap=gap)
@@ -289,8 +295,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         changed = await self._apply_access(await database_read(_access_of)(user))
         if changed and self.state is not None:
             # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
-            html = await database_read(render_sync)(
-                user=user, state=self.state, since=None, after_id=None, loaded_ids=None, scope="list"
+            self.locale, html = await database_read(_sync_in_locale)(
+                self.browser_language,
+                user=user,
+                state=self.state,
+                since=None,
+                after_id=None,
+                loaded_ids=None,
+                scope="list",
             )
             await self.send(text_data=html)
 
@@ -350,7 +362,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def mentions_changed(self, event: dict[str, Any]) -> None:
         """The user's unread mentions changed (their own group): the nav's badge, redrawn."""
         self._missed_before(event)
-        await self.send(text_data=await database_read(render_mentions_badge)(self.user))
+        await self.send(text_data=await database_read(_badge_in_locale)(self.user, self.locale))
 
 
 def _application_of(user: AuthUser, conversation_id: int) -> int | None:
@@ -359,6 +371,19 @@ def _application_of(user: AuthUser, conversation_id: int) -> int | None:
         return conversation_for(user, conversation_id, bare=True).application_id
     except Http404:
         return None
+
+
+def _sync_in_locale(browser_language: str, *, user: AuthUser, **sync: Any) -> tuple[Locale, str]:
+    """`render_sync` in the user's language and time zone, read afresh (the profile may have changed
+    them), with the locale the socket's next live frames are drawn in."""
+    locale = locale_of(user, fallback_language=browser_language)
+    with activated(locale):
+        return locale, render_sync(user=user, **sync)
+
+
+def _badge_in_locale(user: AuthUser, locale: Locale) -> str:
+    with activated(locale):
+        return render_mentions_badge(user)
 
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:
