@@ -62,6 +62,14 @@ class ApiKeyField(forms.CharField):
 
 class ApplicationForm(SettingsForm):
     name = forms.CharField(max_length=120, label=_("Name"))
+    auto_assign_on_reply = forms.BooleanField(
+        required=False,
+        label=_("Assign on first reply"),
+        help_text=_("An unassigned conversation is assigned to the agent who replies first."),
+    )
+    # Posted by the page's form with the box: an unticked box posts nothing, so without this a post that
+    # never showed the box (a script renaming the Application) would turn the setting off.
+    auto_assign_shown = forms.BooleanField(required=False, initial=True, widget=forms.HiddenInput)
 
     def __init__(
         self, *args: Any, user: AuthUser, instance: Application | None = None, **kwargs: Any
@@ -69,7 +77,9 @@ class ApplicationForm(SettingsForm):
         self.user = user
         self.instance = instance
         if instance is not None:
-            kwargs.setdefault("initial", {"name": instance.name})
+            kwargs.setdefault(
+                "initial", {"name": instance.name, "auto_assign_on_reply": instance.auto_assign_on_reply}
+            )
         super().__init__(*args, **kwargs)
 
     def clean_name(self) -> str:
@@ -90,6 +100,8 @@ class ApplicationForm(SettingsForm):
 
 class ApplicationCreateForm(ApplicationForm):
     api_key = ApiKeyField()
+    auto_assign_on_reply = None  # type: ignore[assignment]  # on by default; changed on the Application's page
+    auto_assign_shown = None  # type: ignore[assignment]
 
 
 class ApiKeyForm(SettingsForm):

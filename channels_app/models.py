@@ -34,6 +34,12 @@ class Application(models.Model):
         verbose_name=_("accept unsigned events"),
         help_text=_("Take webhook events that carry no signature. Anyone who knows the URL can post them."),
     )
+    # An unassigned conversation goes to the agent who replies first (an activity line says so).
+    auto_assign_on_reply = models.BooleanField(
+        default=True,
+        verbose_name=_("assign on first reply"),
+        help_text=_("An unassigned conversation is assigned to the agent who replies first."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Not a column: the settings overview sets it on the Applications its cards show.

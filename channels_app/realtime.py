@@ -407,3 +407,10 @@ def publish_access_changed(*, user_ids: Iterable[int], ended_session: str = "") 
             batch.ended_sessions[user_id] = ended_session
     if fresh:  # outside a transaction this sends at once, so only once the batch is filled
         transaction.on_commit(batch.flush, robust=True)
+
+
+async def send_ephemeral(group: str, event: dict[str, Any]) -> None:
+    """Publish, from async code, an event no tab ever catches up on (who is viewing or typing): not
+    stamped with a `seq`, so losing one is no gap and costs no resync; never stored anywhere. It names
+    its group, as stamped events do: that is how the process hands it to that group's sockets."""
+    await _fan_out(group, {**event, "group": group})

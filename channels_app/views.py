@@ -191,7 +191,14 @@ def application_detail(request: AuthenticatedRequest, application_id: int) -> Ht
     form = ApplicationForm(request.POST, user=request.user, instance=application)
     if not form.is_valid():
         return _application_page(request, application, name_form=form)
-    do_update_application(actor=request.user, application=application, name=form.cleaned_data["name"])
+    do_update_application(
+        actor=request.user,
+        application=application,
+        name=form.cleaned_data["name"],
+        auto_assign_on_reply=(
+            form.cleaned_data["auto_assign_on_reply"] if form.cleaned_data["auto_assign_shown"] else None
+        ),
+    )
     messages.success(request, _("Application saved."))
     return redirect("settings:application", application.pk)
 

@@ -40,14 +40,23 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.base import SessionBase
+from django.http import Http404
 from django.utils.crypto import constant_time_compare
 
-from channels_app.access import AuthUser, visible_application_ids
+from channels_app.access import AuthUser, person_name, visible_application_ids
 from channels_app.database import database_read
 from channels_app.preferences import Locale, accept_language, activated, locale_of
-from channels_app.realtime import application_group, local_groups, user_group
+from channels_app.realtime import application_group, local_groups, send_ephemeral, user_group
 from conversations.fanout import Viewer, renders
-from conversations.live import TabState, names_applications, render_pong, render_sync
+from conversations.live import (
+    TabState,
+    names_applications,
+    render_mentions_badge,
+    render_pong,
+    render_presence,
+    render_sync,
+)
+from conversations.selectors.thread import conversation_for
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +71,7 @@ CLOSE_UNAUTHENTICATED = 4401
 # The socket's session key is gone but may have been replaced (Django cycles the key on a password
 # change and at sign-in): the page reconnects with the cookie it holds now, and learns which it was.
 CLOSE_SESSION_CHANGED = 4001
+PRESENCE_STATES = ("viewing", "typing", "left")
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
@@ -92,6 +102,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # The browser's language, for a user who has not chosen one (no middleware sees a websocket).
         self.browser_language = accept_language(self.scope.get("headers") or [])
         self.locale = Locale(settings.LANGUAGE_CODE, settings.TIME_ZONE)
+        # Conversations this socket announced presence in, with their Application (checked once each).
+        self.presence_applications: dict[int, int] = {}
         if scope_user is None or not scope_user.is_authenticated:
             # Accept, then close with our code: a refused handshake reaches the browser as a bare 1006,
             # which it would retry forever instead of showing "Signed out".
@@ -168,6 +180,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code: int) -> None:
+        if self.state is not None and self.state.conversation_id is not None and self.groups_joined:
+            await self._announce("left")
         await self._leave_all()
 
     async def _leave_all(self) -> None:
@@ -193,12 +207,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             # is idempotent; an event lost meanwhile shows as a `seq` gap and the tab resyncs.
             await self._rejoin()
             await self.send(text_data=render_pong(self.state))
+        elif kind == "presence":
+            await self._announce(content.get("state"))
         elif kind == "sync":
             user = await self._current_user()
             if user is None:
                 return
             self.user = user
+            previous = self.state.conversation_id if self.state is not None else None
             self.state = TabState.from_message(content)
+            if previous is not None and previous != self.state.conversation_id:
+                await self._announce("left", conversation_id=previous)
             self.synced_at = time.time()
             scope = content.get("scope")
             self.locale, html = await database_read(_sync_in_locale)(
@@ -299,6 +318,60 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def thread_item(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
+    # --- who is here: "Alice is viewing", "Alice is replying…" -------------------------------------
+
+    async def _announce(self, state: Any, *, conversation_id: int | None = None) -> None:
+        """Tell the other tabs of the thread's Application that this user views it, types in it or
+        left it. Only for the thread this tab synced (its access checked then), and after one check of
+        the conversation's Application per socket and thread: never a database write, and no read per
+        keystroke. The browser sends "viewing" every few seconds and "typing" at most every 2 s."""
+        if state not in PRESENCE_STATES or self.state is None or not self.groups_joined:
+            return
+        conversation_id = conversation_id or self.state.conversation_id
+        if conversation_id is None:
+            return
+        application_id = self.presence_applications.get(conversation_id)
+        if application_id is None:
+            application_id = await database_read(_application_of)(self.user, conversation_id)
+            if application_id is None:
+                return
+            self.presence_applications[conversation_id] = application_id
+        if application_id not in self.application_ids:  # access revoked since
+            return
+        event = {
+            "type": "presence",
+            "application_id": application_id,
+            "conversation_id": conversation_id,
+            "user_id": self.user.pk,
+            "name": person_name(self.user),
+            "state": state,
+        }
+        await send_ephemeral(application_group(application_id), event)
+
+    async def presence(self, event: dict[str, Any]) -> None:
+        """Another agent's presence: drawn for a tab showing that thread, from memory (no database)."""
+        if (
+            self.state is None
+            or event.get("application_id") not in self.application_ids
+            or event.get("conversation_id") != self.state.conversation_id
+            or event.get("user_id") == self.user.pk  # one's own other tabs are not "someone else"
+        ):
+            return
+        await self.send(text_data=render_presence(event))
+
+    async def mentions_changed(self, event: dict[str, Any]) -> None:
+        """The user's unread mentions changed (their own group): the nav's badge, redrawn."""
+        self._missed_before(event)
+        await self.send(text_data=await database_read(_badge_in_locale)(self.user, self.locale))
+
+
+def _application_of(user: AuthUser, conversation_id: int) -> int | None:
+    """The Application of a conversation the user may see, or None."""
+    try:
+        return conversation_for(user, conversation_id, bare=True).application_id
+    except Http404:
+        return None
+
 
 def _sync_in_locale(browser_language: str, *, user: AuthUser, **sync: Any) -> tuple[Locale, str]:
     """`render_sync` in the user's language and time zone, read afresh (the profile may have changed
@@ -306,6 +379,11 @@ def _sync_in_locale(browser_language: str, *, user: AuthUser, **sync: Any) -> tu
     locale = locale_of(user, fallback_language=browser_language)
     with activated(locale):
         return locale, render_sync(user=user, **sync)
+
+
+def _badge_in_locale(user: AuthUser, locale: Locale) -> str:
+    with activated(locale):
+        return render_mentions_badge(user)
 
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal, TypedDict
 
 from channels_app.hooks import send_event_on_commit
-from channels_app.realtime import application_group, send_on_commit
+from channels_app.realtime import application_group, send_on_commit, user_group
 
 
 class MessageCreated(TypedDict):
@@ -82,3 +82,9 @@ def publish_thread_item(*, application_id: int, conversation_id: int, message_id
             "message_id": message_id,
         }
     )
+
+
+def publish_mentions_changed(*, user_ids: list[int]) -> None:
+    """These users' count of unread mentions changed: their open tabs redraw the nav's badge."""
+    for user_id in user_ids:
+        send_on_commit(user_group(user_id), {"type": "mentions.changed"})

@@ -30,8 +30,8 @@ from conversations.live import (
     render_partial,
     thread_context,
 )
-from conversations.models import Conversation
-from conversations.selectors.inbox import conversation_matches_search, live_row
+from conversations.models import Conversation, Label
+from conversations.selectors.inbox import conversation_matches_search, labels_of, live_row
 from conversations.selectors.thread import assignable_agents, message_with_context
 from conversations.templatetags.fragments import NO_VIEWER
 
@@ -56,6 +56,7 @@ class SharedRender:
         self.conversation = conversation
         self._parts: dict[Hashable, asyncio.Future[Any]] = {}
         self._agents: list[Any] | None = None
+        self._labels: list[Label] | None = None
         # Whole frames by (parts, gen, gap): tabs that show the same thing get the very same text.
         self._frames: dict[tuple[tuple[str, ...], int, bool], str] = {}
         self._removal: str | None = None
@@ -100,10 +101,11 @@ class SharedRender:
             _, filters_query, viewer_id = key
             if self._agents is None:
                 self._agents = assignable_agents(application=c.application)
+                self._labels = labels_of(application_ids=[c.application_id])
             # The composer's own context is not drawn here (only the header and the window state are),
             # so no per-render value such as its idempotency key is shared between tabs.
             context = {
-                **thread_context(c, agents=self._agents),
+                **thread_context(c, agents=self._agents, labels=self._labels),
                 "viewer_id": viewer_id,
                 "filters_query": filters_query,
                 "in_frame": True,

@@ -9,6 +9,8 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from conversations.models import Label
+
 # Filter days become datetimes in the site's time zone, and the last day is extended by one: near
 # date.min/date.max that arithmetic overflows (a 500), so days outside this range are refused up front.
 FIRST_DAY = date(1900, 1, 1)
@@ -70,3 +72,29 @@ class ReviewFilterForm(forms.Form):
             for name, errors in self.errors.items()
             for error in errors
         ]
+
+
+class LabelForm(forms.Form):
+    """A label's name and colour (the action checks them again: empty, too long, duplicate)."""
+
+    name = forms.CharField(label=_("Name"), max_length=40)
+    colour = forms.ChoiceField(label=_("Colour"), choices=Label.COLOURS)
+
+
+class CannedReplyForm(forms.Form):
+    """A canned reply as typed (the action checks the code, the variables and duplicates)."""
+
+    code = forms.CharField(
+        label=_("Code"), max_length=33, help_text=_("Typed after / in the composer: letters, digits, - or _.")
+    )
+    title = forms.CharField(label=_("Title"), max_length=100)
+    body = forms.CharField(
+        label=_("Reply"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=10_000,
+        strip=False,
+        help_text=_(
+            "Variables: {{contact.name}}, {{contact.id}}, {{agent.name}}, {{agent.first_name}}, {{application.name}}."
+        ),
+    )
+    shared = forms.BooleanField(label=_("Shared with the whole team (admins)"), required=False)

@@ -35,8 +35,9 @@ from django.utils.safestring import mark_safe
 from channels_app.access import AuthUser, access_widened_since, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, capability
 from channels_app.hub.content import window_closes_at
-from conversations.models import Conversation, Message
-from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row
+from conversations.models import Conversation, Label, Message
+from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row, labels_of
+from conversations.selectors.mentions import unread_mentions
 from conversations.selectors.thread import assignable_agents, conversation_for, thread_changes, thread_page
 
 LIVE_MARK = "<!--live-->"
@@ -137,10 +138,16 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def thread_context(conversation: Conversation, *, agents: list[Any] | None = None) -> dict[str, Any]:
+def thread_context(
+    conversation: Conversation, *, agents: list[Any] | None = None, labels: list[Label] | None = None
+) -> dict[str, Any]:
+    """`agents`, `labels`: the Application's members and labels, when the caller has them (fanout.py)."""
     return {
         "conversation": conversation,
         "agents": assignable_agents(application=conversation.application) if agents is None else agents,
+        "application_labels": (
+            labels_of(application_ids=[conversation.application_id]) if labels is None else labels
+        ),
         **composer_context(conversation),
     }
 
@@ -268,6 +275,34 @@ def render_sync(
             )
         parts.append(thread_state_html(conversation, base))
     return frame(*parts, cursor=cursor, gen=state.gen, kind="sync")
+
+
+def render_mentions_badge(user: AuthUser) -> str:
+    """The nav's mentions link with the user's unread count, as a frame."""
+    return frame(
+        render_to_string("conversations/partials/mentions_link.html", {"count": unread_mentions(user=user)})
+    )
+
+
+def render_presence(event: dict[str, Any]) -> str:
+    """Another agent on the thread, as a frame: one element per agent, replaced at each news and gone
+    when they leave. The page words it in its own language and lets it expire (static/js/teamwork.js:
+    "typing" after 6 s of silence, "viewing" after 25 s without a renewal)."""
+    conversation_id, user_id = int(event["conversation_id"]), int(event["user_id"])
+    element_id = f"presence-{conversation_id}-{user_id}"
+    if event.get("state") == "left":
+        return frame(format_html('<span id="{}" data-live="remove" hidden></span>', element_id))
+    return frame(
+        format_html(
+            '<span id="{}" class="presence-item" data-live="upsert" data-live-into="presence-{}" '
+            'data-sort="{}" data-state="{}" data-name="{}"></span>',
+            element_id,
+            conversation_id,
+            f"{user_id:012d}",
+            event.get("state", "viewing"),
+            str(event.get("name", "")),
+        )
+    )
 
 
 def render_pong(state: TabState | None) -> str:

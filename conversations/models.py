@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -31,6 +32,37 @@ class Contact(models.Model):
     @property
     def label(self) -> str:
         return self.display_name or self.external_id
+
+
+class Label(models.Model):
+    """A tag an Application's admins define ("billing", "urgent") and agents put on conversations."""
+
+    # A fixed palette: a colour is one of these, so a stored value can never be anything but a colour.
+    COLOURS = (
+        ("#e03131", _("Red")),
+        ("#f08c00", _("Orange")),
+        ("#f5b800", _("Yellow")),
+        ("#2f9e44", _("Green")),
+        ("#1098ad", _("Teal")),
+        ("#1c7ed6", _("Blue")),
+        ("#7048e8", _("Violet")),
+        ("#d6336c", _("Pink")),
+        ("#868e96", _("Grey")),
+    )
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=40)
+    colour = models.CharField(max_length=7, choices=COLOURS, default="#1c7ed6")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "application", name="one_label_name_per_application")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Conversation(models.Model):
@@ -72,6 +104,7 @@ class Conversation(models.Model):
     open_cycle = models.ForeignKey(
         "ConversationCycle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    labels = models.ManyToManyField(Label, blank=True, related_name="conversations")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -387,3 +420,56 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} rolled up until {self.rolled_until:%Y-%m-%d %H:%M}"
+
+
+class Mention(models.Model):
+    """An agent named with `@username` in a team note: unread until they open the conversation.
+
+    Only members of the note's Application are ever mentioned (others stay plain text), and a member
+    who loses the Application has theirs marked read (conversations/receivers.py), so the nav's count
+    never says anything about an Application they cannot see.
+    """
+
+    note = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Copies of the note's, so the count and the list need no join.
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["note", "user"], name="one_mention_per_note_and_user")]
+        indexes = [models.Index(fields=["user", "read_at"], name="mention_unread")]
+
+    def __str__(self) -> str:
+        return f"mention of user #{self.user_id} in message #{self.note_id}"
+
+
+class CannedReply(models.Model):
+    """A saved answer an agent inserts with `/code` in the composer, its variables filled for the thread.
+
+    Shared with the whole Application (no owner: made by its admins) or personal (its owner's only).
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="canned_replies")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    code = models.CharField(max_length=32)
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "code"], condition=Q(owner__isnull=True), name="one_shared_canned_code"
+            ),
+            models.UniqueConstraint(fields=["application", "owner", "code"], name="one_personal_canned_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"/{self.code}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations.views import inbox
+from conversations.views import inbox, teamwork
 
 urlpatterns = [
     path("", inbox.home, name="home"),
@@ -22,4 +22,7 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/unread/", inbox.mark_unread, name="mark_unread"),
     path("conversations/<int:conversation_id>/contact/", inbox.rename_contact, name="rename_contact"),
     path("conversations/<int:conversation_id>/read/", inbox.mark_read, name="mark_read"),
+    path("conversations/<int:conversation_id>/notes/", teamwork.add_note, name="add_note"),
+    path("conversations/<int:conversation_id>/labels/", teamwork.set_label, name="set_label"),
+    path("mentions/", teamwork.mentions, name="mentions"),
 ]

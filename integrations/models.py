@@ -52,6 +52,7 @@ class WebhookEvent(models.TextChoices):
     CONVERSATION_CREATED = "conversation.created", _("A new conversation started")
     CONVERSATION_UPDATED = "conversation.updated", _("A conversation was assigned, resolved, renamed…")
     CONVERSATION_RESOLVED = "conversation.resolved", _("A conversation was resolved")
+    NOTE_CREATED = "note.created", _("An agent wrote a note for the team")
 
 
 class WebhookSubscription(models.Model):

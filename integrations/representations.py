@@ -268,3 +268,24 @@ class DeliverySerializer(serializers.Serializer):
 class DeliveryDetailSerializer(DeliverySerializer):
     body = serializers.CharField(help_text="The exact JSON body every attempt sends.")
     attempts = DeliveryAttemptSerializer(many=True, source="attempts.all")
+
+
+class LabelSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    colour = serializers.CharField(help_text="#rrggbb, one of a fixed palette.")
+
+
+class NoteSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    conversation_id = serializers.IntegerField()
+    author = UserSummarySerializer(allow_null=True)
+    text = serializers.SerializerMethodField()
+    mentions = serializers.SerializerMethodField(help_text="Usernames of the members it mentions.")
+    created_at = serializers.DateTimeField()
+
+    def get_text(self, note: Any) -> str:
+        return str(note.content.get("text", ""))
+
+    def get_mentions(self, note: Any) -> list[str]:
+        return [str(name) for name in note.content.get("mentions", [])]

@@ -66,13 +66,21 @@ def do_create_application(*, actor: AuthUser, name: str, api_key: str) -> Applic
     return application
 
 
-def do_update_application(*, actor: AuthUser, application: Application, name: str) -> Application:
+def do_update_application(
+    *, actor: AuthUser, application: Application, name: str, auto_assign_on_reply: bool | None = None
+) -> Application:
+    """Rename the Application and (when given) turn assignment on first reply on or off."""
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        changes = audit.diff({"name": locked.name}, {"name": name})
+        auto_assign = locked.auto_assign_on_reply if auto_assign_on_reply is None else auto_assign_on_reply
+        changes = audit.diff(
+            {"name": locked.name, "auto_assign_on_reply": locked.auto_assign_on_reply},
+            {"name": name, "auto_assign_on_reply": auto_assign},
+        )
         if changes:
             locked.name = name
-            locked.save(update_fields=["name", "updated_at"])
+            locked.auto_assign_on_reply = auto_assign
+            locked.save(update_fields=["name", "auto_assign_on_reply", "updated_at"])
             audit.record(
                 actor=actor, action="application.updated", application=locked, target=locked, changes=changes
             )

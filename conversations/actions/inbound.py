@@ -56,10 +56,11 @@ from channels_app.hub.events import (
 from channels_app.hub.payloads import content_preview
 from channels_app.hub.signatures import verify
 from channels_app.models import Application, Channel
+from conversations.actions.activity import record_activity
 from conversations.actions.cycles import note_customer_message
 from conversations.actions.statuses import do_record_status
 from conversations.events import publish_message_created
-from conversations.models import Contact, Conversation, Message, WebhookEvent
+from conversations.models import Activity, Contact, Conversation, Message, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -521,12 +522,32 @@ def _count_inbound_set(*, message_id: int | str, now: datetime, sent_at: datetim
     return sql, params
 
 
-def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent_at: datetime) -> None:
-    """The thread's counters for a new inbound message, in one UPDATE (see `_count_inbound_set`)."""
+def _reopened_sql(now: datetime) -> tuple[str, list[Any]]:
+    """After `_count_inbound_set`'s UPDATE, whether it reopened the thread: only a resolved thread's
+    `status_changed_at` became this very `now`."""
+    at = Conversation._meta.get_field("status_changed_at").get_db_prep_value(now, connection)
+    return "status_changed_at = %s", [at]
+
+
+def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent_at: datetime) -> bool:
+    """The thread's counters for a new inbound message, in one UPDATE (see `_count_inbound_set`).
+    True when the message reopened a resolved thread."""
     assignments, params = _count_inbound_set(message_id=message_id, now=now, sent_at=sent_at)
+    reopened, reopened_params = _reopened_sql(now)
     table = connection.ops.quote_name(Conversation._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*params, conversation_id])
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} WHERE id = %s RETURNING {reopened}",
+            [*params, conversation_id, *reopened_params],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def _customer_reopened(channel: Channel, conversation_id: int) -> None:
+    """The activity line of a thread the customer reopened by writing (after their message's event)."""
+    thread = Conversation(pk=conversation_id, channel_id=channel.pk, application_id=channel.application_id)
+    record_activity(conversation=thread, verb=Activity.REOPENED, actor=None)
 
 
 def _returning_conversation_id(*, channel_id: int, external_id: str) -> int | None:
@@ -573,6 +594,7 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
     )
     message_columns, message_values = _insert_parts(message, skip="conversation_id")
     counters, counter_params = _count_inbound_set(message_id="(SELECT id FROM msg)", now=now, sent_at=sent_at)
+    reopened, reopened_params = _reopened_sql(now)
     qn = connection.ops.quote_name
     rows, messages = qn(WebhookEvent._meta.db_table), qn(Message._meta.db_table)
     threads, contacts = qn(Conversation._meta.db_table), qn(Contact._meta.db_table)
@@ -597,23 +619,25 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
             RETURNING id, conversation_id
         ), counted AS (
             UPDATE {threads} SET {counters} WHERE id = (SELECT conversation_id FROM msg)
+            RETURNING {reopened} AS reopened
         ), dup AS (
             INSERT INTO {rows} ({", ".join(repeat)}) SELECT {values}
             WHERE NOT EXISTS (SELECT 1 FROM ev) AND EXISTS (SELECT 1 FROM {rows} WHERE dedup_key = %s)
             RETURNING id
         )
-        SELECT (SELECT id FROM conv), (SELECT id FROM ev), (SELECT id FROM msg), (SELECT id FROM dup)
+        SELECT (SELECT id FROM conv), (SELECT id FROM ev), (SELECT id FROM msg), (SELECT id FROM dup),
+            (SELECT reopened FROM counted)
     """
     params = [
         channel.pk, event.sender,
         *row_values, channel.pk, event.message_id,
         *message_values,
-        *counter_params,
+        *counter_params, *reopened_params,
         *repeat.values(), row.dedup_key,
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        conversation_id, row_id, message_id, repeat_id = cursor.fetchone()
+        conversation_id, row_id, message_id, repeat_id, reopened_now = cursor.fetchone()
     if repeat_id is None and row_id is None:  # nothing written
         row.dedup_key, row.outcome = None, ""
         return False
@@ -630,6 +654,8 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
         publish_message_created(
             application_id=channel.application_id, conversation_id=conversation_id, message_id=message_id
         )
+        if reopened_now:
+            _customer_reopened(channel, conversation_id)
     return True
 
 
@@ -661,9 +687,13 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
         return False
 
     note_customer_message(conversation_id=conversation_id, at=now)
-    _count_inbound(conversation_id=conversation_id, message_id=message.pk, now=now, sent_at=sent_at)
+    reopened = _count_inbound(
+        conversation_id=conversation_id, message_id=message.pk, now=now, sent_at=sent_at
+    )
 
     publish_message_created(
         application_id=channel.application_id, conversation_id=conversation_id, message_id=message.pk
     )
+    if reopened:
+        _customer_reopened(channel, conversation_id)
     return True

@@ -44,11 +44,13 @@ from django.db.models import Max, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from channels_app.access import person_name
 from channels_app.crypto import decrypt
 from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
+from conversations.actions.activity import record_activity
 from conversations.actions.cycles import note_agent_reply
 from conversations.actions.statuses import (
     DELIVERY_STATUSES,
@@ -58,7 +60,7 @@ from conversations.actions.statuses import (
     publish_status_on_commit,
 )
 from conversations.events import publish_message_created, publish_on_commit
-from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
+from conversations.models import Activity, Contact, Conversation, Message, MessageStatusChange, SendAttempt
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +158,8 @@ def do_send_reply(
                 conversation_id=conversation.pk,
                 message_id=message.pk,
             )
+            # After the reply's own event: its bubble, then the line that says who it went to.
+            _assign_on_first_reply(conversation=conversation, author=author)
     except IntegrityError:
         # Two submissions of one form raced: the other one stored it first.
         existing = _existing_reply(key, conversation)
@@ -163,6 +167,22 @@ def do_send_reply(
             raise
         return existing
     return message
+
+
+def _assign_on_first_reply(*, conversation: Conversation, author: Any) -> None:
+    """An unassigned conversation goes to the agent who replies (the Application's setting, on by
+    default), with an activity line. One conditional UPDATE: of two agents replying at once, the first
+    to commit keeps it, and a conversation someone assigned meanwhile is left alone."""
+    if not getattr(author, "pk", None):
+        return
+    taken = Conversation.objects.filter(
+        pk=conversation.pk, assignee__isnull=True, application__auto_assign_on_reply=True
+    ).update(assignee=author)
+    if taken:
+        conversation.assignee = author
+        record_activity(
+            conversation=conversation, verb=Activity.AUTO_ASSIGNED, actor=None, target=person_name(author)
+        )
 
 
 # --- one attempt ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -19,7 +19,7 @@ from django.utils.translation import pgettext_lazy
 from channels_app.access import User, application_for, visible_application_ids, visible_applications
 from channels_app.hub.capabilities import ChannelKind
 from channels_app.models import Application, Channel
-from conversations.models import Contact, Conversation, ConversationCycle, Message
+from conversations.models import Contact, Conversation, ConversationCycle, Label, Message
 
 INBOX_PAGE_SIZE = 30
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -54,6 +54,8 @@ ROW_FIELDS = (
 
 
 CYCLE_FIELDS = ("id", "customer_at", "first_response_due_at", "first_response_at")
+# The row's label chips, one query for a whole page (and what `InboxFilters.matches` checks).
+ROW_LABELS = Prefetch("labels", queryset=Label.objects.only("id", "name", "colour", "application_id"))
 
 
 def _list_rows() -> QuerySet[Conversation]:
@@ -65,6 +67,7 @@ def _list_rows() -> QuerySet[Conversation]:
             Prefetch("channel", queryset=Channel.objects.only("id", "kind")),
             # Only for rows with an open cycle (none: no query); what the row's target flag reads.
             Prefetch("open_cycle", queryset=ConversationCycle.objects.only(*CYCLE_FIELDS)),
+            ROW_LABELS,
         )
     )
 
@@ -79,6 +82,7 @@ class InboxFilters:
     assigned: str = "all"  # all | mine | unassigned
     unread: bool = False
     q: str = ""
+    labels: tuple[int, ...] = ()  # conversations with every one of these labels
 
     ASSIGNED_CHOICES = (
         ("all", pgettext_lazy("assignee filter", "Everyone's")),
@@ -102,6 +106,7 @@ class InboxFilters:
             assigned=assigned if assigned in {"mine", "unassigned"} else "all",
             unread=text("unread") in {"1", "true", "on"},
             q=text("q")[:100],
+            labels=_label_ids(params),
         )
 
     def as_params(self) -> dict[str, str]:
@@ -119,6 +124,8 @@ class InboxFilters:
             params["unread"] = "1"
         if self.q:
             params["q"] = self.q
+        if self.labels:
+            params["labels"] = ",".join(str(i) for i in self.labels)
         return params
 
     def as_query(self) -> str:
@@ -138,7 +145,18 @@ class InboxFilters:
             and (self.assigned != "mine" or conversation.assignee_id == viewer_id)
             and (self.assigned != "unassigned" or conversation.assignee_id is None)
             and (not self.unread or conversation.unread_count > 0)
+            and (not self.labels or set(self.labels) <= {label.pk for label in conversation.labels.all()})
         )
+
+
+def _label_ids(params: Mapping[str, str]) -> tuple[int, ...]:
+    """`labels=3,5` (a bookmarkable URL), or the filter form's repeated `label=3&label=5`."""
+    values: list[str] = str(params.get("labels") or "").split(",")
+    getlist = getattr(params, "getlist", None)
+    if getlist is not None:
+        values += getlist("label")
+    ids = sorted({int(v) for v in (v.strip() for v in values) if v.isdigit() and len(v) < 10})
+    return tuple(ids[:10])
 
 
 def sort_key(conversation: Conversation) -> str:
@@ -157,7 +175,7 @@ def parse_sort_key(value: str | None) -> tuple[datetime, int] | None:
 
 
 def _rows() -> QuerySet[Conversation]:
-    return Conversation.objects.select_related(*ROW_RELATED).defer(*ROW_DEFERRED)
+    return Conversation.objects.select_related(*ROW_RELATED).defer(*ROW_DEFERRED).prefetch_related(ROW_LABELS)
 
 
 def _matching_search(qs: QuerySet[Conversation], term: str) -> QuerySet[Conversation]:
@@ -213,6 +231,10 @@ def inbox_conversations(
         qs = qs.filter(unread_count__gt=0)
     if filters.q:
         qs = _matching_search(qs, filters.q)
+    through = Conversation.labels.through.objects
+    for label_id in filters.labels:
+        # One EXISTS per label (every label must be on the row): no join that would repeat rows.
+        qs = qs.filter(Exists(through.filter(conversation_id=OuterRef("pk"), label_id=label_id)))
     return qs.order_by("-last_activity_at", "-id")
 
 
@@ -260,12 +282,20 @@ def inbox_row(*, user: User, filters: InboxFilters, conversation_id: int) -> Con
 def filter_choices(*, user: User, applications: list[Application] | None = None) -> dict[str, object]:
     """What the filter bar offers: the visible Applications (`visible_application_list`, when the caller
     has it) and the channel kinds."""
+    if applications is None:
+        applications = visible_application_list(user)
     return {
-        "applications": visible_application_list(user) if applications is None else applications,
+        "applications": applications,
         "kinds": [(k.value, k.label) for k in ChannelKind],
         "statuses": Conversation.Status.choices,
         "assigned_choices": InboxFilters.ASSIGNED_CHOICES,
+        "labels": labels_of(application_ids=[a.pk for a in applications]),
     }
+
+
+def labels_of(*, application_ids: Collection[int]) -> list[Label]:
+    """The labels of these Applications, by name (the filter bar, a thread header's label menu)."""
+    return list(Label.objects.filter(application_id__in=list(application_ids)).select_related("application"))
 
 
 def filters_for(

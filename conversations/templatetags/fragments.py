@@ -154,7 +154,9 @@ def inbox_row(context: template.Context, conversation: Any) -> SafeString:
         bool(context.get("multi_app")),
         bool(context.get("in_frame")),
     )
-    key = (state_of(conversation, ROW_RELATED), variant, _locale(context))
+    # The label chips: prefetched with every row (selectors/inbox.py ROW_LABELS), so no query here.
+    labels = tuple((label.pk, label.name, label.colour) for label in conversation.labels.all())
+    key = (state_of(conversation, ROW_RELATED), labels, variant, _locale(context))
 
     def render() -> SafeString:
         return _render(

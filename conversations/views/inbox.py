@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseLocation
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
 from channels_app.models import Application
+from conversations.actions.notes import do_read_mentions
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
     NOT_ASSIGNABLE,
@@ -43,7 +44,7 @@ from conversations.live import (
     thread_context,
     thread_state_html,
 )
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from conversations.selectors.inbox import (
     InboxFilters,
     filter_choices,
@@ -112,6 +113,7 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
     conversation = conversation_for(request.user, conversation_id, application_ids=ids)
     filters = filters_for(user=request.user, params=request.GET, application_ids=ids)
     cursor = new_cursor()
+    do_read_mentions(user=request.user, conversation=conversation)
     if conversation.unread_count:
         # Already read: no locking transaction (three round trips) on every opening. A message that
         # arrives after the read above reaches the open thread live, and the page marks it read then.
@@ -269,12 +271,19 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
         return _back_to(conversation)
     # The new bubble at once (pending); the websocket brings its ticks. The browser already put a fresh
     # idempotency key in the form when it sent this one (inbox.js), so the next reply is a new message.
+    return thread_item_response(request, conversation, message)
+
+
+def thread_item_response(
+    request: AuthenticatedRequest, conversation: Conversation, item: Message
+) -> HttpResponse:
+    """The answer to a composer's post: the new item's bubble at once, and the error box emptied."""
     base = base_context(user=request.user, filters=_filters_of_page(request), request=request)
     cleared = format_html(
         '<div id="composer-error-{}" class="composer-error" data-live="replace" role="alert"></div>',
         conversation.pk,
     )
-    return HttpResponse(frame(render_partial("message", {**base, "message": message}), cleared))
+    return HttpResponse(frame(render_partial("message", {**base, "message": item}), cleared))
 
 
 @login_required

@@ -39,7 +39,7 @@ from integrations.models import (
     WebhookEvent,
     WebhookSubscription,
 )
-from integrations.representations import ConversationSerializer, MessageSerializer
+from integrations.representations import ConversationSerializer, MessageSerializer, NoteSerializer
 from integrations.transport import PostResult, post_event
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,22 @@ def outgoing_events(event: dict[str, Any]) -> list[OutgoingEvent]:
                 WebhookEvent.MESSAGE_STATUS_CHANGED,
                 f"message.status_changed:{message_id}:{status}:{change_id or '-'}",
                 {"status": status, "message": message},
+            )
+        ]
+    if kind == "thread.item":
+        # A note (an activity line is told by the conversation.updated of its change).
+        note = (
+            Message.objects.select_related("author")
+            .filter(pk=int(event["message_id"]), direction=Message.Direction.NOTE)
+            .first()
+        )
+        if note is None:
+            return []
+        return [
+            OutgoingEvent(
+                WebhookEvent.NOTE_CREATED,
+                f"note.created:{note.pk}",
+                {"note": dict(NoteSerializer(note).data), "conversation": conversation_data},
             )
         ]
     if kind == "conversation.updated":

@@ -6,7 +6,15 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from integrations.api.endpoints import account, admin, applications, contacts, conversations, webhooks
+from integrations.api.endpoints import (
+    account,
+    admin,
+    applications,
+    contacts,
+    conversations,
+    teamwork,
+    webhooks,
+)
 from integrations.api.errors import not_found
 
 urlpatterns = [
@@ -44,6 +52,17 @@ urlpatterns = [
         "conversations/<int:conversation_id>/assign/",
         conversations.ConversationAssign.as_view(),
         name="api_v1_conversation_assign",
+    ),
+    path("conversations/<int:conversation_id>/notes/", teamwork.NoteList.as_view(), name="api_v1_notes"),
+    path(
+        "conversations/<int:conversation_id>/labels/",
+        teamwork.ConversationLabels.as_view(),
+        name="api_v1_conversation_labels",
+    ),
+    path(
+        "applications/<int:application_id>/labels/",
+        teamwork.ApplicationLabels.as_view(),
+        name="api_v1_application_labels",
     ),
     path(
         "conversations/<int:conversation_id>/messages/",

@@ -982,4 +982,6 @@
   prepareThread();
   formatTimes(document);
   flagTargets(document);
+  // For static/js/teamwork.js: messages to the server on this tab's socket (presence).
+  window.hubdashInbox = { send: sendJson };
 })();

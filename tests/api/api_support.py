@@ -35,6 +35,9 @@ class Api:
     def patch(self, path: str, body: Any = None, **headers: str):
         return self._send("patch", path, {} if body is None else body, headers)
 
+    def put(self, path: str, body: Any = None, **headers: str):
+        return self._send("put", path, {} if body is None else body, headers)
+
     def delete(self, path: str, **headers: str):
         return self.client.delete(path, headers={**self.headers, **headers})
 

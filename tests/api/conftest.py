@@ -6,6 +6,7 @@ import pytest
 
 from conversations.models import Conversation
 from tests.api.api_support import Api, token_for
+from tests.api.receiver import Receiver
 from tests.inbox.inbox_support import make_conversation
 
 
@@ -51,3 +52,17 @@ def conversation_a(app_a) -> Conversation:
 @pytest.fixture
 def conversation_b(app_b) -> Conversation:
     return make_conversation(app_b, name="Bruno", text="Bravo question")
+
+
+# Shared by the outgoing-webhook tests (tests/api/test_outgoing_webhooks.py, test_teamwork.py).
+@pytest.fixture
+def private_urls_allowed(settings):
+    """The receiver runs on loopback, which the SSRF guard refuses unless told otherwise."""
+    settings.OUTGOING_WEBHOOK_ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver().start()
+    yield running
+    running.stop()

@@ -22,7 +22,6 @@ from integrations.actions.deliveries import do_deliver_next_due, queue_deliverie
 from integrations.models import WebhookDelivery, WebhookSubscription
 from integrations.signing import sign, verify
 from tests.api.api_support import Api, error_of, token_for
-from tests.api.receiver import Receiver
 from tests.conftest import login
 from tests.inbox.inbox_support import add_message, make_conversation
 from tests.ingest.ingest_support import HUB_SECRET, message_event, post_event
@@ -32,23 +31,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def private_urls_allowed(settings):
-    """The receiver runs on loopback, which the SSRF guard refuses unless told otherwise."""
-    settings.OUTGOING_WEBHOOK_ALLOW_PRIVATE_URLS = True
-
-
-@pytest.fixture
 def fast_retries(settings):
     settings.OUTGOING_WEBHOOK_BACKOFF_BASE = 0.01
     settings.OUTGOING_WEBHOOK_BACKOFF_MAX = 0.05
     settings.OUTGOING_WEBHOOK_TIMEOUT = 2.0
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver().start()
-    yield running
-    running.stop()
 
 
 def subscribe(api, app, url, events=("message.created",)):

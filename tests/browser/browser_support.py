@@ -73,7 +73,7 @@ def sign_in_with_form(page: Any, username: str, password: str = PASSWORD) -> Non
 
 # --- the inbox, as the markup contract at the top of templates/conversations/inbox.html describes it ---
 
-BUBBLES = "#thread [data-message-id]"
+BUBBLES = "#thread .msg[data-message-id]"  # bubbles only: not the activity lines between them
 ROWS = "#inbox-list [data-conversation-id]"
 
 

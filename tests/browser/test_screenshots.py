@@ -6,7 +6,7 @@ the ticks), and assign and resolve with the thread's controls. Only the customer
 directly, as an admin would in the Django admin: the Hub sends no names, only ids. No emoji in the texts:
 without the fonts-noto-color-emoji package Chromium draws them as empty boxes.
 
-Selected with --screenshots (skipped otherwise). Writes docs/screenshots/inbox.png and thread.png
+Selected with --screenshots (skipped otherwise). Writes docs/screenshots/inbox.png, thread.png, thread_team.png
 (1280x800) and thread-phone.png (390x844).
 """
 
@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from conversations.actions.labels import do_create_label, do_set_label
+from conversations.actions.notes import do_add_note
 from conversations.models import Contact, Conversation
 from tests.browser.browser_support import BUBBLES, open_inbox, send_reply
 
@@ -176,7 +178,7 @@ def test_screenshots_of_the_inbox_and_a_thread(open_browser, hub_a, app_a, agent
     )
     demo.customer(JOANA, location("Casa", "Rua da Assembleia 10, Centro, Rio de Janeiro", -22.9035, -43.1760))
     demo.reply("alice", JOANA, "Endereço confirmado! Qualquer coisa é só chamar.", status="delivered")
-    demo.assign("alice", JOANA, "me")
+    # Alice's first reply already took Joana's conversation (assign on first reply).
 
     demo.customer(VISITOR, text("Vocês aceitam PIX?"), text("É para um pedido de R$ 129,90"))
     demo.customer(CARLA, text("Bom dia! O boleto venceu ontem, podem gerar outro?"))
@@ -194,13 +196,28 @@ def test_screenshots_of_the_inbox_and_a_thread(open_browser, hub_a, app_a, agent
     _images_loaded(page)
     page.screenshot(path=SHOTS / "thread.png")
 
+    # The team's view of the same thread: labels, a note with a mention, activity lines.
+    troca = do_create_label(actor=admin, application=app_a, name="Troca", colour="#f08c00")
+    vip = do_create_label(actor=admin, application=app_a, name="VIP", colour="#7048e8")
+    for label in (troca, vip):
+        do_set_label(conversation=joana, label=label, on=True, actor=admin)
+    do_add_note(
+        conversation=joana,
+        author=admin,
+        text="@alice cliente VIP: pode mandar a peça nova antes da coleta.",
+    )
+    open_inbox(page, f"/conversations/{joana.pk}/")
+    expect(page.locator(".msg-note")).to_have_count(1)
+    _images_loaded(page)
+    page.screenshot(path=SHOTS / "thread_team.png")
+
     phone = open_browser(
         agent_a, viewport=PHONE, timezone_id="America/Sao_Paulo", is_mobile=True, has_touch=True
     )
     open_inbox(phone.page, f"/conversations/{joana.pk}/")
-    expect(phone.page.locator(BUBBLES)).to_have_count(7)
+    expect(phone.page.locator(BUBBLES)).to_have_count(8)  # the seven messages and the team's note
     _images_loaded(phone.page)
     phone.page.screenshot(path=SHOTS / "thread-phone.png")
 
-    for name in ("inbox.png", "thread.png", "thread-phone.png"):
+    for name in ("inbox.png", "thread.png", "thread_team.png", "thread-phone.png"):
         assert (SHOTS / name).stat().st_size > 10_000, f"{name} looks empty"

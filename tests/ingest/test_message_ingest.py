@@ -111,6 +111,21 @@ def test_message_in_resolved_conversation_reopens_it(hub, app_a, whatsapp_a, age
     assert Conversation.objects.get().status_changed_at == conversation.status_changed_at
 
 
+def test_a_customer_reopening_a_thread_leaves_one_activity_line_after_their_message(
+    hub, app_a, whatsapp_a, agent_a
+):
+    post_event(hub, app_a, message_event(whatsapp_a))
+    Conversation.objects.update(status=Conversation.Status.RESOLVED, unread_count=0)
+
+    post_event(hub, app_a, message_event(whatsapp_a))
+    post_event(hub, app_a, message_event(whatsapp_a))  # open already: no second line
+
+    items = list(Message.objects.order_by("id").values_list("direction", "content"))
+    assert [direction for direction, _ in items] == ["in", "in", "activity", "in"]
+    assert items[2][1] == {"activity": {"verb": "reopened"}}
+    assert Conversation.objects.get().unread_count == 2  # the line is never unread
+
+
 def test_message_delivered_late_joins_the_thread_without_replacing_the_newer_preview(hub, app_a, whatsapp_a):
     newer = message_event(whatsapp_a, timestamp=1767225660, content={"type": "text", "text": "second"})
     older = message_event(whatsapp_a, timestamp=1767225600, content={"type": "text", "text": "first"})

@@ -45,7 +45,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from channels_app.models import Application, Channel, Membership
 from conversations.consumers import InboxConsumer
-from conversations.models import Contact, Conversation, Message, WebhookEvent
+from conversations.models import CannedReply, Contact, Conversation, Label, Message, WebhookEvent
 from conversations.routing import websocket_urlpatterns
 from hubdash.asgi import application as asgi_application
 from integrations.actions.tokens import do_create_token
@@ -165,6 +165,14 @@ MATRIX: dict[str, Row] = {
         API_405,
         (U, U, U, 422, 404, 422, 404, 422),  # the reply was delivered: "only a failed reply…"
     ),
+    "api/v1/conversations/<int:conversation_id>/notes/": Row(
+        API_OF_A,
+        API_400_OF_A,
+        data=lambda world: {"text": ""},
+        json=True,  # empty: nothing stored
+    ),
+    "api/v1/conversations/<int:conversation_id>/labels/": Row(API_OF_A, API_405),
+    "api/v1/applications/<int:application_id>/labels/": Row(API_OF_A, API_405, shows=True),
     "api/v1/contacts/": Row(API_200, API_405, shows=True),
     "api/v1/contacts/<int:contact_id>/": Row(API_OF_A, API_405, shows=True),
     "api/v1/webhook-events/": Row(API_ADMINS, API_405),
@@ -358,6 +366,38 @@ MATRIX: dict[str, Row] = {
         data=lambda world: {"display_name": world.contact.display_name},  # the same name
     ),
     "conversations/<int:conversation_id>/read/": Row(SIGNED_OUT_405, (L, L, L, 302, 404, 302, 404, 302)),
+    # --- the team in the thread: notes, labels, mentions (members of A; others 404) ----------------
+    "conversations/<int:conversation_id>/notes/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 422, 404, 422, 404, 422),  # an empty note: refused, nothing stored
+    ),
+    "conversations/<int:conversation_id>/labels/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 422, 404, 422, 404, 422),  # no label named: refused
+    ),
+    "mentions/": Row((L, L, L, 200, 200, 200, 200, 200), SIGNED_OUT_405),
+    # Labels are defined by admins (settings); canned replies by every member (shared ones: admins).
+    "settings/applications/<int:application_id>/labels/": Row(
+        (L, L, L, 403, 403, 200, 404, 200),
+        (L, L, L, 403, 403, 200, 404, 200),  # empty form: errors, nothing added
+        shows=True,
+    ),
+    "settings/labels/<int:label_id>/": Row(
+        ALL_405,
+        (L, L, L, 403, 403, 302, 404, 302),  # empty form: the errors said on the list, nothing changed
+    ),
+    "settings/labels/<int:label_id>/delete/": Row(ALL_405, (L, L, L, 403, 403, 302, 404, 302)),
+    "settings/applications/<int:application_id>/canned-replies/": Row(
+        (L, L, L, 200, 404, 200, 404, 200),
+        (L, L, L, 200, 404, 200, 404, 200),  # empty form: errors, nothing added
+        shows=True,
+    ),
+    "settings/canned-replies/<int:reply_id>/": Row(
+        (L, L, L, 403, 404, 200, 404, 200),  # a shared reply: its admins change it
+        (L, L, L, 403, 404, 200, 404, 200),  # empty form: errors, nothing changed
+        shows=True,
+    ),
+    "settings/canned-replies/<int:reply_id>/delete/": Row(SIGNED_OUT_405, (L, L, L, 403, 404, 302, 404, 302)),
 }
 
 # (pattern, persona, method) -> why: cases where the product answers differently from the table.
@@ -483,6 +523,10 @@ def build_world(suffix: str = "") -> World:
         users=users,
     )
     world.integration = _integration_objects(app_a, users["agent_a"])
+    world.integration["label_id"] = Label.objects.create(application=app_a, name=f"{MARKERS[0]} label").pk
+    world.integration["reply_id"] = CannedReply.objects.create(
+        application=app_a, code="matrix", title=f"{MARKERS[0]} reply", body="Hi"
+    ).pk
     world.sessions["anonymous"] = ""
     for persona, user in users.items():
         client = Client()
@@ -657,6 +701,7 @@ CLOSED = "closed with 4401 at once"
 SEES_A_ROWS = "A's row and thread"
 NO_A_ROWS = "its own rows, nothing of A"
 PONG = "a bare pong"
+QUIET = "nothing, then the bare pong of a ping"
 
 WS_ROUTES = ("ws/inbox/",)
 # Columns:               anonymous  deactivated  revoked  agent_a  agent_b  admin_a  admin_b  superuser
@@ -664,6 +709,9 @@ WS_MATRIX: dict[str, tuple[str, ...]] = {
     # A `sync` naming A's conversation (and its row) as the open thread and the rows the tab shows.
     "sync": (CLOSED, CLOSED, CLOSED, SEES_A_ROWS, NO_A_ROWS, SEES_A_ROWS, NO_A_ROWS, SEES_A_ROWS),
     "ping": (CLOSED, CLOSED, CLOSED, PONG, PONG, PONG, PONG, PONG),
+    # "I am typing" before any sync: announced nowhere, answered with nothing (the ping after it gets the
+    # bare pong). Who hears a presence, and that B's agents never do, is tests/teamwork/test_presence.py.
+    "presence": (CLOSED, CLOSED, CLOSED, QUIET, QUIET, QUIET, QUIET, QUIET),
 }
 WS_KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
@@ -714,11 +762,13 @@ def _ws_cases() -> Iterator[Any]:
 def test_websocket_outcome(kind: str, persona: str, expected: str) -> None:
     # Its own world: the matrix's one may still exist (names then differ), and is flushed after this test.
     world = build_world(suffix="-ws")
-    message = a_sync(world) if kind == "sync" else {"type": "ping"}
+    message = a_sync(world) if kind == "sync" else {"type": kind, "state": "typing"}
 
     async def scenario() -> dict[str, Any]:
         inbox = await open_socket(world.sessions[persona])
         await inbox.send_json_to(message)
+        if kind == "presence":
+            await inbox.send_json_to({"type": "ping"})
         output = await inbox.receive_output(timeout=10)
         await inbox.disconnect()
         return output
@@ -729,7 +779,7 @@ def test_websocket_outcome(kind: str, persona: str, expected: str) -> None:
         assert output == {"type": "websocket.close", "code": 4401}
         return
     html = output["text"]
-    if expected == PONG:
+    if expected in (PONG, QUIET):
         assert html == "<!--live-->"  # before any sync: a bare pong
     elif expected == SEES_A_ROWS:
         assert f'<li id="conv-{world.conversation.pk}"' in html

@@ -7,8 +7,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -17,15 +15,12 @@ from conversations.actions.activity import record_activity
 from conversations.actions.replies import _due
 from conversations.actions.threads import do_assign, do_set_status
 from conversations.models import Activity, Conversation, Message
-from hubdash.asgi import application
 from tests.conftest import login
 from tests.inbox.inbox_support import (
     add_message,
-    connect,
-    frames_until_quiet,
     make_conversation,
-    sync_message,
 )
+from tests.teamwork.teamwork_support import heard_by_two_tabs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -110,21 +105,12 @@ def test_an_assignment_reaches_the_open_thread_live_and_not_another_tenant(
 ):
     conversation = make_conversation(app_a)
 
-    async def scenario():
-        own = await connect(agent_a, application)
-        other = await connect(agent_b, application)
-        for tab in (own, other):
-            await tab.send_json_to(
-                sync_message(conversation=conversation.pk, since=timezone.now().isoformat())
-            )
-            await frames_until_quiet(tab)
-        await database_sync_to_async(do_assign)(conversation=conversation, assignee=agent_a, actor=admin)
-        heard, leaked = await frames_until_quiet(own), await frames_until_quiet(other)
-        await own.disconnect()
-        await other.disconnect()
-        return heard, leaked
-
-    heard, leaked = async_to_sync(scenario)()
+    heard, leaked = heard_by_two_tabs(
+        agent_a,
+        agent_b,
+        conversation,
+        lambda: do_assign(conversation=conversation, assignee=agent_a, actor=admin),
+    )
 
     assert lines("".join(heard)) == ["Ada Admin assigned this to Alice Agent"]
     assert leaked == []

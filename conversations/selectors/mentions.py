@@ -1,0 +1,25 @@
+"""An agent's mentions in team notes: the nav's unread count and the list behind it."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from channels_app.access import AuthUser, User, visible_applications
+from conversations.models import Mention
+
+
+def unread_mentions(*, user: User) -> int:
+    """One indexed count. Mentions of an Application the user lost are marked read when they lose it
+    (conversations/receivers.py), so this needs no access join."""
+    if not user.is_authenticated:
+        return 0
+    return Mention.objects.filter(user_id=user.pk, read_at__isnull=True).count()
+
+
+def mentions_of(*, user: AuthUser, limit: int = 50) -> QuerySet[Mention]:
+    """The user's latest mentions in the Applications they see now, newest first."""
+    return (
+        Mention.objects.filter(user=user, application__in=visible_applications(user))
+        .select_related("note__author", "conversation__contact", "application")
+        .order_by("-id")[:limit]
+    )
