@@ -99,6 +99,9 @@ class Message(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # A failed reply the Hub or the channel refused as such (400/401/404/422, `status: "error"`): sending
+    # the same content again cannot succeed, so the bubble offers "Edit and resend" instead of Retry.
+    permanent_failure = models.BooleanField(default=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from channels_app.crypto import decrypt
 from channels_app.hub.client import HubClient, HubError, SendResult
@@ -67,6 +68,10 @@ FAILED = Message.Status.FAILED
 # Error codes we set ourselves (the Hub's own codes are kept as they come, e.g. "131026").
 WORKER_LOST = "worker_lost"
 CHANNEL_INACTIVE = "channel_inactive"
+# Said when a reply refused for its content is asked to be sent again as is (one by one or in bulk).
+PERMANENT_NOT_RETRIED = _lazy(
+    "The Hub refused this reply's content, so sending it again unchanged cannot succeed: use “Edit and resend”."
+)
 
 
 def lease_seconds() -> float:
@@ -219,8 +224,9 @@ def _api_key(encrypted: str) -> tuple[str, str]:
         return "", str(exc)
 
 
-def _fail(message: Message, *, code: str, reason: str, now: datetime) -> None:
-    """Mark a reply (locked by the caller) failed with an agent-readable reason, through the status rules."""
+def _fail(message: Message, *, code: str, reason: str, now: datetime, permanent: bool = False) -> None:
+    """Mark a reply (locked by the caller) failed with an agent-readable reason, through the status rules.
+    `permanent`: the Hub or the channel refused this content itself, so sending it again cannot help."""
     change = MessageStatusChange(
         application_id=message.channel.application_id,
         message=message,
@@ -235,7 +241,8 @@ def _fail(message: Message, *, code: str, reason: str, now: datetime) -> None:
     change.save()
     message.locked_until = None
     message.next_attempt_at = None
-    message.save(update_fields=["locked_until", "next_attempt_at"])
+    message.permanent_failure = permanent and message.status == FAILED
+    message.save(update_fields=["locked_until", "next_attempt_at", "permanent_failure"])
 
 
 def _fail_inactive_channel(message: Message, now: datetime) -> None:
@@ -643,6 +650,7 @@ def _store_outcome(outcome: SendOutcome) -> str:
                     code=result.error_code or "error",
                     reason=result.error_message or "The channel refused this reply.",
                     now=now,
+                    permanent=True,
                 )
             return "failed"
         assert error is not None
@@ -654,7 +662,7 @@ def _store_outcome(outcome: SendOutcome) -> str:
             attempt.outcome = SendAttempt.Outcome.PERMANENT_ERROR
             attempt.save()
             if holder:
-                _fail(message, code=_error_code(error), reason=agent_reason(error), now=now)
+                _fail(message, code=_error_code(error), reason=agent_reason(error), now=now, permanent=True)
             return "failed"
         attempt.outcome = SendAttempt.Outcome.TRANSIENT_ERROR
         attempt.save()
@@ -743,18 +751,25 @@ def do_attempt_send(*, message_id: int) -> str:
 # --- manual retry -----------------------------------------------------------------------------------
 
 
+class NotRetriable(ContentError):
+    """A reply refused for its content: only an edited copy can succeed (bulk retry counts these apart)."""
+
+
 def do_retry_reply(*, message_id: int, actor: Any) -> Message:
     """Send a failed reply again, for real: back to `pending`, a new (manual) attempt with a fresh budget.
 
     Every earlier attempt and error stays in the reply's history. The caller has checked that `actor` may
     see the reply's Application. Raises ContentError when the reply is not failed any more (e.g. it was
-    delivered meanwhile) or can no longer be sent (channel deactivated, service window closed).
+    delivered meanwhile) or can no longer be sent (channel deactivated, service window closed), and
+    NotRetriable (a ContentError) when the Hub refused its content (`permanent_failure`).
     """
     now = timezone.now()
     with transaction.atomic():
         locked = _locked_reply_by_id(message_id)
         if locked is None or locked.status != FAILED:
             raise ContentError("Only a failed reply can be sent again.")
+        if locked.permanent_failure:
+            raise NotRetriable(str(PERMANENT_NOT_RETRIED))
         if not locked.channel.active:
             raise ContentError(f"The channel “{locked.channel.display_name}” is deactivated.")
         check_window(
@@ -782,11 +797,13 @@ def do_retry_reply(*, message_id: int, actor: Any) -> Message:
         locked.status_changed_at = now
         locked.error_code = ""
         locked.error_message = ""
+        locked.permanent_failure = False
         locked.next_attempt_at = now
         locked.locked_until = None
         locked.save(
             update_fields=[
-                "status", "status_changed_at", "error_code", "error_message", "next_attempt_at", "locked_until"
+                "status", "status_changed_at", "error_code", "error_message", "permanent_failure",
+                "next_attempt_at", "locked_until",
             ]
         )  # fmt: skip
         publish_status_on_commit(locked)  # due now: a worker takes it

@@ -258,6 +258,17 @@ def message_view(content: Any, direction: str = "in") -> MessageView:
     return build_message_view(content, direction)
 
 
+@register.filter
+def resend_draft(content: Any) -> dict[str, str]:
+    """What "Edit and resend" puts back in the composer: the text (or caption) and a media link."""
+    value = mc.parse_content(content)
+    if isinstance(value, mc.Text):
+        return {"text": value.text, "media_url": ""}
+    if isinstance(value, mc.Media):
+        return {"text": value.caption, "media_url": safe_url(value.url)}
+    return {"text": value.preview(), "media_url": ""}
+
+
 @register.filter(is_safe=True)
 def linkify(text: Any) -> SafeString:
     """Escape, then turn URLs into links that open in a new tab, then keep line breaks.

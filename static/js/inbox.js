@@ -728,6 +728,20 @@
       input.focus();
     } else if (action === "shortcuts") {
       openDialog("shortcuts-dialog");
+    } else if (action === "edit-resend") {
+      // A reply refused for its content: its text (and link) back in the composer, to change and send.
+      templateChosen = false;
+      applyWindow();
+      var box = composerText();
+      if (!box) return;
+      box.value = button.dataset.text || "";
+      var mediaUrl = document.querySelector("#composer [name=media_url]");
+      if (mediaUrl && button.dataset.mediaUrl) {
+        mediaUrl.value = button.dataset.mediaUrl;
+        mediaUrl.closest("details").open = true;
+      }
+      updateCounter();
+      box.focus();
     }
   });
 
