@@ -14,7 +14,9 @@ def test_a_permanent_failure_shows_edit_and_resend_and_no_retry(open_browser, hu
     whatsapp = app_a.channels.get(kind="whatsapp")
     customer_writes(hub_a, whatsapp, CUSTOMER, "Oi")
     hub_a.configure(
-        failingRecipients={CUSTOMER: {"errorCode": "131026", "errorMessage": "Recipient is not a WhatsApp user"}}
+        failingRecipients={
+            CUSTOMER: {"errorCode": "131026", "errorMessage": "Recipient is not a WhatsApp user"}
+        }
     )
     desk = open_browser(agent_a)
     open_inbox(desk.page)
