@@ -30,13 +30,22 @@ class MessageStatusChanged(TypedDict):
     status: str
 
 
+class MessageReactionsChanged(TypedDict):
+    """A reaction attached to (or removed from) a message: its bubble is drawn again; no row moves."""
+
+    type: Literal["message.reactions"]
+    application_id: int
+    conversation_id: int
+    message_id: int
+
+
 class ConversationUpdated(TypedDict):
     type: Literal["conversation.updated"]
     application_id: int
     conversation_id: int
 
 
-Event = MessageCreated | MessageStatusChanged | ConversationUpdated
+Event = MessageCreated | MessageStatusChanged | MessageReactionsChanged | ConversationUpdated
 
 
 def publish_on_commit(event: Event) -> None:

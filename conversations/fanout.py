@@ -132,8 +132,10 @@ class SharedRender:
         open_thread = conversation_id == state.conversation_id
         kind = event.get("type")
         parts: list[str] = []
-        if open_thread and kind in ("message.created", "message.status"):
+        if open_thread and kind in ("message.created", "message.status", "message.reactions"):
             parts.append(await self.part(("bubble",)))
+        if kind == "message.reactions":
+            return parts or None  # the row shows no reactions: a reaction neither moves nor redraws it
         parts.append(await self._row(viewer))
         if open_thread and kind in ("message.created", "conversation.updated"):
             # "(me)" in the assignee list names the viewer: the header is drawn per viewer of the thread

@@ -105,6 +105,10 @@ class Message(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Reactions attached to this message, by who reacted: {"customer"|"agent": {"emoji", "at" (ISO time)}}.
+    # Kept on the row (not as bubbles of their own) so a bubble is drawn from its own loaded values.
+    reactions = models.JSONField(default=dict, blank=True)
+    reacted_at = models.DateTimeField(null=True, blank=True)  # the last change of `reactions` (catch-up)
     # The composer's key: a resubmitted or double-clicked form finds its message instead of a new one.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # For inbound, when the customer sent it (Hub timestamp); for outbound, when the Hub accepted it.
