@@ -344,14 +344,13 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
             return
         if not _store_under_dedup_key(row, _message_key(channel, event)):
             return
-        if reaction is not None and attach_inbound_reaction(
+        attached = reaction is not None and attach_inbound_reaction(
             channel_id=channel.pk,
             application_id=channel.application_id,
             reaction=reaction,
             at=event.sent_at or timezone.now(),
-        ):
-            _finish(row, WebhookEvent.Outcome.PROCESSED)
-        elif _store_inbound(channel, event):
+        )
+        if attached or _store_inbound(channel, event):
             _finish(row, WebhookEvent.Outcome.PROCESSED)
         else:
             # Stored before under another key (e.g. the legacy and the normalized shape of one message).
