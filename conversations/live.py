@@ -131,6 +131,8 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
         "closes_at": closes_at,
         "window_open": window_open,
         "templates_allowed": "template" in cap.content_types,
+        "reactions_allowed": "reaction" in cap.content_types,
+        "quotes_allowed": "reply" in cap.content_types,
         "media_types": media_types,
         "active_channel": conversation.channel.active,
         "idempotency_key": uuid.uuid4().hex,

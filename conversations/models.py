@@ -109,6 +109,9 @@ class Message(models.Model):
     # Kept on the row (not as bubbles of their own) so a bubble is drawn from its own loaded values.
     reactions = models.JSONField(default=dict, blank=True)
     reacted_at = models.DateTimeField(null=True, blank=True)  # the last change of `reactions` (catch-up)
+    # The message a reply quotes ("reply to"), as the bubble shows it: {"id", "direction", "preview"}.
+    # Copied when the reply is stored, so a bubble needs no second row (and the Hub gets only `replyTo`).
+    quote = models.JSONField(default=dict, blank=True)
     # The composer's key: a resubmitted or double-clicked form finds its message instead of a new one.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # For inbound, when the customer sent it (Hub timestamp); for outbound, when the Hub accepted it.

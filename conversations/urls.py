@@ -16,6 +16,11 @@ urlpatterns = [
         inbox.retry,
         name="message_retry",
     ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/react/",
+        inbox.react,
+        name="message_react",
+    ),
     path("conversations/<int:conversation_id>/reply/", inbox.reply, name="reply"),
     path("conversations/<int:conversation_id>/assign/", inbox.assign, name="assign"),
     path("conversations/<int:conversation_id>/status/", inbox.set_status, name="set_status"),

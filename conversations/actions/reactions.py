@@ -21,11 +21,19 @@ from channels_app.hub.message_content import Reaction, parse_content
 from conversations.events import publish_on_commit
 from conversations.models import Message
 
+# The reactions an agent can pick (each bubble's palette); "" takes the agent's reaction away.
+AGENT_REACTIONS = ("👍", "❤️", "😂", "😮", "😢", "🙏")
+
 
 def reaction_of(content: Any) -> Reaction | None:
     """The reaction `content` is, or None for any other content."""
     value = parse_content(content)
     return value if isinstance(value, Reaction) else None
+
+
+def quote_of(message: Message) -> dict[str, Any]:
+    """What a reply's bubble shows of the message it quotes (stored on the reply: `Message.quote`)."""
+    return {"id": message.pk, "direction": message.direction, "preview": message.preview[:140]}
 
 
 def _publish(message: Message, application_id: int) -> None:

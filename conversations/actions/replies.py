@@ -49,6 +49,7 @@ from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
+from conversations.actions.reactions import quote_of, reaction_of, set_reaction
 from conversations.actions.statuses import (
     DELIVERY_STATUSES,
     apply_status_change,
@@ -103,7 +104,13 @@ def _existing_reply(idempotency_key: str, conversation: Conversation) -> Message
 
 
 def do_send_reply(
-    *, conversation: Conversation, author: Any, content: dict[str, Any], idempotency_key: str
+    *,
+    conversation: Conversation,
+    author: Any,
+    content: dict[str, Any],
+    idempotency_key: str,
+    quote: Message | None = None,
+    reacts_to: Message | None = None,
 ) -> Message:
     """Store an agent's reply as `pending`, due now: a worker sends it. Returns the reply.
 
@@ -113,6 +120,10 @@ def do_send_reply(
     already stored for it, so a double click or a resubmitted form stores and sends one message.
     Raises ContentError (agent-readable) when the reply cannot be sent: nothing is stored then.
     Publishes `message.created` after commit (it brings the row and the header along: fanout.py).
+
+    `quote`: the message this reply quotes (same conversation; `content` carries its `replyTo`), copied
+    onto the reply for its bubble. `reacts_to`: `content` is the agent's reaction to that message of the
+    conversation; it is drawn on that bubble (reactions.py) and neither moves nor bumps the thread.
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
@@ -150,13 +161,27 @@ def do_send_reply(
                 idempotency_key=key,
                 status_changed_at=now,
                 next_attempt_at=now,
+                quote=quote_of(quote) if quote is not None else {},
             )
-            Conversation.objects.filter(pk=conversation.pk).update(last_message=message, last_activity_at=now)
-            publish_message_created(
-                application_id=conversation.application_id,
-                conversation_id=conversation.pk,
-                message_id=message.pk,
-            )
+            if reacts_to is not None:
+                target = Message.objects.select_for_update().get(pk=reacts_to.pk)
+                reaction = reaction_of(content)
+                set_reaction(
+                    target=target,
+                    who="agent",
+                    emoji=reaction.emoji if reaction else "",
+                    at=now,
+                    application_id=conversation.application_id,
+                )
+            else:
+                Conversation.objects.filter(pk=conversation.pk).update(
+                    last_message=message, last_activity_at=now
+                )
+                publish_message_created(
+                    application_id=conversation.application_id,
+                    conversation_id=conversation.pk,
+                    message_id=message.pk,
+                )
     except IntegrityError:
         # Two submissions of one form raced: the other one stored it first.
         existing = _existing_reply(key, conversation)

@@ -28,6 +28,7 @@ from channels_app.hub import message_content as mc
 from channels_app.hub.capabilities import MEDIA_KEYS, ChannelKind
 from channels_app.hub.message_content import Option
 from channels_app.hub.payloads import content_preview
+from conversations.actions.reactions import AGENT_REACTIONS
 from conversations.selectors.inbox import sort_key
 from conversations.selectors.thread import message_sort_key
 
@@ -256,6 +257,12 @@ def build_message_view(content: Any, direction: str = "in") -> MessageView:
 def message_view(content: Any, direction: str = "in") -> MessageView:
     """`{{ m.content|message_view:m.direction }}`: the view a bubble renders (see `build_message_view`)."""
     return build_message_view(content, direction)
+
+
+@register.simple_tag
+def agent_reactions() -> tuple[str, ...]:
+    """`{% agent_reactions as palette %}`: the reactions a bubble offers an agent."""
+    return AGENT_REACTIONS
 
 
 @register.filter

@@ -7,6 +7,7 @@ Every view authorizes with one fetch-and-check helper (`conversation_for`, `mess
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from django_htmx.http import HttpResponseLocation
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
 from channels_app.models import Application
+from conversations.actions.reactions import AGENT_REACTIONS
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
     NOT_ASSIGNABLE,
@@ -43,7 +45,7 @@ from conversations.live import (
     thread_context,
     thread_state_html,
 )
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from conversations.selectors.inbox import (
     InboxFilters,
     filter_choices,
@@ -249,6 +251,7 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for(request.user, conversation_id)
     data = request.POST
     try:
+        quote = _quoted(request, conversation, data.get("reply_to", ""))
         content = build_reply_content(
             channel_kind=conversation.channel.kind,
             text=data.get("text", ""),
@@ -256,12 +259,14 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
             media_type=data.get("media_type", ""),
             template_id=data.get("template_id", "").strip(),
             template_params=_template_params(data.getlist("template_params")),
+            reply_to=(quote.hub_message_id or "") if quote else "",
         )
         message = do_send_reply(
             conversation=conversation,
             author=request.user,
             content=content,
             idempotency_key=data.get("idempotency_key", ""),
+            quote=quote,
         )
     except ContentError as error:
         return _refused(request, conversation, str(error), title="Reply not sent", target="composer")
@@ -275,6 +280,50 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
         conversation.pk,
     )
     return HttpResponse(frame(render_partial("message", {**base, "message": message}), cleared))
+
+
+def _quoted(request: AuthenticatedRequest, conversation: Conversation, value: str) -> Message | None:
+    """The message of this conversation a reply quotes (`reply_to`: its id), or None when not quoting."""
+    if not value:
+        return None
+    message = (
+        message_for(request.user, conversation.pk, value) if value.isdigit() and len(value) < 19 else None
+    )
+    if message is None or not message.hub_message_id:
+        raise ContentError(_("That message can't be quoted: the Hub has not given it an id yet."))
+    return message
+
+
+@login_required
+@require_POST
+def react(request: AuthenticatedRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """An agent's reaction to a customer's message (`emoji` from the palette; empty removes it)."""
+    target = message_for(request.user, conversation_id, message_id)
+    conversation = conversation_for(request.user, conversation_id)
+    emoji = request.POST.get("emoji", "")
+    try:
+        if emoji and emoji not in AGENT_REACTIONS:
+            raise ContentError(_("Pick one of the offered reactions."))
+        if target.direction != "in" or not target.hub_message_id:
+            raise ContentError(_("Only a customer's message can be reacted to."))
+        content = build_reply_content(
+            channel_kind=conversation.channel.kind,
+            reaction={"messageId": target.hub_message_id, "emoji": emoji},
+        )
+        do_send_reply(
+            conversation=conversation,
+            author=request.user,
+            content=content,
+            idempotency_key=f"react-{uuid.uuid4().hex}",
+            reacts_to=target,
+        )
+    except ContentError as error:
+        return _refused(request, conversation, str(error), title=_("No reaction sent"))
+    if not request.htmx:
+        return _back_to(conversation)
+    target = message_for(request.user, conversation_id, message_id)
+    base = base_context(user=request.user, filters=InboxFilters(), request=request)
+    return HttpResponse(frame(render_partial("message", {**base, "message": target})))
 
 
 @login_required

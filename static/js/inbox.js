@@ -610,7 +610,7 @@
     if (!form || (form.id !== "composer" && form.id !== "template-form")) return;
     var key = form.querySelector("[data-role=idempotency-key]");
     var saved = { key: key.value, values: {} };
-    form.querySelectorAll("textarea, input[type=text], input[type=url], select").forEach(function (field) {
+    form.querySelectorAll("textarea, input[type=text], input[type=url], input[name=reply_to], select").forEach(function (field) {
       saved.values[field.name + "#" + (field.id || "")] = field.value;
     });
     form._pending = saved;
@@ -620,6 +620,11 @@
       if (media) media.value = "";
       var attach = form.querySelector(".composer-attach");
       if (attach) attach.open = false;
+      var quoted = form.querySelector("[data-role=quote]");
+      if (quoted) {
+        quoted.hidden = true; // the reply_to value itself is restored below should the send fail
+        quoted.querySelector("[name=reply_to]").value = "";
+      }
       updateCounter();
       scrollToBottom();
     } else {
@@ -636,10 +641,12 @@
     var xhr = event.detail.xhr;
     if (!event.detail.failed && xhr && xhr.status < 400) return;
     form.querySelector("[data-role=idempotency-key]").value = saved.key;
-    form.querySelectorAll("textarea, input[type=text], input[type=url], select").forEach(function (field) {
+    form.querySelectorAll("textarea, input[type=text], input[type=url], input[name=reply_to], select").forEach(function (field) {
       var value = saved.values[field.name + "#" + (field.id || "")];
       if (value !== undefined && !field.value) field.value = value;
     });
+    var quoteBox = form.querySelector("[data-role=quote]");
+    if (quoteBox && quoteBox.querySelector("[name=reply_to]").value) quoteBox.hidden = false;
     if (!xhr || !xhr.status) showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
     updateCounter();
   });
@@ -728,6 +735,15 @@
       input.focus();
     } else if (action === "shortcuts") {
       openDialog("shortcuts-dialog");
+    } else if (action === "quote" || action === "unquote") {
+      // Reply to one message: its id goes with the reply (`reply_to`), its preview shows above the box.
+      var quote = document.querySelector("#composer [data-role=quote]");
+      if (!quote) return;
+      var quoting = action === "quote";
+      quote.querySelector("[name=reply_to]").value = quoting ? button.dataset.messageId : "";
+      quote.querySelector("[data-role=quote-preview]").textContent = quoting ? button.dataset.preview || "" : "";
+      quote.hidden = !quoting;
+      if (composerText()) composerText().focus();
     } else if (action === "edit-resend") {
       // A reply refused for its content: its text (and link) back in the composer, to change and send.
       templateChosen = false;
