@@ -33,7 +33,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from channels_app.access import AuthUser, access_widened_since, visible_application_ids
-from channels_app.hub.capabilities import MEDIA_KEYS, capability
+from channels_app.hub.capabilities import MEDIA_KEYS, MEDIA_MIME_TYPES, capability
 from channels_app.hub.content import window_closes_at
 from conversations.models import Conversation, Message
 from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row
@@ -134,6 +134,8 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
         "reactions_allowed": "reaction" in cap.content_types,
         "quotes_allowed": "reply" in cap.content_types,
         "media_types": media_types,
+        # What the file button offers (the server checks the file's bytes whatever the browser says).
+        "upload_accept": ",".join(sorted({mime for kind in media_types for mime in MEDIA_MIME_TYPES[kind]})),
         "active_channel": conversation.channel.active,
         "idempotency_key": uuid.uuid4().hex,
     }

@@ -260,3 +260,32 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} #{self.pk} ({self.outcome})"
+
+
+class Upload(models.Model):
+    """A file an agent attached to a reply, kept in STORAGES["default"] (conversations/actions/uploads.py).
+
+    Stored before its reply: `message` is set in the reply's own transaction. An upload left without a
+    message (the reply was never stored: a crash, a closed tab, a refused reply) is deleted by
+    housekeeping after UPLOAD_ORPHAN_HOURS.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="uploads")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    storage_name = models.CharField(max_length=255, unique=True)  # random: the name never reveals it
+    filename = models.CharField(max_length=200)  # as the agent named it (shown, sent as the document name)
+    content_type = models.CharField(max_length=100)  # read from the bytes, not from the name
+    media_kind = models.CharField(max_length=16)  # image | video | audio | document | sticker
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["message", "created_at"], name="upload_orphans")]
+
+    def __str__(self) -> str:
+        return f"upload #{self.pk} ({self.filename})"

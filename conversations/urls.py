@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations.views import inbox
+from conversations.views import inbox, media
 
 urlpatterns = [
     path("", inbox.home, name="home"),
@@ -22,6 +22,7 @@ urlpatterns = [
         name="message_react",
     ),
     path("conversations/<int:conversation_id>/reply/", inbox.reply, name="reply"),
+    path("media/<str:token>/<str:name>", media.signed_media, name="signed_media"),
     path("conversations/<int:conversation_id>/assign/", inbox.assign, name="assign"),
     path("conversations/<int:conversation_id>/status/", inbox.set_status, name="set_status"),
     path("conversations/<int:conversation_id>/unread/", inbox.mark_unread, name="mark_unread"),

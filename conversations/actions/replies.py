@@ -58,7 +58,7 @@ from conversations.actions.statuses import (
     publish_status_on_commit,
 )
 from conversations.events import publish_message_created, publish_on_commit
-from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
+from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt, Upload
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ def do_send_reply(
     idempotency_key: str,
     quote: Message | None = None,
     reacts_to: Message | None = None,
+    upload: Upload | None = None,
 ) -> Message:
     """Store an agent's reply as `pending`, due now: a worker sends it. Returns the reply.
 
@@ -124,6 +125,8 @@ def do_send_reply(
     `quote`: the message this reply quotes (same conversation; `content` carries its `replyTo`), copied
     onto the reply for its bubble. `reacts_to`: `content` is the agent's reaction to that message of the
     conversation; it is drawn on that bubble (reactions.py) and neither moves nor bumps the thread.
+    `upload`: the stored file `content` links to (actions/uploads.py), taken by this reply in its
+    transaction, so it is no longer an orphan for housekeeping.
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
@@ -163,6 +166,8 @@ def do_send_reply(
                 next_attempt_at=now,
                 quote=quote_of(quote) if quote is not None else {},
             )
+            if upload is not None:
+                Upload.objects.filter(pk=upload.pk, message__isnull=True).update(message=message)
             if reacts_to is not None:
                 target = Message.objects.select_for_update().get(pk=reacts_to.pk)
                 reaction = reaction_of(content)

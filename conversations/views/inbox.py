@@ -36,6 +36,7 @@ from conversations.actions.threads import (
     do_rename_contact,
     do_set_status,
 )
+from conversations.actions.uploads import do_discard_upload, do_store_upload, signed_url
 from conversations.live import (
     base_context,
     frame,
@@ -247,16 +248,24 @@ def _template_params(values: list[str]) -> list[str]:
 @login_required
 @require_POST
 def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
-    """Send a reply: text, media by URL, or a WhatsApp template. Stored pending at once; the worker sends."""
+    """Send a reply: text, a file (`file`: stored first, sent as a signed link), media by URL, or a WhatsApp
+    template; `reply_to` quotes a message. Stored pending at once; the worker sends."""
     conversation = conversation_for(request.user, conversation_id)
     data = request.POST
+    upload = None
     try:
         quote = _quoted(request, conversation, data.get("reply_to", ""))
+        if "file" in request.FILES:
+            # Stored (and committed) before the reply: see actions/uploads.py.
+            upload = do_store_upload(
+                conversation=conversation, uploaded_by=request.user, file=request.FILES["file"]
+            )
         content = build_reply_content(
             channel_kind=conversation.channel.kind,
             text=data.get("text", ""),
-            media_url=data.get("media_url", "").strip(),
-            media_type=data.get("media_type", ""),
+            media_url=signed_url(upload) if upload else data.get("media_url", "").strip(),
+            media_type=upload.media_kind if upload else data.get("media_type", ""),
+            filename=upload.filename if upload and upload.media_kind == "document" else "",
             template_id=data.get("template_id", "").strip(),
             template_params=_template_params(data.getlist("template_params")),
             reply_to=(quote.hub_message_id or "") if quote else "",
@@ -267,8 +276,11 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
             content=content,
             idempotency_key=data.get("idempotency_key", ""),
             quote=quote,
+            upload=upload,
         )
     except ContentError as error:
+        if upload is not None:
+            do_discard_upload(upload=upload)  # refused: nothing of it stays
         return _refused(request, conversation, str(error), title="Reply not sent", target="composer")
     if not request.htmx:
         return _back_to(conversation)

@@ -557,7 +557,8 @@
     event.preventDefault();
     var form = byId("composer");
     var media = form.querySelector("[name=media_url]");
-    if (text.value.trim() || (media && media.value.trim())) form.requestSubmit();
+    var file = form.querySelector("[data-role=file]");
+    if (text.value.trim() || (media && media.value.trim()) || (file && file.files.length)) form.requestSubmit();
   });
 
   // Filters: only what differs from the defaults goes in the request, so the pushed URL stays short.
@@ -578,7 +579,8 @@
       var media = form.querySelector("[name=media_url]");
       var max = Number(form.dataset.maxLength) || 0;
       var hasMedia = media && media.value.trim();
-      if (!text.value.trim() && !hasMedia) {
+      var chosen = form.querySelector("[data-role=file]");
+      if (!text.value.trim() && !hasMedia && !(chosen && chosen.files.length)) {
         event.preventDefault();
         return;
       }
@@ -613,8 +615,14 @@
     form.querySelectorAll("textarea, input[type=text], input[type=url], input[name=reply_to], select").forEach(function (field) {
       saved.values[field.name + "#" + (field.id || "")] = field.value;
     });
+    var fileInput = form.querySelector("[data-role=file]");
+    if (fileInput && fileInput.files.length) saved.files = fileInput.files;
     form._pending = saved;
     if (form.id === "composer") {
+      if (fileInput) {
+        fileInput.value = "";
+        showFile(null);
+      }
       composerText().value = "";
       var media = form.querySelector("[name=media_url]");
       if (media) media.value = "";
@@ -645,6 +653,11 @@
       var value = saved.values[field.name + "#" + (field.id || "")];
       if (value !== undefined && !field.value) field.value = value;
     });
+    var fileBack = form.querySelector("[data-role=file]");
+    if (fileBack && saved.files && !fileBack.files.length) {
+      fileBack.files = saved.files;
+      showFile(saved.files[0]);
+    }
     var quoteBox = form.querySelector("[data-role=quote]");
     if (quoteBox && quoteBox.querySelector("[name=reply_to]").value) quoteBox.hidden = false;
     if (!xhr || !xhr.status) showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
@@ -656,6 +669,71 @@
     if (form && (form.id === "composer" || form.id === "template-form")) {
       showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
     }
+  });
+
+  // --- Attachments: the file button, drag and drop, paste; an image shows a thumbnail before sending -------
+  // The file rides in the reply form itself (multipart): the server stores it, then stores the reply.
+
+  function showFile(file) {
+    var box = document.querySelector("#composer [data-role=file-preview]");
+    if (!box) return;
+    var thumb = box.querySelector("[data-role=file-thumb]");
+    box.hidden = !file;
+    thumb.hidden = true;
+    thumb.removeAttribute("src");
+    box.querySelector("[data-role=file-name]").textContent = file
+      ? file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " kB)"
+      : "";
+    if (file && /^image\//.test(file.type)) {
+      var reader = new FileReader(); // a data: URL, which the page's Content-Security-Policy allows
+      reader.onload = function () {
+        thumb.src = reader.result;
+        thumb.hidden = false;
+      };
+      reader.readAsDataURL(file);
+    }
+  }
+
+  function attachFiles(files) {
+    var input = document.querySelector("#composer [data-role=file]");
+    if (!input || !files || !files.length) return false;
+    var transfer = new DataTransfer();
+    transfer.items.add(files[0]); // one file per reply: the Hub takes one media URL per message
+    input.files = transfer.files;
+    showFile(files[0]);
+    return true;
+  }
+
+  document.body.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("#composer [data-role=file]")) {
+      showFile(event.target.files[0] || null);
+    }
+  });
+
+  document.body.addEventListener("dragover", function (event) {
+    if (event.target.closest && event.target.closest("#composer-area") && byId("composer")) {
+      event.preventDefault();
+      byId("composer-area").classList.add("is-dropping");
+    }
+  });
+
+  document.body.addEventListener("dragleave", function (event) {
+    var area = byId("composer-area");
+    if (area && !area.contains(event.relatedTarget)) area.classList.remove("is-dropping");
+  });
+
+  document.body.addEventListener("drop", function (event) {
+    var area = event.target.closest && event.target.closest("#composer-area");
+    if (!area) return;
+    event.preventDefault();
+    area.classList.remove("is-dropping");
+    if (attachFiles(event.dataTransfer && event.dataTransfer.files)) composerText().focus();
+  });
+
+  document.body.addEventListener("paste", function (event) {
+    if (event.target !== composerText()) return;
+    var files = event.clipboardData && event.clipboardData.files;
+    if (files && files.length && attachFiles(files)) event.preventDefault();
   });
 
   // --- The service window: countdown, and free text off when it closes ----------------------------------
@@ -735,6 +813,10 @@
       input.focus();
     } else if (action === "shortcuts") {
       openDialog("shortcuts-dialog");
+    } else if (action === "remove-file") {
+      var fileField = document.querySelector("#composer [data-role=file]");
+      if (fileField) fileField.value = "";
+      showFile(null);
     } else if (action === "quote" || action === "unquote") {
       // Reply to one message: its id goes with the reply (`reply_to`), its preview shows above the box.
       var quote = document.querySelector("#composer [data-role=quote]");
