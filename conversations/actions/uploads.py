@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import IO, Any
 from urllib.parse import quote
 
-import filetype
+import filetype  # type: ignore[import-untyped]  # no types, no stubs package
 from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage

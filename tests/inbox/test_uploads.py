@@ -196,7 +196,7 @@ def test_housekeeping_prunes_uploads_no_reply_took(agent_a_client, app_a, media_
                 content_type="application/pdf",
                 media_kind="document",
                 size=len(PDF),
-            )  # fmt: skip
+            )
         )
     Upload.objects.filter(pk__in=[used.pk, orphans[0].pk]).update(
         created_at=timezone.now() - timedelta(hours=25)
