@@ -122,6 +122,8 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     windowed = cap.window_hours is not None
     window_open = not windowed or (closes_at is not None and timezone.now() < closes_at)
     media_types = [t for t in MEDIA_KEYS if t in cap.content_types]
+    # The channel's template library (WhatsApp): the picker's choices and, as JSON, their text.
+    templates = list(conversation.channel.templates.all()) if "template" in cap.content_types else []
     return {
         "kind": kind,
         "kind_label": cap.label,
@@ -131,6 +133,19 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
         "closes_at": closes_at,
         "window_open": window_open,
         "templates_allowed": "template" in cap.content_types,
+        # The channel's template library (WhatsApp): the picker's choices and, as JSON, its previews.
+        "templates": templates,
+        "template_library": {
+            str(t.pk): {
+                "header": t.header,
+                "body": t.body,
+                "footer": t.footer,
+                "buttons": t.buttons,
+                "variables": t.text.variables,
+                "name": t.name,
+            }
+            for t in templates
+        },
         "reactions_allowed": "reaction" in cap.content_types,
         "quotes_allowed": "reply" in cap.content_types,
         "media_types": media_types,

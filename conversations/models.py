@@ -112,6 +112,9 @@ class Message(models.Model):
     # The message a reply quotes ("reply to"), as the bubble shows it: {"id", "direction", "preview"}.
     # Copied when the reply is stored, so a bubble needs no second row (and the Hub gets only `replyTo`).
     quote = models.JSONField(default=dict, blank=True)
+    # A template reply as the agent sent it, for its bubble: {"name", "language", "text" (rendered)}.
+    # The Hub gets only the template's id and variables, so the text is kept here.
+    template = models.JSONField(default=dict, blank=True)
     # The composer's key: a resubmitted or double-clicked form finds its message instead of a new one.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # For inbound, when the customer sent it (Hub timestamp); for outbound, when the Hub accepted it.

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from channels_app.crypto import decrypt
 from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
+from channels_app.hub.message_content import clip
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
 from conversations.actions.reactions import quote_of, reaction_of, set_reaction
@@ -112,6 +113,7 @@ def do_send_reply(
     quote: Message | None = None,
     reacts_to: Message | None = None,
     upload: Upload | None = None,
+    template: dict[str, str] | None = None,
 ) -> Message:
     """Store an agent's reply as `pending`, due now: a worker sends it. Returns the reply.
 
@@ -126,7 +128,8 @@ def do_send_reply(
     onto the reply for its bubble. `reacts_to`: `content` is the agent's reaction to that message of the
     conversation; it is drawn on that bubble (reactions.py) and neither moves nor bumps the thread.
     `upload`: the stored file `content` links to (actions/uploads.py), taken by this reply in its
-    transaction, so it is no longer an orphan for housekeeping.
+    transaction, so it is no longer an orphan for housekeeping. `template`: a library template's
+    {"name", "language", "text" (rendered)}, shown by the bubble and the previews instead of its id.
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
@@ -158,7 +161,8 @@ def do_send_reply(
                 channel=channel,
                 direction=OUTBOUND,
                 content=content,
-                preview=content_preview(content)[:300],
+                preview=(clip(f"📝 {template['text']}") if template else content_preview(content))[:300],
+                template=template or {},
                 status=PENDING,
                 author=author if getattr(author, "pk", None) else None,
                 idempotency_key=key,

@@ -24,7 +24,7 @@ from django_htmx.http import HttpResponseLocation
 
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
-from channels_app.models import Application
+from channels_app.models import Application, WhatsAppTemplate
 from conversations.actions.reactions import AGENT_REACTIONS
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
@@ -237,12 +237,29 @@ def _refused(
     return HttpResponse(frame(html), status=422)
 
 
-def _template_params(values: list[str]) -> list[str]:
-    """Variables {{1}}, {{2}}… in order; empty boxes at the end are unused, not empty parameters."""
-    params = [v.strip() for v in values]
-    while params and not params[-1]:
-        params.pop()
-    return params
+def _chosen_template(
+    conversation: Conversation, data: QueryDict
+) -> tuple[WhatsAppTemplate | None, dict[str, str] | None]:
+    """The library template the picker chose (`template`: its id) with its rendered text, or (None, None).
+
+    Every variable must be filled, and no more given than it has: ContentError says which."""
+    value = data.get("template", "")
+    if not value:
+        return None, None
+    template = (
+        conversation.channel.templates.filter(pk=int(value)).first()
+        if value.isdigit() and len(value) < 19
+        else None
+    )
+    if template is None:
+        raise ContentError(_("Choose one of this channel's templates."))
+    params = [v.strip() for v in data.getlist("template_params")]
+    template.text.check_params(params)
+    return template, {
+        "name": template.name,
+        "language": template.language,
+        "text": template.text.render(params),
+    }
 
 
 @login_required
@@ -260,14 +277,15 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
             upload = do_store_upload(
                 conversation=conversation, uploaded_by=request.user, file=request.FILES["file"]
             )
+        template, shown = _chosen_template(conversation, data)
         content = build_reply_content(
             channel_kind=conversation.channel.kind,
             text=data.get("text", ""),
             media_url=signed_url(upload) if upload else data.get("media_url", "").strip(),
             media_type=upload.media_kind if upload else data.get("media_type", ""),
             filename=upload.filename if upload and upload.media_kind == "document" else "",
-            template_id=data.get("template_id", "").strip(),
-            template_params=_template_params(data.getlist("template_params")),
+            template_id=template.hub_template_id if template else "",
+            template_params=data.getlist("template_params") if template else (),
             reply_to=(quote.hub_message_id or "") if quote else "",
         )
         message = do_send_reply(
@@ -277,6 +295,7 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
             idempotency_key=data.get("idempotency_key", ""),
             quote=quote,
             upload=upload,
+            template=shown,
         )
     except ContentError as error:
         if upload is not None:

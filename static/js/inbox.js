@@ -647,12 +647,16 @@
     var saved = form._pending;
     form._pending = null;
     var xhr = event.detail.xhr;
-    if (!event.detail.failed && xhr && xhr.status < 400) return;
+    if (!event.detail.failed && xhr && xhr.status < 400) {
+      if (form.id === "template-form") showTemplateVariables(); // sent: the reset picker shows no fields
+      return;
+    }
     form.querySelector("[data-role=idempotency-key]").value = saved.key;
     form.querySelectorAll("textarea, input[type=text], input[type=url], input[name=reply_to], select").forEach(function (field) {
       var value = saved.values[field.name + "#" + (field.id || "")];
       if (value !== undefined && !field.value) field.value = value;
     });
+    if (form.id === "template-form") renderTemplatePreview();
     var fileBack = form.querySelector("[data-role=file]");
     if (fileBack && saved.files && !fileBack.files.length) {
       fileBack.files = saved.files;
@@ -668,6 +672,89 @@
     var form = event.detail.elt;
     if (form && (form.id === "composer" || form.id === "template-form")) {
       showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
+    }
+  });
+
+  // --- The template picker: search by name, a field per variable, a live preview ---------------------------
+  // The templates' text comes from the channel's library (json_script "template-library"); the preview is
+  // built with textContent only, so nothing of a template or a variable is ever read as markup.
+
+  function templateLibrary() {
+    var data = byId("template-library");
+    return data ? JSON.parse(data.textContent) : {};
+  }
+
+  function renderTemplatePreview() {
+    var form = byId("template-form");
+    var pick = byId("template-pick");
+    if (!form || !pick) return;
+    var chosen = templateLibrary()[pick.value];
+    var preview = form.querySelector("[data-role=template-preview]");
+    preview.hidden = !chosen;
+    preview.textContent = "";
+    if (!chosen) return;
+    var values = {};
+    form.querySelectorAll("[data-role=template-vars] input").forEach(function (input, index) {
+      values[String(index + 1)] = input.value;
+    });
+    function fill(text) {
+      return (text || "").replace(/\{\{\s*(\d+)\s*\}\}/g, function (whole, n) {
+        return values[n] ? values[n] : whole;
+      });
+    }
+    [["header", fill(chosen.header)], ["body", fill(chosen.body)], ["footer", chosen.footer]].forEach(function (part) {
+      if (!part[1]) return;
+      var line = document.createElement("p");
+      line.className = "template-preview-" + part[0];
+      line.textContent = part[1];
+      preview.appendChild(line);
+    });
+    (chosen.buttons || []).forEach(function (label) {
+      var chip = document.createElement("span");
+      chip.className = "option-chip";
+      chip.textContent = label;
+      preview.appendChild(chip);
+    });
+  }
+
+  function showTemplateVariables() {
+    var form = byId("template-form");
+    var pick = byId("template-pick");
+    if (!form || !pick) return;
+    var box = form.querySelector("[data-role=template-vars]");
+    var chosen = templateLibrary()[pick.value];
+    box.textContent = "";
+    for (var n = 1; chosen && n <= chosen.variables; n++) {
+      var label = document.createElement("label");
+      label.htmlFor = "template-param-" + n;
+      label.textContent = box.dataset.label + " {{" + n + "}}";
+      var input = document.createElement("input");
+      input.type = "text";
+      input.id = "template-param-" + n;
+      input.name = "template_params";
+      input.required = true; // the form is not sent until every variable is filled
+      input.autocomplete = "off";
+      box.appendChild(label);
+      box.appendChild(input);
+    }
+    renderTemplatePreview();
+  }
+
+  document.body.addEventListener("change", function (event) {
+    if (event.target.id === "template-pick") showTemplateVariables();
+  });
+
+  document.body.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("#template-form [data-role=template-vars]")) {
+      renderTemplatePreview();
+    } else if (event.target.id === "template-search") {
+      var term = event.target.value.trim().toLowerCase();
+      byId("template-pick").querySelectorAll("option[value]").forEach(function (option) {
+        if (option.value) option.hidden = term !== "" && option.textContent.toLowerCase().indexOf(term) < 0;
+      });
+      byId("template-pick").querySelectorAll("optgroup").forEach(function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
     }
   });
 
@@ -795,22 +882,8 @@
     if (action === "show-template" || action === "hide-template") {
       templateChosen = action === "show-template";
       applyWindow();
-      if (templateChosen) byId("template-id").focus();
+      if (templateChosen && byId("template-pick")) byId("template-pick").focus();
       else if (composerText()) composerText().focus();
-    } else if (action === "add-variable") {
-      var vars = document.querySelector("#template-form [data-role=template-vars]");
-      var n = vars.querySelectorAll("input").length + 1;
-      var label = document.createElement("label");
-      label.htmlFor = "template-param-" + n;
-      label.textContent = "Variable {{" + n + "}}";
-      var input = document.createElement("input");
-      input.type = "text";
-      input.id = "template-param-" + n;
-      input.name = "template_params";
-      input.autocomplete = "off";
-      vars.appendChild(label);
-      vars.appendChild(input);
-      input.focus();
     } else if (action === "shortcuts") {
       openDialog("shortcuts-dialog");
     } else if (action === "remove-file") {
@@ -961,7 +1034,7 @@
       case "r": {
         var text = composerText();
         if (text && !text.disabled) text.focus();
-        else if (byId("template-id") && !byId("template-form").hidden) byId("template-id").focus();
+        else if (byId("template-pick") && !byId("template-form").hidden) byId("template-pick").focus();
         else return;
         break;
       }
