@@ -45,7 +45,18 @@ class ConversationUpdated(TypedDict):
     conversation_id: int
 
 
-Event = MessageCreated | MessageStatusChanged | MessageReactionsChanged | ConversationUpdated
+class ThreadItemCreated(TypedDict):
+    """A note or an activity line: drawn in the tabs showing the thread; the list row does not change."""
+
+    type: Literal["thread.item"]
+    application_id: int
+    conversation_id: int
+    message_id: int
+
+
+Event = (
+    MessageCreated | MessageStatusChanged | MessageReactionsChanged | ConversationUpdated | ThreadItemCreated
+)
 
 
 def publish_on_commit(event: Event) -> None:
@@ -66,6 +77,17 @@ def publish_message_created(*, application_id: int, conversation_id: int, messag
     publish_on_commit(
         {
             "type": "message.created",
+            "application_id": application_id,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+        }
+    )
+
+
+def publish_thread_item(*, application_id: int, conversation_id: int, message_id: int) -> None:
+    publish_on_commit(
+        {
+            "type": "thread.item",
             "application_id": application_id,
             "conversation_id": conversation_id,
             "message_id": message_id,

@@ -18,8 +18,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
-
+from channels_app.database import database_read
 from conversations.live import (
     TabState,
     frame,
@@ -109,7 +108,7 @@ class SharedRender:
             future = asyncio.get_running_loop().create_future()
             self._parts[key] = future
             try:
-                future.set_result(await database_sync_to_async(self._draw)(key))
+                future.set_result(await database_read(self._draw)(key))
             except Exception as exc:
                 del self._parts[key]  # the next tab tries again
                 future.set_exception(exc)
@@ -132,10 +131,11 @@ class SharedRender:
         open_thread = conversation_id == state.conversation_id
         kind = event.get("type")
         parts: list[str] = []
-        if open_thread and kind in ("message.created", "message.status", "message.reactions"):
+        if open_thread and kind in ("message.created", "message.status", "message.reactions", "thread.item"):
             parts.append(await self.part(("bubble",)))
-        if kind == "message.reactions":
-            return parts or None  # the row shows no reactions: a reaction neither moves nor redraws it
+        if kind in ("thread.item", "message.reactions"):
+            # A note, an activity line or a reaction changes no row (its change, if any, has its own event).
+            return parts or None
         parts.append(await self._row(viewer))
         if open_thread and kind in ("message.created", "conversation.updated"):
             # "(me)" in the assignee list names the viewer: the header is drawn per viewer of the thread
@@ -187,7 +187,7 @@ class RenderCache:
         loop = asyncio.get_running_loop()
         key = (event.get("group"), event.get("pub"), event.get("seq"), event.get("type"))
         if event.get("seq") is None:  # not stamped by a publisher: nothing to share it with
-            return await database_sync_to_async(SharedRender.load)(event)
+            return await database_read(SharedRender.load)(event)
         future = self._entries.get(key)
         if future is not None and future.get_loop() is loop:
             return await future
@@ -196,7 +196,7 @@ class RenderCache:
         while len(self._entries) > self.SIZE:
             self._entries.popitem(last=False)
         try:
-            future.set_result(await database_sync_to_async(SharedRender.load)(event))
+            future.set_result(await database_read(SharedRender.load)(event))
         except Exception as exc:
             self._entries.pop(key, None)
             future.set_exception(exc)

@@ -13,6 +13,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from channels_app.access import User, application_for, visible_application_ids, visible_applications
 from channels_app.hub.capabilities import ChannelKind
@@ -70,7 +72,11 @@ class InboxFilters:
     unread: bool = False
     q: str = ""
 
-    ASSIGNED_CHOICES = (("all", "Everyone's"), ("mine", "Mine"), ("unassigned", "Unassigned"))
+    ASSIGNED_CHOICES = (
+        ("all", pgettext_lazy("assignee filter", "Everyone's")),
+        ("mine", pgettext_lazy("assignee filter", "Mine")),
+        ("unassigned", _("Unassigned")),
+    )
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> InboxFilters:
