@@ -42,7 +42,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from channels_app.crypto import decrypt
 from channels_app.hub.client import HubClient, HubError, SendResult
@@ -71,7 +71,7 @@ FAILED = Message.Status.FAILED
 WORKER_LOST = "worker_lost"
 CHANNEL_INACTIVE = "channel_inactive"
 # Said when a reply refused for its content is asked to be sent again as is (one by one or in bulk).
-PERMANENT_NOT_RETRIED = _lazy(
+PERMANENT_NOT_RETRIED = gettext_lazy(
     "The Hub refused this reply's content, so sending it again unchanged cannot succeed: use “Edit and resend”."
 )
 
