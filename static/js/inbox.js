@@ -915,7 +915,7 @@
       var quote = document.querySelector("#composer [data-role=quote]");
       if (!quote) return;
       var quoting = action === "quote";
-      quote.querySelector("[name=reply_to]").value = quoting ? button.dataset.messageId : "";
+      quote.querySelector("[name=reply_to]").value = quoting ? button.dataset.quoteId : "";
       quote.querySelector("[data-role=quote-preview]").textContent = quoting ? button.dataset.preview || "" : "";
       quote.hidden = !quoting;
       if (composerText()) composerText().focus();
