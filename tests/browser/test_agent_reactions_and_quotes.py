@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browser_support import BUBBLES, bubble_with, customer_writes, open_inbox, open_thread
+from tests.browser.browser_support import BUBBLES, bubble_with, open_inbox, open_thread
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
