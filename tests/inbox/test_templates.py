@@ -113,7 +113,7 @@ def test_a_template_reply_shows_its_rendered_text_in_bubble_list_review_and_csv(
     assert UUID not in bubble
     reply = Message.objects.get(direction="out")
     assert reply.content["template"]["id"] == UUID
-    assert reply.preview.startswith("📝 Pedido enviado Olá Maria, seu pedido #A-77 saiu hoje.")
+    assert reply.preview.startswith("Pedido enviado Olá Maria, seu pedido #A-77 saiu hoje.")
     inbox = admin_client_a.get(reverse("home")).content.decode()
     assert "Olá Maria, seu pedido #A-77 saiu hoje." in inbox
     review = admin_client_a.get(reverse("review:message", args=[reply.pk])).content.decode()
