@@ -51,6 +51,7 @@ from channels_app.hub.content import ContentError, check_content, check_recipien
 from channels_app.hub.message_content import clip
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
+from conversations.actions.cycles import note_agent_reply
 from conversations.actions.reactions import quote_of, reaction_of, set_reaction
 from conversations.actions.statuses import (
     DELIVERY_STATUSES,
@@ -188,6 +189,7 @@ def do_send_reply(
                 Conversation.objects.filter(pk=conversation.pk).update(
                     last_message=message, last_activity_at=now
                 )
+                note_agent_reply(conversation_id=conversation.pk, author_id=message.author_id, at=now)
                 publish_message_created(
                     application_id=conversation.application_id,
                     conversation_id=conversation.pk,

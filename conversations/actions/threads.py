@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from channels_app.access import AuthUser, person_name, visible_application_ids
 from channels_app.hub.events import clean_text
 from conversations.actions.activity import record_activity
+from conversations.actions.cycles import note_status_change
 from conversations.events import publish_conversation_updated
 from conversations.models import Activity, Contact, Conversation
 
@@ -80,11 +81,13 @@ def do_set_status(*, conversation: Conversation, status: str, actor: AuthUser) -
         locked = _locked(conversation)
         if locked.status == status:
             return conversation
+        old, now = locked.status, timezone.now()
         locked.status = status
-        locked.status_changed_at = timezone.now()
+        locked.status_changed_at = now
         locked.status_changed_by = actor
+        note_status_change(conversation=locked, old=old, actor_id=actor.pk, at=now)
         record_activity(conversation=locked, verb=STATUS_ACTIVITY[status], actor=actor)
-        return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by"])
+        return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by", "open_cycle"])
 
 
 def do_mark_read(*, conversation: Conversation, actor: AuthUser) -> Conversation:
