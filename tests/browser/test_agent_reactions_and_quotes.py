@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browser_support import BUBBLES, bubble_with, open_inbox, open_thread
+from tests.browser.browser_support import BUBBLES, bubble_with, open_inbox, open_thread, row_for
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
@@ -24,6 +24,8 @@ def test_an_agent_reacts_and_quotes_a_customers_message(open_browser, hub_a, app
     page = desk.page
     open_inbox(page)
     open_thread(page, CUSTOMER)
+    # Opening the thread marks it read, and that live redraw replaces the bubble: act once it has settled.
+    expect(row_for(page, CUSTOMER).locator(".badge")).to_have_count(0)
     question = bubble_with(page, "Qual o prazo?")
 
     question.get_by_text("React").click()
