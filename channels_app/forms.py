@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_app.access import AuthUser, visible_applications
 from channels_app.hub.capabilities import CAPABILITIES, ChannelKind, recipient_error
-from channels_app.models import Application, Channel, HubWebhook, Membership, time_zone_names
+from channels_app.hub.message_content import ContentError, TemplateText, check_template_id, placeholders
+from channels_app.models import (
+    Application,
+    Channel,
+    HubWebhook,
+    Membership,
+    WhatsAppTemplate,
+    time_zone_names,
+)
 
 # Refusals of a value another tenant may hold: worded so they do not confirm that it does.
 CHANNEL_UNUSABLE = _("This channel cannot be registered here.")
@@ -133,6 +141,73 @@ class ChannelCreateForm(SettingsForm):
 
 class ChannelForm(SettingsForm):
     display_name = forms.CharField(max_length=80, label=_("Display name"))
+
+
+class WhatsAppTemplateForm(SettingsForm):
+    """One approved template, checked on save: a UUID id, and body variables {{1}}…{{n}} without gaps."""
+
+    hub_template_id = forms.CharField(
+        max_length=64,
+        label=_("Hub template id"),
+        help_text=_("The template's UUID in the Hub, e.g. 9b1e4c2a-55f0-4e3b-8d7a-2c6f1e0a9d34."),
+    )
+    name = forms.CharField(
+        max_length=120, label=_("Name"), help_text=_("As approved by Meta, e.g. order_shipped.")
+    )
+    language = forms.RegexField(
+        regex=r"^[a-z]{2,3}(_[A-Z]{2})?$",
+        max_length=12,
+        label=_("Language"),
+        help_text=_("Meta's language code, e.g. pt_BR or en_US."),
+        error_messages={"invalid": _("Enter a language code such as pt_BR, en_US or es.")},
+    )
+    category = forms.ChoiceField(choices=WhatsAppTemplate.Category.choices, label=_("Category"))
+    header = forms.CharField(max_length=60, required=False, label=_("Header"))
+    body = forms.CharField(
+        max_length=1024,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Body"),
+        help_text=_("Variables as {{1}}, {{2}}… in order, without gaps."),
+    )
+    footer = forms.CharField(max_length=60, required=False, label=_("Footer"))
+    buttons = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Buttons"),
+        help_text=_("One button label per line (at most 3)."),
+    )
+
+    def clean_hub_template_id(self) -> str:
+        try:
+            return check_template_id(self.cleaned_data["hub_template_id"])
+        except ContentError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def _no_variables(self, name: str) -> str:
+        value: str = self.cleaned_data[name].strip()
+        if placeholders(value):
+            raise forms.ValidationError(_("Only the body takes variables."))
+        return value
+
+    def clean_header(self) -> str:
+        return self._no_variables("header")
+
+    def clean_footer(self) -> str:
+        return self._no_variables("footer")
+
+    def clean_body(self) -> str:
+        body: str = self.cleaned_data["body"].strip()
+        try:
+            TemplateText(header="", body=body).variables  # noqa: B018 (checks the numbering)
+        except ContentError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return body
+
+    def clean_buttons(self) -> list[str]:
+        labels = [line.strip() for line in self.cleaned_data["buttons"].splitlines() if line.strip()]
+        if len(labels) > 3 or any(len(label) > 25 for label in labels):
+            raise forms.ValidationError(_("At most 3 buttons, of up to 25 characters each."))
+        return labels
 
 
 class TestMessageForm(SettingsForm):

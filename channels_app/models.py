@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from channels_app.crypto import EncryptedTextField
 from channels_app.hub.capabilities import ChannelKind
+from channels_app.hub.message_content import TemplateText
 
 
 class Application(models.Model):
@@ -299,3 +300,46 @@ class UserPreferences(models.Model):
 
     def __str__(self) -> str:
         return f"preferences of user {self.user_id}"
+
+
+class WhatsAppTemplate(models.Model):
+    """An approved WhatsApp template an admin registered for a channel (the Hub cannot list them, §3.5).
+
+    Its text is what the composer's picker previews and what a sent template's bubble shows, rendered
+    with the agent's variables (channels_app.hub.message_content.templates).
+    """
+
+    class Category(models.TextChoices):
+        UTILITY = "UTILITY", _("Utility")
+        MARKETING = "MARKETING", _("Marketing")
+        AUTHENTICATION = "AUTHENTICATION", _("Authentication")
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="templates")
+    hub_template_id = models.CharField(max_length=36, verbose_name=_("Hub template id"))
+    name = models.CharField(max_length=120, verbose_name=_("Name"))
+    language = models.CharField(max_length=12, verbose_name=_("Language"))
+    category = models.CharField(max_length=16, choices=Category.choices, verbose_name=_("Category"))
+    header = models.CharField(max_length=60, blank=True, verbose_name=_("Header"))
+    body = models.TextField(max_length=1024, verbose_name=_("Body"))
+    footer = models.CharField(max_length=60, blank=True, verbose_name=_("Footer"))
+    buttons = models.JSONField(default=list, blank=True, verbose_name=_("Buttons"))  # their labels
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["language", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "hub_template_id"], name="one_template_per_hub_id"),
+            models.UniqueConstraint(fields=["channel", "name", "language"], name="one_template_per_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+    @property
+    def text(self) -> TemplateText:
+        return TemplateText(
+            header=self.header,
+            body=self.body,
+            footer=self.footer,
+            buttons=tuple(map(str, self.buttons or ())),
+        )

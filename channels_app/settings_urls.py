@@ -27,6 +27,12 @@ urlpatterns = [
     path("applications/<int:application_id>/channels/new/", views.channel_create, name="channel_create"),
     path("channels/<int:channel_id>/", views.channel_detail, name="channel"),
     path("channels/<int:channel_id>/active/", views.channel_active, name="channel_active"),
+    path("channels/<int:channel_id>/templates/", views.channel_templates, name="channel_templates"),
+    path(
+        "channels/<int:channel_id>/templates/<int:template_id>/delete/",
+        views.channel_template_delete,
+        name="channel_template_delete",
+    ),
     path("channels/<int:channel_id>/test-message/", views.channel_test_message, name="channel_test_message"),
     path("applications/<int:application_id>/webhooks/", views.webhooks, name="webhooks"),
     path(

@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -41,6 +41,7 @@ from channels_app.actions.channels import (
 from channels_app.actions.common import SettingsError
 from channels_app.actions.redelivery import do_retry_webhook_logs, do_run_recovery
 from channels_app.actions.team import do_create_agent, do_set_access, do_set_user_active
+from channels_app.actions.templates import do_add_template, do_delete_template
 from channels_app.actions.webhooks import do_connect_webhooks, do_refresh_webhooks, webhook_url
 from channels_app.forms import (
     AcceptUnsignedForm,
@@ -56,10 +57,11 @@ from channels_app.forms import (
     ServiceLevelForm,
     TestMessageForm,
     WebhookLogFilterForm,
+    WhatsAppTemplateForm,
 )
 from channels_app.hub import HubError
 from channels_app.hub.capabilities import CAPABILITIES, ChannelKind
-from channels_app.models import Application, Channel, HubWebhook
+from channels_app.models import Application, Channel, HubWebhook, WhatsAppTemplate
 
 View = Callable[..., HttpResponse]
 
@@ -330,6 +332,51 @@ def channel_test_message(request: AuthenticatedRequest, channel_id: int) -> Http
                 )
             return redirect("settings:channel", channel.pk)
     return _channel_page(request, channel, test_form=form)
+
+
+# --- WhatsApp templates ---------------------------------------------------------------------------------
+
+
+def _templates_page(
+    request: AuthenticatedRequest, channel: Channel, form: WhatsAppTemplateForm
+) -> HttpResponse:
+    context = {
+        "application": channel.application,
+        "channel": channel,
+        "templates": list(channel.templates.all()),
+        "form": form,
+        "section": "applications",
+    }
+    return render(request, "settings/channel_templates.html", context, status=422 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@settings_admin_required
+def channel_templates(request: AuthenticatedRequest, channel_id: int) -> HttpResponse:
+    """The channel's template library (WhatsApp only): list, and register one more."""
+    channel = selectors.admin_channel_for(request.user, channel_id)
+    if channel.kind != ChannelKind.WHATSAPP:
+        raise Http404("Templates are WhatsApp-only.")
+    form = WhatsAppTemplateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            template = do_add_template(actor=request.user, channel=channel, **form.cleaned_data)
+        except SettingsError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Template %(name)s added.") % {"name": template.name})
+            return redirect("settings:channel_templates", channel.pk)
+    return _templates_page(request, channel, form)
+
+
+@require_POST
+@settings_admin_required
+def channel_template_delete(request: AuthenticatedRequest, channel_id: int, template_id: int) -> HttpResponse:
+    channel = selectors.admin_channel_for(request.user, channel_id)
+    template = get_object_or_404(WhatsAppTemplate, channel=channel, pk=template_id)
+    do_delete_template(actor=request.user, template=template)
+    messages.success(request, _("Template %(name)s removed.") % {"name": template.name})
+    return redirect("settings:channel_templates", channel.pk)
 
 
 # --- Webhooks -------------------------------------------------------------------------------------------

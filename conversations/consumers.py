@@ -312,6 +312,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def message_status(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
+    async def message_reactions(self, event: dict[str, Any]) -> None:
+        await self._forward(event)
+
     async def conversation_updated(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 

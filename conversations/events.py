@@ -30,6 +30,15 @@ class MessageStatusChanged(TypedDict):
     status: str
 
 
+class MessageReactionsChanged(TypedDict):
+    """A reaction attached to (or removed from) a message: its bubble is drawn again; no row moves."""
+
+    type: Literal["message.reactions"]
+    application_id: int
+    conversation_id: int
+    message_id: int
+
+
 class ConversationUpdated(TypedDict):
     type: Literal["conversation.updated"]
     application_id: int
@@ -45,7 +54,9 @@ class ThreadItemCreated(TypedDict):
     message_id: int
 
 
-Event = MessageCreated | MessageStatusChanged | ConversationUpdated | ThreadItemCreated
+Event = (
+    MessageCreated | MessageStatusChanged | MessageReactionsChanged | ConversationUpdated | ThreadItemCreated
+)
 
 
 def publish_on_commit(event: Event) -> None:

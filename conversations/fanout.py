@@ -142,10 +142,10 @@ class SharedRender:
         open_thread = conversation_id == state.conversation_id
         kind = event.get("type")
         parts: list[str] = []
-        if open_thread and kind in ("message.created", "message.status", "thread.item"):
+        if open_thread and kind in ("message.created", "message.status", "message.reactions", "thread.item"):
             parts.append(await self.part(("bubble", viewer.locale)))
-        if kind == "thread.item":
-            # A note or an activity line changes no row (its change, if any, has its own event).
+        if kind in ("thread.item", "message.reactions"):
+            # A note, an activity line or a reaction changes no row (its change, if any, has its own event).
             return parts or None
         parts.append(await self._row(viewer))
         if open_thread and kind in ("message.created", "conversation.updated"):

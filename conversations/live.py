@@ -33,7 +33,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from channels_app.access import AuthUser, access_widened_since, visible_application_ids
-from channels_app.hub.capabilities import MEDIA_KEYS, capability
+from channels_app.hub.capabilities import MEDIA_KEYS, MEDIA_MIME_TYPES, capability
 from channels_app.hub.content import window_closes_at
 from conversations.models import Conversation, Label, Message
 from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row, labels_of
@@ -123,6 +123,8 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     windowed = cap.window_hours is not None
     window_open = not windowed or (closes_at is not None and timezone.now() < closes_at)
     media_types = [t for t in MEDIA_KEYS if t in cap.content_types]
+    # The channel's template library (WhatsApp): the picker's choices and, as JSON, their text.
+    templates = list(conversation.channel.templates.all()) if "template" in cap.content_types else []
     return {
         "kind": kind,
         "kind_label": cap.label,
@@ -132,7 +134,24 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
         "closes_at": closes_at,
         "window_open": window_open,
         "templates_allowed": "template" in cap.content_types,
+        # The channel's template library (WhatsApp): the picker's choices and, as JSON, its previews.
+        "templates": templates,
+        "template_library": {
+            str(t.pk): {
+                "header": t.header,
+                "body": t.body,
+                "footer": t.footer,
+                "buttons": t.buttons,
+                "variables": t.text.variables,
+                "name": t.name,
+            }
+            for t in templates
+        },
+        "reactions_allowed": "reaction" in cap.content_types,
+        "quotes_allowed": "reply" in cap.content_types,
         "media_types": media_types,
+        # What the file button offers (the server checks the file's bytes whatever the browser says).
+        "upload_accept": ",".join(sorted({mime for kind in media_types for mime in MEDIA_MIME_TYPES[kind]})),
         "active_channel": conversation.channel.active,
         "idempotency_key": uuid.uuid4().hex,
     }

@@ -205,9 +205,22 @@ class Message(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
+    # A failed reply the Hub or the channel refused as such (400/401/404/422, `status: "error"`): sending
+    # the same content again cannot succeed, so the bubble offers "Edit and resend" instead of Retry.
+    permanent_failure = models.BooleanField(default=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Reactions attached to this message, by who reacted: {"customer"|"agent": {"emoji", "at" (ISO time)}}.
+    # Kept on the row (not as bubbles of their own) so a bubble is drawn from its own loaded values.
+    reactions = models.JSONField(default=dict, blank=True)
+    reacted_at = models.DateTimeField(null=True, blank=True)  # the last change of `reactions` (catch-up)
+    # The message a reply quotes ("reply to"), as the bubble shows it: {"id", "direction", "preview"}.
+    # Copied when the reply is stored, so a bubble needs no second row (and the Hub gets only `replyTo`).
+    quote = models.JSONField(default=dict, blank=True)
+    # A template reply as the agent sent it, for its bubble: {"name", "language", "text" (rendered)}.
+    # The Hub gets only the template's id and variables, so the text is kept here.
+    template = models.JSONField(default=dict, blank=True)
     # The composer's key: a resubmitted or double-clicked form finds its message instead of a new one.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
     # For inbound, when the customer sent it (Hub timestamp); for outbound, when the Hub accepted it.
@@ -383,6 +396,35 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} #{self.pk} ({self.outcome})"
+
+
+class Upload(models.Model):
+    """A file an agent attached to a reply, kept in STORAGES["default"] (conversations/actions/uploads.py).
+
+    Stored before its reply: `message` is set in the reply's own transaction. An upload left without a
+    message (the reply was never stored: a crash, a closed tab, a refused reply) is deleted by
+    housekeeping after UPLOAD_ORPHAN_HOURS.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="uploads")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    storage_name = models.CharField(max_length=255, unique=True)  # random: the name never reveals it
+    filename = models.CharField(max_length=200)  # as the agent named it (shown, sent as the document name)
+    content_type = models.CharField(max_length=100)  # read from the bytes, not from the name
+    media_kind = models.CharField(max_length=16)  # image | video | audio | document | sticker
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["message", "created_at"], name="upload_orphans")]
+
+    def __str__(self) -> str:
+        return f"upload #{self.pk} ({self.filename})"
 
 
 class MessageVolume(models.Model):

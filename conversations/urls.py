@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations.views import inbox, teamwork
+from conversations.views import inbox, media, teamwork
 
 urlpatterns = [
     path("", inbox.home, name="home"),
@@ -16,7 +16,13 @@ urlpatterns = [
         inbox.retry,
         name="message_retry",
     ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:message_id>/react/",
+        inbox.react,
+        name="message_react",
+    ),
     path("conversations/<int:conversation_id>/reply/", inbox.reply, name="reply"),
+    path("media/<str:token>/<str:name>", media.signed_media, name="signed_media"),
     path("conversations/<int:conversation_id>/assign/", inbox.assign, name="assign"),
     path("conversations/<int:conversation_id>/status/", inbox.set_status, name="set_status"),
     path("conversations/<int:conversation_id>/unread/", inbox.mark_unread, name="mark_unread"),

@@ -303,8 +303,33 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files agents attach (conversations/uploads.py): on the local disk under MEDIA_ROOT by default, or in
+# any S3-compatible bucket through django-storages when AWS_STORAGE_BUCKET_NAME is set (credentials from
+# AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_S3_ENDPOINT_URL for MinIO, Ceph, R2…). Never served from a
+# public bucket URL: the Hub gets a signed link of ours that expires (UPLOAD_URL_MAX_AGE).
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+AWS_DEFAULT_ACL = None
+AWS_QUERYSTRING_AUTH = True
+_DEFAULT_STORAGE = (
+    {"BACKEND": "storages.backends.s3.S3Storage"}
+    if AWS_STORAGE_BUCKET_NAME
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+)
+# How long the link the Hub is given to an attachment works (seconds). The Hub and the customer's app
+# may fetch it again later (a retried send, a re-download), so it outlives the send by far.
+UPLOAD_URL_MAX_AGE = env.int("UPLOAD_URL_MAX_AGE", default=7 * 24 * 3600)
+# An upload no reply uses (the browser closed, or a crash between storing it and the reply) is deleted
+# by housekeeping after this many hours.
+UPLOAD_ORPHAN_HOURS = env.int("UPLOAD_ORPHAN_HOURS", default=24)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default; files go through FILE_UPLOAD_* instead
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

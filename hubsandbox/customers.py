@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import random
-import struct
-import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 _FIRST_NAMES: Final = (
@@ -94,13 +94,15 @@ INBOUND_TYPES_BY_KIND: Final[dict[str, tuple[str, ...]]] = {
 }
 
 MEDIA: Final[dict[str, tuple[str, str]]] = {
-    # type -> (file name served by /_sandbox/media/, MIME type)
+    # type -> (file in hubsandbox/media/, served by /_sandbox/media/, MIME type): small real files that
+    # play or open (origins in hubsandbox/media/README.md).
     "image": ("photo.png", "image/png"),
-    "video": ("clip.mp4", "video/mp4"),
-    "audio": ("voice.ogg", "audio/ogg"),
+    "video": ("clip.webm", "video/webm"),
+    "audio": ("voice.mp3", "audio/mpeg"),
     "document": ("invoice.pdf", "application/pdf"),
     "sticker": ("sticker.webp", "image/webp"),
 }
+MEDIA_DIR: Final = Path(__file__).resolve().parent / "media"
 
 
 @dataclass(frozen=True)
@@ -220,26 +222,14 @@ def content_of_type(
     raise ValueError(f"unknown inbound content type {ctype!r}")
 
 
-def _png(width: int = 48, height: int = 48, rgb: tuple[int, int, int] = (37, 99, 235)) -> bytes:
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    row = b"\x00" + bytes(rgb) * width
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(row * height))
-        + chunk(b"IEND", b"")
-    )
-
-
 def media_file(filename: str) -> tuple[bytes, str] | None:
-    """Bytes served at /_sandbox/media/<file>, so inbound media URLs resolve with a correct Content-Type.
-
-    Only the image is a real picture; the others are placeholders with the right MIME type.
-    """
-    for media_type, (name, mime) in MEDIA.items():
+    """Bytes served at /_sandbox/media/<file>, so inbound media URLs resolve with a correct Content-Type."""
+    for name, mime in MEDIA.values():
         if name == filename:
-            body = _png() if media_type == "image" else f"hubsandbox placeholder {media_type}\n".encode()
-            return body, mime
+            return _media_bytes(name), mime
     return None
+
+
+@functools.cache
+def _media_bytes(name: str) -> bytes:
+    return (MEDIA_DIR / name).read_bytes()

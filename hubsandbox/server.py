@@ -37,6 +37,7 @@ from .capabilities import (
     normalize_alternate_from,
 )
 from .customers import customer_pool, generate_content, media_file
+from .media_fetch import MediaUnreachable, fetch, media_url
 from .scheduler import Scheduler
 from .state import (
     DEFAULT_SETTINGS,
@@ -603,6 +604,7 @@ class HubSandbox:
             plan = validate_content(kind, content)
         except SendValidationError as exc:
             raise _bad_request(exc.message, exc.code) from exc
+        media = self._fetch_media(content)
 
         with self._lock:
             settings = self._settings
@@ -643,6 +645,7 @@ class HubSandbox:
             send = Send(
                 message_id, app.id, channel.id, kind, to, copy.deepcopy(content), SEND_STATUS_BY_KIND[kind]
             )
+            send.media = media
             self._sends[message_id] = send
             if plan.content_type != "mark_as_seen":  # a read receipt is an action, not a message
                 self._schedule_statuses(send)
@@ -656,6 +659,19 @@ class HubSandbox:
             200,
             {"messageId": message_id, "status": send.status, "recipientId": to, "type": plan.response_type},
         )
+
+    def _fetch_media(self, content: dict[str, Any]) -> dict[str, Any] | None:
+        """Download the send's media link (outside the lock: it may take seconds), or refuse the send."""
+        found = media_url(content)
+        with self._lock:
+            enabled, timeout = self._settings["fetchMedia"], self._settings["mediaFetchTimeoutSeconds"]
+        if found is None or not enabled:
+            return None
+        key, url = found
+        try:
+            return fetch(url, timeout=timeout)
+        except MediaUnreachable as exc:
+            raise _bad_request(f"'{key}' could not be fetched: {exc}", "media_unreachable") from exc
 
     def _send_faults_before_accept(self) -> None:
         with self._lock:

@@ -213,6 +213,7 @@ class Send:
     status: str
     accepted_at: str = field(default_factory=now_iso)
     last_status: str | None = None
+    media: dict[str, Any] | None = None  # what was fetched from the media URL (media_fetch.py)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -224,6 +225,7 @@ class Send:
             "status": self.status,
             "lastStatus": self.last_status or self.status,
             "acceptedAt": self.accepted_at,
+            "media": self.media,
         }
 
 
@@ -248,6 +250,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "customersRate": 0.0,
     "verificationTimeoutSeconds": 5.0,
     "webhookTimeoutSeconds": 5.0,
+    # Fetch every media URL before accepting a send, as the Hub must (media_fetch.py); off only for
+    # tests of other rules that use made-up links.
+    "fetchMedia": True,
+    "mediaFetchTimeoutSeconds": 5.0,
 }
 
 _RATES = (
@@ -275,13 +281,18 @@ def merge_settings(current: dict[str, Any], changes: dict[str, Any]) -> dict[str
             raise ValueError(f"unknown setting {key!r}")
         if key in (*_RATES, "webhookDuplicateRate", "webhookReorderRate"):
             merged[key] = _number(value, key, high=1.0)
-        elif key in ("timeoutSeconds", "verificationTimeoutSeconds", "webhookTimeoutSeconds"):
+        elif key in (
+            "timeoutSeconds",
+            "verificationTimeoutSeconds",
+            "webhookTimeoutSeconds",
+            "mediaFetchTimeoutSeconds",
+        ):
             merged[key] = _number(value, key, low=0.01)
         elif key in ("latencyMs", "customersRate", "webhookReorderHoldMs"):
             merged[key] = _number(value, key)
-        elif key == "webhookReorder":
+        elif key in ("webhookReorder", "fetchMedia"):
             if not isinstance(value, bool):
-                raise ValueError("setting 'webhookReorder' must be a boolean")
+                raise ValueError(f"setting {key!r} must be a boolean")
             merged[key] = value
         elif key == "webhookDelayMs":
             # A single number means a fixed delay; a pair is a [min, max] range picked per delivery.

@@ -48,7 +48,52 @@ class Capability:
     # §3.4: an interactive message's header and footer, and §3.3: `voice: true`, work on WhatsApp only.
     headers_and_footers: bool = False
     voice_notes: bool = False
+    # The largest file of each media kind the channel takes, in bytes (uploads are refused above it).
+    # [GAP] (README, Hub assumptions): the Hub documents no limits; these are the providers' own.
+    max_media_bytes: tuple[tuple[str, int], ...] = ()
 
+    def media_limit(self, media_kind: str) -> int:
+        return dict(self.max_media_bytes).get(media_kind, DEFAULT_MEDIA_BYTES)
+
+
+MB = 1024 * 1024
+DEFAULT_MEDIA_BYTES = 16 * MB
+# WhatsApp Cloud API: images 5 MB, video and audio 16 MB, documents 100 MB, stickers 500 kB.
+_WHATSAPP_MEDIA = (
+    ("image", 5 * MB),
+    ("video", 16 * MB),
+    ("audio", 16 * MB),
+    ("document", 100 * MB),
+    ("sticker", 500 * 1024),
+)
+_META_MEDIA = (("image", 8 * MB), ("video", 25 * MB), ("audio", 25 * MB), ("sticker", 8 * MB))
+# Telegram's Bot API fetches a photo by URL up to 5 MB and other files up to 20 MB.
+_TELEGRAM_MEDIA = (
+    ("image", 5 * MB),
+    ("video", 20 * MB),
+    ("audio", 20 * MB),
+    ("document", 20 * MB),
+    ("sticker", 5 * MB),
+)
+# MMS carriers commonly refuse more than about 600 kB; Twilio-like gateways take up to 5 MB.
+_SMS_MEDIA = (("image", 5 * MB),)
+
+# The file types (as read from the file's bytes) each media kind may carry; anything else is refused.
+MEDIA_MIME_TYPES: dict[str, frozenset[str]] = {
+    "image": frozenset({"image/jpeg", "image/png"}),
+    "sticker": frozenset({"image/webp"}),
+    "video": frozenset({"video/mp4", "video/3gpp"}),
+    "audio": frozenset({"audio/mpeg", "audio/ogg", "audio/aac", "audio/mp4", "audio/amr", "audio/x-m4a"}),
+    "document": frozenset(
+        {
+            "application/pdf", "text/plain", "text/csv", "application/zip",
+            "application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        }
+    ),
+}  # fmt: skip
 
 _ALL_BUT_TEMPLATE = frozenset(
     {
@@ -87,6 +132,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         interactive_types=frozenset(INTERACTIVE_LABELS),
         headers_and_footers=True,
         voice_notes=True,
+        max_media_bytes=_WHATSAPP_MEDIA,
     ),
     ChannelKind.INSTAGRAM: Capability(
         label="Instagram",
@@ -99,6 +145,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         max_text_length=1000,
         window_hours=24 * 7,
         interactive_types=_META_INTERACTIVE,
+        max_media_bytes=_META_MEDIA,
     ),
     ChannelKind.MESSENGER: Capability(
         label="Messenger",
@@ -109,6 +156,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         max_text_length=2000,
         window_hours=24,
         interactive_types=_META_INTERACTIVE,
+        max_media_bytes=_META_MEDIA,
     ),
     ChannelKind.TELEGRAM: Capability(
         label="Telegram",
@@ -119,6 +167,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         max_text_length=4096,
         interactive_types=frozenset({"list"}),
         interactive_hint=_("Use an option list instead (shown as a poll)."),
+        max_media_bytes=_TELEGRAM_MEDIA,
     ),
     ChannelKind.SMS: Capability(
         label="SMS",
@@ -128,6 +177,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         content_types=frozenset({"text", "image"}),
         # Auto-split into segments by the Hub; we cap a reply at 10 segments of 160 characters.
         max_text_length=1600,
+        max_media_bytes=_SMS_MEDIA,
     ),
     ChannelKind.WEBCHATT: Capability(
         label="Web Chatt",

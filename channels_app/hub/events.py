@@ -358,7 +358,10 @@ def _legacy_message(body: dict[str, Any], raw_body: bytes) -> InboundMessage | U
     payload = _object(body["payload"], "payload")
     message = payload.get("message")
     reaction = payload.get("reaction")
-    if message is None and isinstance(reaction, dict):
+    if message is None and payload.get("sender_action") in ("react", "unreact"):
+        content = _sender_action_reaction(payload)
+        mid = None
+    elif message is None and isinstance(reaction, dict):
         content = _legacy_reaction(reaction)
         mid = None
     else:
@@ -396,6 +399,35 @@ def _legacy_reaction(reaction: dict[str, Any]) -> dict[str, Any]:
         "type": "reaction",
         "reaction": {"messageId": _optional_text(reaction, "mid", "payload.reaction."), "emoji": emoji},
         "meta": reaction,
+    }
+
+
+# Meta's reaction names (Send API `sender_action: "react"`); anything else is taken as the emoji itself.
+_META_REACTIONS = {"love": "❤️", "like": "👍", "haha": "😆", "wow": "😮", "sad": "😢", "angry": "😠"}
+
+
+def _sender_action_reaction(payload: dict[str, Any]) -> dict[str, Any]:
+    """§4.4's `sender_action: "react"|"unreact"` body, with `payload.message_id`/`reaction`.
+
+    [GAP] (README, Hub assumptions): the docs name those fields but show no sample, so both places are
+    read: Meta's Send API nests them (`payload.payload.message_id`), a flat reading has them on `payload`.
+    """
+    given = payload.get("payload")
+    inner: dict[str, Any] = given if isinstance(given, dict) else payload
+    path = "payload.payload." if isinstance(given, dict) else "payload."
+    target = _optional_text(inner, "message_id", path)
+    if not target:
+        raise EventError(f"{path}message_id", "missing")
+    emoji = ""
+    if payload.get("sender_action") == "react":
+        emoji = _optional_text(inner, "reaction", path)
+        emoji = _META_REACTIONS.get(emoji.lower(), emoji)[:32]
+    return {
+        "type": "reaction",
+        "reaction": {"messageId": target, "emoji": emoji},
+        "meta": {
+            k: v for k, v in payload.items() if k in ("sender_action", "payload", "message_id", "reaction")
+        },
     }
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Max, Model, QuerySet
 from django.utils import timezone
 
+from conversations.actions.uploads import do_prune_orphan_uploads
 from conversations.models import MessageStatusChange, WebhookEvent
 
 # Received deliveries that need nothing more from anyone. Kept whatever their age: `invalid` and `failed`
@@ -31,6 +32,7 @@ PRUNABLE_OUTCOMES = (
 class PruneReport:
     webhook_events: int = 0
     orphan_statuses: int = 0
+    orphan_uploads: int = 0
 
 
 def do_prune_history(*, now: datetime | None = None, batch_size: int = 2000) -> PruneReport:
@@ -38,7 +40,8 @@ def do_prune_history(*, now: datetime | None = None, batch_size: int = 2000) -> 
 
     - webhook deliveries older than WEBHOOK_EVENT_RETENTION_DAYS whose outcome needs no action. A Hub
       re-delivery of a pruned `Message` still stores nothing twice: the message's own unique key holds;
-    - statuses that never found their message (for messages sent outside Hubdash) after as long.
+    - statuses that never found their message (for messages sent outside Hubdash) after as long;
+    - uploads no reply took within UPLOAD_ORPHAN_HOURS (actions/uploads.py), file and row.
 
     A retention of 0 days keeps that history for ever.
     """
@@ -63,7 +66,8 @@ def do_prune_history(*, now: datetime | None = None, batch_size: int = 2000) -> 
         statuses = _delete_in_batches(
             MessageStatusChange.objects.filter(message__isnull=True, received_at__lt=before), batch_size
         )
-    return PruneReport(webhook_events=events, orphan_statuses=statuses)
+    uploads = do_prune_orphan_uploads(now=now)
+    return PruneReport(webhook_events=events, orphan_statuses=statuses, orphan_uploads=uploads)
 
 
 def _delete_in_batches(rows: QuerySet[Model], batch_size: int) -> int:

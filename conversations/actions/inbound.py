@@ -58,6 +58,7 @@ from channels_app.hub.signatures import verify
 from channels_app.models import Application, Channel
 from conversations.actions.activity import record_activity
 from conversations.actions.cycles import note_customer_message
+from conversations.actions.reactions import attach_inbound_reaction, reaction_of
 from conversations.actions.statuses import do_record_status
 from conversations.events import publish_message_created
 from conversations.models import Activity, Contact, Conversation, Message, WebhookEvent
@@ -303,7 +304,13 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
     application = route.application
     row.processed_at = timezone.now()
     row.error = ""
-    if isinstance(event, InboundMessage) and row.pk is None and connection.vendor == "postgresql":
+    reaction = reaction_of(event.content) if isinstance(event, InboundMessage) else None
+    if (
+        isinstance(event, InboundMessage)
+        and reaction is None  # a reaction goes onto its target's row, not into a thread (reactions.py)
+        and row.pk is None
+        and connection.vendor == "postgresql"
+    ):
         channel, _ = _channel_for(route, event)
         # One statement is one transaction: outside a transaction, none is opened for it (two round
         # trips fewer).
@@ -339,7 +346,13 @@ def _apply(route: _Route, event: InboundMessage | StatusUpdate | UnknownEvent, r
             return
         if not _store_under_dedup_key(row, _message_key(channel, event)):
             return
-        if _store_inbound(channel, event):
+        attached = reaction is not None and attach_inbound_reaction(
+            channel_id=channel.pk,
+            application_id=channel.application_id,
+            reaction=reaction,
+            at=event.sent_at or timezone.now(),
+        )
+        if attached or _store_inbound(channel, event):
             _finish(row, WebhookEvent.Outcome.PROCESSED)
         else:
             # Stored before under another key (e.g. the legacy and the normalized shape of one message).

@@ -43,15 +43,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels_app.access import person_name
 from channels_app.crypto import decrypt
 from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
+from channels_app.hub.message_content import clip
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
 from conversations.actions.activity import record_activity
 from conversations.actions.cycles import note_agent_reply
+from conversations.actions.reactions import quote_of, reaction_of, set_reaction
 from conversations.actions.statuses import (
     DELIVERY_STATUSES,
     apply_status_change,
@@ -60,7 +63,15 @@ from conversations.actions.statuses import (
     publish_status_on_commit,
 )
 from conversations.events import publish_message_created, publish_on_commit
-from conversations.models import Activity, Contact, Conversation, Message, MessageStatusChange, SendAttempt
+from conversations.models import (
+    Activity,
+    Contact,
+    Conversation,
+    Message,
+    MessageStatusChange,
+    SendAttempt,
+    Upload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +82,10 @@ FAILED = Message.Status.FAILED
 # Error codes we set ourselves (the Hub's own codes are kept as they come, e.g. "131026").
 WORKER_LOST = "worker_lost"
 CHANNEL_INACTIVE = "channel_inactive"
+# Said when a reply refused for its content is asked to be sent again as is (one by one or in bulk).
+PERMANENT_NOT_RETRIED = gettext_lazy(
+    "The Hub refused this reply's content, so sending it again unchanged cannot succeed: use “Edit and resend”."
+)
 
 
 def lease_seconds() -> float:
@@ -102,7 +117,15 @@ def _existing_reply(idempotency_key: str, conversation: Conversation) -> Message
 
 
 def do_send_reply(
-    *, conversation: Conversation, author: Any, content: dict[str, Any], idempotency_key: str
+    *,
+    conversation: Conversation,
+    author: Any,
+    content: dict[str, Any],
+    idempotency_key: str,
+    quote: Message | None = None,
+    reacts_to: Message | None = None,
+    upload: Upload | None = None,
+    template: dict[str, str] | None = None,
 ) -> Message:
     """Store an agent's reply as `pending`, due now: a worker sends it. Returns the reply.
 
@@ -112,6 +135,13 @@ def do_send_reply(
     already stored for it, so a double click or a resubmitted form stores and sends one message.
     Raises ContentError (agent-readable) when the reply cannot be sent: nothing is stored then.
     Publishes `message.created` after commit (it brings the row and the header along: fanout.py).
+
+    `quote`: the message this reply quotes (same conversation; `content` carries its `replyTo`), copied
+    onto the reply for its bubble. `reacts_to`: `content` is the agent's reaction to that message of the
+    conversation; it is drawn on that bubble (reactions.py) and neither moves nor bumps the thread.
+    `upload`: the stored file `content` links to (actions/uploads.py), taken by this reply in its
+    transaction, so it is no longer an orphan for housekeeping. `template`: a library template's
+    {"name", "language", "text" (rendered)}, shown by the bubble and the previews instead of its id.
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
@@ -144,22 +174,39 @@ def do_send_reply(
                 channel=channel,
                 direction=OUTBOUND,
                 content=content,
-                preview=content_preview(content)[:300],
+                preview=(clip(template["text"]) if template else content_preview(content))[:300],
+                template=template or {},
                 status=PENDING,
                 author=author if getattr(author, "pk", None) else None,
                 idempotency_key=key,
                 status_changed_at=now,
                 next_attempt_at=now,
+                quote=quote_of(quote) if quote is not None else {},
             )
-            Conversation.objects.filter(pk=conversation.pk).update(last_message=message, last_activity_at=now)
-            note_agent_reply(conversation_id=conversation.pk, author_id=message.author_id, at=now)
-            publish_message_created(
-                application_id=conversation.application_id,
-                conversation_id=conversation.pk,
-                message_id=message.pk,
-            )
-            # After the reply's own event: its bubble, then the line that says who it went to.
-            _assign_on_first_reply(conversation=conversation, author=author)
+            if upload is not None:
+                Upload.objects.filter(pk=upload.pk, message__isnull=True).update(message=message)
+            if reacts_to is not None:
+                target = Message.objects.select_for_update().get(pk=reacts_to.pk)
+                reaction = reaction_of(content)
+                set_reaction(
+                    target=target,
+                    who="agent",
+                    emoji=reaction.emoji if reaction else "",
+                    at=now,
+                    application_id=conversation.application_id,
+                )
+            else:
+                Conversation.objects.filter(pk=conversation.pk).update(
+                    last_message=message, last_activity_at=now
+                )
+                note_agent_reply(conversation_id=conversation.pk, author_id=message.author_id, at=now)
+                publish_message_created(
+                    application_id=conversation.application_id,
+                    conversation_id=conversation.pk,
+                    message_id=message.pk,
+                )
+                # After the reply's own event: its bubble, then the line that says who it went to.
+                _assign_on_first_reply(conversation=conversation, author=author)
     except IntegrityError:
         # Two submissions of one form raced: the other one stored it first.
         existing = _existing_reply(key, conversation)
@@ -243,8 +290,9 @@ def _api_key(encrypted: str) -> tuple[str, str]:
         return "", str(exc)
 
 
-def _fail(message: Message, *, code: str, reason: str, now: datetime) -> None:
-    """Mark a reply (locked by the caller) failed with an agent-readable reason, through the status rules."""
+def _fail(message: Message, *, code: str, reason: str, now: datetime, permanent: bool = False) -> None:
+    """Mark a reply (locked by the caller) failed with an agent-readable reason, through the status rules.
+    `permanent`: the Hub or the channel refused this content itself, so sending it again cannot help."""
     change = MessageStatusChange(
         application_id=message.channel.application_id,
         message=message,
@@ -259,7 +307,8 @@ def _fail(message: Message, *, code: str, reason: str, now: datetime) -> None:
     change.save()
     message.locked_until = None
     message.next_attempt_at = None
-    message.save(update_fields=["locked_until", "next_attempt_at"])
+    message.permanent_failure = permanent and message.status == FAILED
+    message.save(update_fields=["locked_until", "next_attempt_at", "permanent_failure"])
 
 
 def _fail_inactive_channel(message: Message, now: datetime) -> None:
@@ -667,6 +716,7 @@ def _store_outcome(outcome: SendOutcome) -> str:
                     code=result.error_code or "error",
                     reason=result.error_message or "The channel refused this reply.",
                     now=now,
+                    permanent=True,
                 )
             return "failed"
         assert error is not None
@@ -678,7 +728,7 @@ def _store_outcome(outcome: SendOutcome) -> str:
             attempt.outcome = SendAttempt.Outcome.PERMANENT_ERROR
             attempt.save()
             if holder:
-                _fail(message, code=_error_code(error), reason=agent_reason(error), now=now)
+                _fail(message, code=_error_code(error), reason=agent_reason(error), now=now, permanent=True)
             return "failed"
         attempt.outcome = SendAttempt.Outcome.TRANSIENT_ERROR
         attempt.save()
@@ -767,18 +817,25 @@ def do_attempt_send(*, message_id: int) -> str:
 # --- manual retry -----------------------------------------------------------------------------------
 
 
+class NotRetriable(ContentError):
+    """A reply refused for its content: only an edited copy can succeed (bulk retry counts these apart)."""
+
+
 def do_retry_reply(*, message_id: int, actor: Any) -> Message:
     """Send a failed reply again, for real: back to `pending`, a new (manual) attempt with a fresh budget.
 
     Every earlier attempt and error stays in the reply's history. The caller has checked that `actor` may
     see the reply's Application. Raises ContentError when the reply is not failed any more (e.g. it was
-    delivered meanwhile) or can no longer be sent (channel deactivated, service window closed).
+    delivered meanwhile) or can no longer be sent (channel deactivated, service window closed), and
+    NotRetriable (a ContentError) when the Hub refused its content (`permanent_failure`).
     """
     now = timezone.now()
     with transaction.atomic():
         locked = _locked_reply_by_id(message_id)
         if locked is None or locked.status != FAILED:
             raise ContentError(_("Only a failed reply can be sent again."))
+        if locked.permanent_failure:
+            raise NotRetriable(str(PERMANENT_NOT_RETRIED))
         if not locked.channel.active:
             raise ContentError(
                 _("The channel “%(channel)s” is deactivated.") % {"channel": locked.channel.display_name}
@@ -808,11 +865,13 @@ def do_retry_reply(*, message_id: int, actor: Any) -> Message:
         locked.status_changed_at = now
         locked.error_code = ""
         locked.error_message = ""
+        locked.permanent_failure = False
         locked.next_attempt_at = now
         locked.locked_until = None
         locked.save(
             update_fields=[
-                "status", "status_changed_at", "error_code", "error_message", "next_attempt_at", "locked_until"
+                "status", "status_changed_at", "error_code", "error_message", "permanent_failure",
+                "next_attempt_at", "locked_until",
             ]
         )  # fmt: skip
         publish_status_on_commit(locked)  # due now: a worker takes it

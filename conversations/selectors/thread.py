@@ -197,6 +197,7 @@ def thread_changes(
     changed = (
         Q(id__gt=after_id)
         | Q(created_at__gte=since)
+        | Q(reacted_at__gte=since)
         | Q(
             pk__in=MessageStatusChange.objects.filter(
                 message__conversation=conversation, received_at__gte=since

@@ -32,6 +32,7 @@ from channels_app.hub import message_content as mc
 from channels_app.hub.capabilities import MEDIA_KEYS, ChannelKind
 from channels_app.hub.message_content import Option
 from channels_app.hub.payloads import content_preview
+from conversations.actions.reactions import AGENT_REACTIONS
 from conversations.selectors.inbox import sort_key
 from conversations.selectors.thread import message_sort_key
 
@@ -262,6 +263,23 @@ def message_view(content: Any, direction: str = "in") -> MessageView:
     return build_message_view(content, direction)
 
 
+@register.simple_tag
+def agent_reactions() -> tuple[str, ...]:
+    """`{% agent_reactions as palette %}`: the reactions a bubble offers an agent."""
+    return AGENT_REACTIONS
+
+
+@register.filter
+def resend_draft(content: Any) -> dict[str, str]:
+    """What "Edit and resend" puts back in the composer: the text (or caption) and a media link."""
+    value = mc.parse_content(content)
+    if isinstance(value, mc.Text):
+        return {"text": value.text, "media_url": ""}
+    if isinstance(value, mc.Media):
+        return {"text": value.caption, "media_url": safe_url(value.url)}
+    return {"text": value.preview(), "media_url": ""}
+
+
 @register.filter(is_safe=True)
 def linkify(text: Any) -> SafeString:
     """Escape, then turn URLs into links that open in a new tab, then keep line breaks.
@@ -327,7 +345,9 @@ def preview_of(message: Any) -> str:
         name = content.contacts[0].name
         return mc.clip(_("Contact: %(name)s") % {"name": name} if name else _("Contact"))
     if isinstance(content, mc.Template):
-        return _("Template message")
+        # A library template's reply stores its rendered text as the preview (actions/replies.py).
+        stored = message.preview
+        return stored if stored and stored != content.preview() else _("Template message")
     if isinstance(content, mc.PaymentRequest):
         return mc.clip(_("Payment request: %(text)s") % {"text": content.body_text})
     if isinstance(content, mc.Attachments):

@@ -7,6 +7,7 @@ Every view authorizes with one fetch-and-check helper (`conversation_for`, `mess
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,8 +24,9 @@ from django_htmx.http import HttpResponseLocation
 
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
-from channels_app.models import Application
+from channels_app.models import Application, WhatsAppTemplate
 from conversations.actions.notes import do_read_mentions
+from conversations.actions.reactions import AGENT_REACTIONS
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
     NOT_ASSIGNABLE,
@@ -35,6 +37,7 @@ from conversations.actions.threads import (
     do_rename_contact,
     do_set_status,
 )
+from conversations.actions.uploads import do_discard_upload, do_store_upload, signed_url
 from conversations.live import (
     base_context,
     frame,
@@ -236,36 +239,69 @@ def _refused(
     return HttpResponse(frame(html), status=422)
 
 
-def _template_params(values: list[str]) -> list[str]:
-    """Variables {{1}}, {{2}}… in order; empty boxes at the end are unused, not empty parameters."""
-    params = [v.strip() for v in values]
-    while params and not params[-1]:
-        params.pop()
-    return params
+def _chosen_template(
+    conversation: Conversation, data: QueryDict
+) -> tuple[WhatsAppTemplate | None, dict[str, str] | None]:
+    """The library template the picker chose (`template`: its id) with its rendered text, or (None, None).
+
+    Every variable must be filled, and no more given than it has: ContentError says which."""
+    value = data.get("template", "")
+    if not value:
+        return None, None
+    template = (
+        conversation.channel.templates.filter(pk=int(value)).first()
+        if value.isdigit() and len(value) < 19
+        else None
+    )
+    if template is None:
+        raise ContentError(_("Choose one of this channel's templates."))
+    params = [v.strip() for v in data.getlist("template_params")]
+    template.text.check_params(params)
+    return template, {
+        "name": template.name,
+        "language": template.language,
+        "text": template.text.render(params),
+    }
 
 
 @login_required
 @require_POST
 def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
-    """Send a reply: text, media by URL, or a WhatsApp template. Stored pending at once; the worker sends."""
+    """Send a reply: text, a file (`file`: stored first, sent as a signed link), media by URL, or a WhatsApp
+    template; `reply_to` quotes a message. Stored pending at once; the worker sends."""
     conversation = conversation_for(request.user, conversation_id)
     data = request.POST
+    upload = None
     try:
+        quote = _quoted(request, conversation, data.get("reply_to", ""))
+        if "file" in request.FILES:
+            # Stored (and committed) before the reply: see actions/uploads.py.
+            upload = do_store_upload(
+                conversation=conversation, uploaded_by=request.user, file=request.FILES["file"]
+            )
+        template, shown = _chosen_template(conversation, data)
         content = build_reply_content(
             channel_kind=conversation.channel.kind,
             text=data.get("text", ""),
-            media_url=data.get("media_url", "").strip(),
-            media_type=data.get("media_type", ""),
-            template_id=data.get("template_id", "").strip(),
-            template_params=_template_params(data.getlist("template_params")),
+            media_url=signed_url(upload) if upload else data.get("media_url", "").strip(),
+            media_type=upload.media_kind if upload else data.get("media_type", ""),
+            filename=upload.filename if upload and upload.media_kind == "document" else "",
+            template_id=template.hub_template_id if template else "",
+            template_params=data.getlist("template_params") if template else (),
+            reply_to=(quote.hub_message_id or "") if quote else "",
         )
         message = do_send_reply(
             conversation=conversation,
             author=request.user,
             content=content,
             idempotency_key=data.get("idempotency_key", ""),
+            quote=quote,
+            upload=upload,
+            template=shown,
         )
     except ContentError as error:
+        if upload is not None:
+            do_discard_upload(upload=upload)  # refused: nothing of it stays
         return _refused(request, conversation, str(error), title="Reply not sent", target="composer")
     if not request.htmx:
         return _back_to(conversation)
@@ -284,6 +320,50 @@ def thread_item_response(
         conversation.pk,
     )
     return HttpResponse(frame(render_partial("message", {**base, "message": item}), cleared))
+
+
+def _quoted(request: AuthenticatedRequest, conversation: Conversation, value: str) -> Message | None:
+    """The message of this conversation a reply quotes (`reply_to`: its id), or None when not quoting."""
+    if not value:
+        return None
+    message = (
+        message_for(request.user, conversation.pk, value) if value.isdigit() and len(value) < 19 else None
+    )
+    if message is None or not message.hub_message_id:
+        raise ContentError(_("That message can't be quoted: the Hub has not given it an id yet."))
+    return message
+
+
+@login_required
+@require_POST
+def react(request: AuthenticatedRequest, conversation_id: int, message_id: int) -> HttpResponse:
+    """An agent's reaction to a customer's message (`emoji` from the palette; empty removes it)."""
+    target = message_for(request.user, conversation_id, message_id)
+    conversation = conversation_for(request.user, conversation_id)
+    emoji = request.POST.get("emoji", "")
+    try:
+        if emoji and emoji not in AGENT_REACTIONS:
+            raise ContentError(_("Pick one of the offered reactions."))
+        if target.direction != "in" or not target.hub_message_id:
+            raise ContentError(_("Only a customer's message can be reacted to."))
+        content = build_reply_content(
+            channel_kind=conversation.channel.kind,
+            reaction={"messageId": target.hub_message_id, "emoji": emoji},
+        )
+        do_send_reply(
+            conversation=conversation,
+            author=request.user,
+            content=content,
+            idempotency_key=f"react-{uuid.uuid4().hex}",
+            reacts_to=target,
+        )
+    except ContentError as error:
+        return _refused(request, conversation, str(error), title=_("No reaction sent"))
+    if not request.htmx:
+        return _back_to(conversation)
+    target = message_for(request.user, conversation_id, message_id)
+    base = base_context(user=request.user, filters=InboxFilters(), request=request)
+    return HttpResponse(frame(render_partial("message", {**base, "message": target})))
 
 
 @login_required

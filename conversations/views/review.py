@@ -31,7 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from channels_app.access import AuthenticatedRequest
 from channels_app.hub.content import ContentError
-from conversations.actions.replies import do_retry_reply
+from conversations.actions.replies import NotRetriable, do_retry_reply
 from conversations.forms import ReviewFilterForm
 from conversations.models import Message, MessageStatusChange, SendAttempt
 from conversations.selectors.review import (
@@ -219,7 +219,7 @@ def review_retry(request: AuthenticatedRequest) -> HttpResponse:
         flash.warning(request, _("Select the failed replies to send again."))
         return _back(request)
     reviewable = reviewable_ids(user=request.user, ids=ids)  # one query for the whole selection
-    retried = 0
+    retried = skipped = 0
     refused: list[str] = []
     for message_id in ids:
         if message_id not in reviewable:  # someone else's, or no such id: said the same way
@@ -228,6 +228,8 @@ def review_retry(request: AuthenticatedRequest) -> HttpResponse:
         try:
             do_retry_reply(message_id=message_id, actor=request.user)
             retried += 1
+        except NotRetriable:
+            skipped += 1
         except ContentError as error:
             refused.append(_("#%(id)s: %(error)s") % {"id": message_id, "error": error})
     if retried:
@@ -239,6 +241,18 @@ def review_retry(request: AuthenticatedRequest) -> HttpResponse:
                 retried,
             )
             % {"count": retried},
+        )
+    if skipped:
+        flash.warning(
+            request,
+            ngettext(
+                "%(count)s reply skipped: the Hub refused its content, so sending it again unchanged cannot "
+                "succeed. Open it and use “Edit and resend”.",
+                "%(count)s replies skipped: the Hub refused their content, so sending them again unchanged "
+                "cannot succeed. Open them and use “Edit and resend”.",
+                skipped,
+            )
+            % {"count": skipped},
         )
     for reason in refused[:10]:
         flash.error(request, reason)

@@ -570,7 +570,8 @@
     event.preventDefault();
     var form = byId("composer");
     var media = form.querySelector("[name=media_url]");
-    if (text.value.trim() || (media && media.value.trim())) form.requestSubmit();
+    var file = form.querySelector("[data-role=file]");
+    if (text.value.trim() || (media && media.value.trim()) || (file && file.files.length)) form.requestSubmit();
   });
 
   // Filters: only what differs from the defaults goes in the request, so the pushed URL stays short.
@@ -591,7 +592,8 @@
       var media = form.querySelector("[name=media_url]");
       var max = Number(form.dataset.maxLength) || 0;
       var hasMedia = media && media.value.trim();
-      if (!text.value.trim() && !hasMedia) {
+      var chosen = form.querySelector("[data-role=file]");
+      if (!text.value.trim() && !hasMedia && !(chosen && chosen.files.length)) {
         event.preventDefault();
         return;
       }
@@ -630,16 +632,27 @@
     if (!form || (form.id !== "composer" && form.id !== "template-form")) return;
     var key = form.querySelector("[data-role=idempotency-key]");
     var saved = { key: key.value, values: {} };
-    form.querySelectorAll("textarea, input[type=text], input[type=url], select").forEach(function (field) {
+    form.querySelectorAll("textarea, input[type=text], input[type=url], input[name=reply_to], select").forEach(function (field) {
       saved.values[field.name + "#" + (field.id || "")] = field.value;
     });
+    var fileInput = form.querySelector("[data-role=file]");
+    if (fileInput && fileInput.files.length) saved.files = fileInput.files;
     form._pending = saved;
     if (form.id === "composer") {
+      if (fileInput) {
+        fileInput.value = "";
+        showFile(null);
+      }
       composerText().value = "";
       var media = form.querySelector("[name=media_url]");
       if (media) media.value = "";
       var attach = form.querySelector(".composer-attach");
       if (attach) attach.open = false;
+      var quoted = form.querySelector("[data-role=quote]");
+      if (quoted) {
+        quoted.hidden = true; // the reply_to value itself is restored below should the send fail
+        quoted.querySelector("[name=reply_to]").value = "";
+      }
       updateCounter();
       scrollToBottom();
     } else {
@@ -654,12 +667,23 @@
     var saved = form._pending;
     form._pending = null;
     var xhr = event.detail.xhr;
-    if (!event.detail.failed && xhr && xhr.status < 400) return;
+    if (!event.detail.failed && xhr && xhr.status < 400) {
+      if (form.id === "template-form") showTemplateVariables(); // sent: the reset picker shows no fields
+      return;
+    }
     form.querySelector("[data-role=idempotency-key]").value = saved.key;
-    form.querySelectorAll("textarea, input[type=text], input[type=url], select").forEach(function (field) {
+    form.querySelectorAll("textarea, input[type=text], input[type=url], input[name=reply_to], select").forEach(function (field) {
       var value = saved.values[field.name + "#" + (field.id || "")];
       if (value !== undefined && !field.value) field.value = value;
     });
+    if (form.id === "template-form") renderTemplatePreview();
+    var fileBack = form.querySelector("[data-role=file]");
+    if (fileBack && saved.files && !fileBack.files.length) {
+      fileBack.files = saved.files;
+      showFile(saved.files[0]);
+    }
+    var quoteBox = form.querySelector("[data-role=quote]");
+    if (quoteBox && quoteBox.querySelector("[name=reply_to]").value) quoteBox.hidden = false;
     if (!xhr || !xhr.status) showComposerError(gettext("Not sent: the server could not be reached. Press Enter to try again."));
     updateCounter();
   });
@@ -669,6 +693,154 @@
     if (form && (form.id === "composer" || form.id === "template-form")) {
       showComposerError(gettext("Not sent: the server could not be reached. Press Enter to try again."));
     }
+  });
+
+  // --- The template picker: search by name, a field per variable, a live preview ---------------------------
+  // The templates' text comes from the channel's library (json_script "template-library"); the preview is
+  // built with textContent only, so nothing of a template or a variable is ever read as markup.
+
+  function templateLibrary() {
+    var data = byId("template-library");
+    return data ? JSON.parse(data.textContent) : {};
+  }
+
+  function renderTemplatePreview() {
+    var form = byId("template-form");
+    var pick = byId("template-pick");
+    if (!form || !pick) return;
+    var chosen = templateLibrary()[pick.value];
+    var preview = form.querySelector("[data-role=template-preview]");
+    preview.hidden = !chosen;
+    preview.textContent = "";
+    if (!chosen) return;
+    var values = {};
+    form.querySelectorAll("[data-role=template-vars] input").forEach(function (input, index) {
+      values[String(index + 1)] = input.value;
+    });
+    function fill(text) {
+      return (text || "").replace(/\{\{\s*(\d+)\s*\}\}/g, function (whole, n) {
+        return values[n] ? values[n] : whole;
+      });
+    }
+    [["header", fill(chosen.header)], ["body", fill(chosen.body)], ["footer", chosen.footer]].forEach(function (part) {
+      if (!part[1]) return;
+      var line = document.createElement("p");
+      line.className = "template-preview-" + part[0];
+      line.textContent = part[1];
+      preview.appendChild(line);
+    });
+    (chosen.buttons || []).forEach(function (label) {
+      var chip = document.createElement("span");
+      chip.className = "option-chip";
+      chip.textContent = label;
+      preview.appendChild(chip);
+    });
+  }
+
+  function showTemplateVariables() {
+    var form = byId("template-form");
+    var pick = byId("template-pick");
+    if (!form || !pick) return;
+    var box = form.querySelector("[data-role=template-vars]");
+    var chosen = templateLibrary()[pick.value];
+    box.textContent = "";
+    for (var n = 1; chosen && n <= chosen.variables; n++) {
+      var label = document.createElement("label");
+      label.htmlFor = "template-param-" + n;
+      label.textContent = interpolate(gettext("Variable %(placeholder)s"), { placeholder: "{{" + n + "}}" }, true);
+      var input = document.createElement("input");
+      input.type = "text";
+      input.id = "template-param-" + n;
+      input.name = "template_params";
+      input.required = true; // the form is not sent until every variable is filled
+      input.autocomplete = "off";
+      box.appendChild(label);
+      box.appendChild(input);
+    }
+    renderTemplatePreview();
+  }
+
+  document.body.addEventListener("change", function (event) {
+    if (event.target.id === "template-pick") showTemplateVariables();
+  });
+
+  document.body.addEventListener("input", function (event) {
+    if (event.target.closest && event.target.closest("#template-form [data-role=template-vars]")) {
+      renderTemplatePreview();
+    } else if (event.target.id === "template-search") {
+      var term = event.target.value.trim().toLowerCase();
+      byId("template-pick").querySelectorAll("option[value]").forEach(function (option) {
+        if (option.value) option.hidden = term !== "" && option.textContent.toLowerCase().indexOf(term) < 0;
+      });
+      byId("template-pick").querySelectorAll("optgroup").forEach(function (group) {
+        group.hidden = !group.querySelector("option:not([hidden])");
+      });
+    }
+  });
+
+  // --- Attachments: the file button, drag and drop, paste; an image shows a thumbnail before sending -------
+  // The file rides in the reply form itself (multipart): the server stores it, then stores the reply.
+
+  function showFile(file) {
+    var box = document.querySelector("#composer [data-role=file-preview]");
+    if (!box) return;
+    var thumb = box.querySelector("[data-role=file-thumb]");
+    box.hidden = !file;
+    thumb.hidden = true;
+    thumb.removeAttribute("src");
+    box.querySelector("[data-role=file-name]").textContent = file
+      ? file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " kB)"
+      : "";
+    if (file && /^image\//.test(file.type)) {
+      var reader = new FileReader(); // a data: URL, which the page's Content-Security-Policy allows
+      reader.onload = function () {
+        thumb.src = reader.result;
+        thumb.hidden = false;
+      };
+      reader.readAsDataURL(file);
+    }
+  }
+
+  function attachFiles(files) {
+    var input = document.querySelector("#composer [data-role=file]");
+    if (!input || !files || !files.length) return false;
+    var transfer = new DataTransfer();
+    transfer.items.add(files[0]); // one file per reply: the Hub takes one media URL per message
+    input.files = transfer.files;
+    showFile(files[0]);
+    return true;
+  }
+
+  document.body.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("#composer [data-role=file]")) {
+      showFile(event.target.files[0] || null);
+    }
+  });
+
+  document.body.addEventListener("dragover", function (event) {
+    if (event.target.closest && event.target.closest("#composer-area") && byId("composer")) {
+      event.preventDefault();
+      byId("composer-area").classList.add("is-dropping");
+    }
+  });
+
+  document.body.addEventListener("dragleave", function (event) {
+    var area = byId("composer-area");
+    if (area && !area.contains(event.relatedTarget)) area.classList.remove("is-dropping");
+  });
+
+  document.body.addEventListener("drop", function (event) {
+    var area = event.target.closest && event.target.closest("#composer-area");
+    if (!area) return;
+    event.preventDefault();
+    area.classList.remove("is-dropping");
+    if (attachFiles(event.dataTransfer && event.dataTransfer.files)) composerText().focus();
+  });
+
+  document.body.addEventListener("paste", function (event) {
+    if (event.target !== composerText()) return;
+    var files = event.clipboardData && event.clipboardData.files;
+    if (files && files.length && attachFiles(files)) event.preventDefault();
   });
 
   // --- The service window: countdown, and free text off when it closes ----------------------------------
@@ -730,24 +902,37 @@
     if (action === "show-template" || action === "hide-template") {
       templateChosen = action === "show-template";
       applyWindow();
-      if (templateChosen) byId("template-id").focus();
+      if (templateChosen && byId("template-pick")) byId("template-pick").focus();
       else if (composerText()) composerText().focus();
-    } else if (action === "add-variable") {
-      var vars = document.querySelector("#template-form [data-role=template-vars]");
-      var n = vars.querySelectorAll("input").length + 1;
-      var label = document.createElement("label");
-      label.htmlFor = "template-param-" + n;
-      label.textContent = interpolate(gettext("Variable %(placeholder)s"), { placeholder: "{{" + n + "}}" }, true);
-      var input = document.createElement("input");
-      input.type = "text";
-      input.id = "template-param-" + n;
-      input.name = "template_params";
-      input.autocomplete = "off";
-      vars.appendChild(label);
-      vars.appendChild(input);
-      input.focus();
     } else if (action === "shortcuts") {
       openDialog("shortcuts-dialog");
+    } else if (action === "remove-file") {
+      var fileField = document.querySelector("#composer [data-role=file]");
+      if (fileField) fileField.value = "";
+      showFile(null);
+    } else if (action === "quote" || action === "unquote") {
+      // Reply to one message: its id goes with the reply (`reply_to`), its preview shows above the box.
+      var quote = document.querySelector("#composer [data-role=quote]");
+      if (!quote) return;
+      var quoting = action === "quote";
+      quote.querySelector("[name=reply_to]").value = quoting ? button.dataset.quoteId : "";
+      quote.querySelector("[data-role=quote-preview]").textContent = quoting ? button.dataset.preview || "" : "";
+      quote.hidden = !quoting;
+      if (composerText()) composerText().focus();
+    } else if (action === "edit-resend") {
+      // A reply refused for its content: its text (and link) back in the composer, to change and send.
+      templateChosen = false;
+      applyWindow();
+      var box = composerText();
+      if (!box) return;
+      box.value = button.dataset.text || "";
+      var mediaUrl = document.querySelector("#composer [name=media_url]");
+      if (mediaUrl && button.dataset.mediaUrl) {
+        mediaUrl.value = button.dataset.mediaUrl;
+        mediaUrl.closest("details").open = true;
+      }
+      updateCounter();
+      box.focus();
     }
   });
 
@@ -869,7 +1054,7 @@
       case "r": {
         var text = composerText();
         if (text && !text.disabled) text.focus();
-        else if (byId("template-id") && !byId("template-form").hidden) byId("template-id").focus();
+        else if (byId("template-pick") && !byId("template-form").hidden) byId("template-pick").focus();
         else return;
         break;
       }

@@ -101,6 +101,22 @@ def test_inbound_media_urls_resolve_with_a_content_type(hub: HubSandbox) -> None
     assert answer.raw.startswith(b"\x89PNG")
 
 
+@pytest.mark.parametrize("media_type", ["image", "video", "audio", "document", "sticker"])
+def test_every_sample_media_file_is_a_real_file_of_its_type(hub: HubSandbox, media_type: str) -> None:
+    import filetype
+
+    from hubsandbox.customers import MEDIA
+
+    name, mime = MEDIA[media_type]
+    answer = http("GET", f"{hub.url}/_sandbox/media/{name}")
+
+    assert answer.status == 200
+    assert answer.headers["content-type"] == mime
+    # Read from the bytes, as Hubdash reads an upload: a placeholder would not pass.
+    assert filetype.guess(answer.raw).mime == mime
+    assert 400 < len(answer.raw) < 100_000  # small enough to ship in the repository
+
+
 def test_a_click_answers_the_buttons_last_sent_to_that_customer(
     hub: HubSandbox, client: HubClient, app: dict[str, Any]
 ) -> None:

@@ -200,6 +200,13 @@ def test_a_recipient_in_the_wrong_format_for_the_channel_is_400(
     assert answer.body["errorCode"] == "invalid_recipient"
 
 
+@pytest.fixture(autouse=True)
+def made_up_media_links(hub: HubSandbox) -> None:
+    # These tests check the content rules with links to cdn.example.org, which nobody serves; the
+    # sandbox fetching a link (and refusing a dead one) is tested in test_sandbox_media_fetch.py.
+    hub.configure(fetchMedia=False)
+
+
 # One valid unified `content` per §3.3 row (GAP shapes per the recommendations of hub-api.md §3.3–§3.6).
 CONTENT_EXAMPLES: dict[str, dict[str, Any]] = {
     "text": TEXT,

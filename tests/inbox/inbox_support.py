@@ -73,6 +73,7 @@ def add_message(
     at: datetime | None = None,
     error_message: str = "",
     error_code: str = "",
+    **fields: Any,
 ) -> Message:
     from channels_app.hub.payloads import content_preview
 
@@ -87,6 +88,7 @@ def add_message(
         sent_at=at or timezone.now(),
         error_message=error_message,
         error_code=error_code,
+        **fields,
     )
     return message
 

@@ -96,12 +96,13 @@ def test_free_text_outside_the_whatsapp_window_is_refused(agent_a_client, app_a)
 
 def test_a_template_goes_out_when_the_window_is_closed(agent_a_client, app_a):
     conversation = make_conversation(app_a, at=ago(hours=25))
+    template = conversation.channel.templates.create(
+        hub_template_id="9b1e4c2a-55f0-4e3b-8d7a-2c6f1e0a9d34", name="order_shipped", language="pt_BR",
+        category="UTILITY", body="Olá {{1}}, seu pedido {{2}} saiu.",
+    )  # fmt: skip
 
     response = post_reply(
-        agent_a_client,
-        conversation,
-        template_id="9b1e4c2a-55f0-4e3b-8d7a-2c6f1e0a9d34",
-        template_params=["Joana", "#A-7781", ""],
+        agent_a_client, conversation, template=template.pk, template_params=["Joana", "#A-7781"]
     )
 
     assert response.status_code == 200
@@ -117,7 +118,7 @@ def test_a_template_goes_out_when_the_window_is_closed(agent_a_client, app_a):
             ],
         }
     }
-    assert "9b1e4c2a-55f0-4e3b-8d7a-2c6f1e0a9d34" in response.content.decode()
+    assert "Olá Joana, seu pedido #A-7781 saiu." in response.content.decode()  # the text, not the id
 
 
 def test_without_javascript_the_reply_redirects_back_to_the_thread(agent_a_client, app_a):

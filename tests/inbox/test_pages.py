@@ -207,6 +207,27 @@ def test_resolved_conversation_offers_reopen(agent_a_client, app_a):
     assert 'data-action="resolve"' not in html
 
 
+def test_a_reply_refused_for_its_content_offers_edit_and_resend_instead_of_retry(
+    agent_a_client, app_a, agent_a
+):
+    conversation = make_conversation(app_a)
+    add_message(
+        conversation,
+        content={"text": "Fix <me>"},
+        direction=Message.Direction.OUTBOUND,
+        status="failed",
+        author=agent_a,
+        error_message="The Hub rejected this reply (HTTP 400): invalid_payload",
+        error_code="invalid_payload",
+        permanent_failure=True,
+    )
+
+    html = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+
+    assert 'data-action="edit-resend"' in html and 'data-text="Fix &lt;me&gt;"' in html
+    assert 'data-action="retry"' not in html
+
+
 @pytest.mark.django_db
 def test_list_previews_and_channels_show_sprite_icons_not_emoji(agent_a, app_a) -> None:
     photo = make_conversation(app_a, name="Photo sender", kind="telegram", text=None)

@@ -245,6 +245,14 @@ MATRIX: dict[str, Row] = {
         (L, L, L, 403, 403, 302, 404, 302),
         data=lambda world: {"active": "1"},  # it is active already
     ),
+    "settings/channels/<int:channel_id>/templates/": Row(
+        (L, L, L, 403, 403, 200, 404, 200),
+        (L, L, L, 403, 403, 422, 404, 422),  # empty form: errors, nothing stored
+        shows=True,
+    ),
+    "settings/channels/<int:channel_id>/templates/<int:template_id>/delete/": Row(
+        ALL_405, (L, L, L, 403, 403, 302, 404, 302)
+    ),
     "settings/channels/<int:channel_id>/test-message/": Row(
         ALL_405,
         (L, L, L, 403, 403, 200, 404, 200),  # no recipient: errors, nothing sent
@@ -345,6 +353,12 @@ MATRIX: dict[str, Row] = {
         SIGNED_OUT_405,
         (L, L, L, 422, 404, 422, 404, 422),  # the reply was delivered: "only a failed reply…"
     ),
+    "conversations/<int:conversation_id>/messages/<int:message_id>/react/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 422, 404, 422, 404, 422),  # the message is a reply: only a customer's can be reacted to
+    ),
+    # An attachment's signed link: no session needed, so the same for everyone; this token is not one.
+    "media/<str:token>/<str:name>": Row(ALL_404, ALL_405),
     "conversations/<int:conversation_id>/reply/": Row(
         SIGNED_OUT_405,
         (L, L, L, 422, 404, 422, 404, 422),  # no content: refused before anything is stored
@@ -527,6 +541,14 @@ def build_world(suffix: str = "") -> World:
     world.integration["reply_id"] = CannedReply.objects.create(
         application=app_a, code="matrix", title=f"{MARKERS[0]} reply", body="Hi"
     ).pk
+    template = conversation.channel.templates.create(
+        hub_template_id=str(uuid.uuid4()),
+        name="sec_template",
+        language="pt_BR",
+        category="UTILITY",
+        body="Hi",
+    )
+    world.integration.update(template_id=template.pk, name="file.pdf")
     world.sessions["anonymous"] = ""
     for persona, user in users.items():
         client = Client()

@@ -15,6 +15,7 @@ from channels_app.hub.content import ContentError
 from channels_app.models import Channel
 from channels_app.realtime import application_group
 from conversations.actions.replies import (
+    NotRetriable,
     backoff_seconds,
     do_attempt_send,
     do_retry_reply,
@@ -315,9 +316,9 @@ def test_a_read_timeout_fails_the_reply_when_configured_at_most_once(sandbox_a, 
 
 
 def test_a_manual_retry_really_sends_again_as_a_new_attempt(sandbox_a, app_a, agent_a, fast_sending):
-    sandbox_a.configure(
-        failingRecipients={"987654321": {"errorCode": "403", "errorMessage": "bot was blocked by the user"}}
-    )
+    # A transient failure that used up its attempts: the one kind of failure a retry can mend.
+    fast_sending.HUB_SEND_MAX_ATTEMPTS = 1
+    sandbox_a.configure(sendErrorRate=1.0)
     message = do_send_reply(
         conversation=make_conversation(app_a, "telegram"),
         author=agent_a,
@@ -325,7 +326,9 @@ def test_a_manual_retry_really_sends_again_as_a_new_attempt(sandbox_a, app_a, ag
         idempotency_key=key(),
     )
     assert do_attempt_send(message_id=message.pk) == "failed"
-    sandbox_a.configure(failingRecipients={})
+    message.refresh_from_db()
+    assert not message.permanent_failure
+    sandbox_a.configure(sendErrorRate=0.0)
 
     do_retry_reply(message_id=message.pk, actor=agent_a)
     message.refresh_from_db()
@@ -337,10 +340,10 @@ def test_a_manual_retry_really_sends_again_as_a_new_attempt(sandbox_a, app_a, ag
     assert message.status == "sent"
     attempts = list(message.attempts.order_by("number"))
     assert [(a.number, a.outcome, a.manual) for a in attempts] == [
-        (1, "rejected", False),
+        (1, "transient", False),
         (2, "accepted", True),
     ]
-    assert attempts[0].error_message == "bot was blocked by the user"  # the history keeps the old reason
+    assert attempts[0].http_status == 500  # the history keeps the old reason
     assert list(message.status_changes.values_list("status", "source")) == [
         ("failed", "send"),
         ("pending", "retry"),
@@ -412,3 +415,35 @@ def test_replies_wait_pending_while_the_hub_is_down_and_go_out_when_it_is_back(
     assert set(Message.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"sent"}
     for i in range(3):
         assert len(_sends(sandbox_a, f"down {i}")) == 1
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        {
+            "failingRecipients": {
+                "987654321": {"errorCode": "403", "errorMessage": "bot was blocked by the user"}
+            }
+        },
+        {"failingRecipients": {}},  # the 400 below
+    ],
+    ids=["channel-refusal", "http-400"],
+)
+def test_a_reply_refused_for_its_content_is_not_retried_as_is(sandbox_a, app_a, agent_a, fast_sending, setup):
+    sandbox_a.configure(**setup)
+    conversation = make_conversation(app_a, "telegram")
+    content = (
+        {"text": "again"} if setup["failingRecipients"] else {"text": "x", "image_url": "https://x.example/a"}
+    )
+    message = Message.objects.create(
+        conversation=conversation, channel=conversation.channel, direction="out", content=content,
+        status="pending", author=agent_a,
+    )  # fmt: skip
+    assert do_attempt_send(message_id=message.pk) == "failed"
+    message.refresh_from_db()
+    assert message.permanent_failure
+
+    with pytest.raises(NotRetriable, match="Edit and resend"):
+        do_retry_reply(message_id=message.pk, actor=agent_a)
+    message.refresh_from_db()
+    assert (message.status, message.attempts.count()) == ("failed", 1)  # nothing half-done

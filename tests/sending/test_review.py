@@ -276,9 +276,8 @@ def test_bulk_retry_sends_failed_replies_again_and_leaves_other_tenants_alone(
     fast_sending,
     django_capture_on_commit_callbacks,
 ):
-    sandbox_a.configure(
-        failingRecipients={"+14155550123": {"errorCode": "30003", "errorMessage": "Unreachable"}}
-    )
+    fast_sending.HUB_SEND_MAX_ATTEMPTS = 1
+    sandbox_a.configure(sendErrorRate=1.0)  # transient: a retry can mend these
     failed = []
     for n in range(3):
         m = do_send_reply(
@@ -292,20 +291,28 @@ def test_bulk_retry_sends_failed_replies_again_and_leaves_other_tenants_alone(
         assert do_attempt_send(message_id=m.pk) == "failed"
         failed.append(m)
     foreign = reply(make_conversation(app_b, "sms"), status="failed", author=agent_b, error_code="x")
-    sandbox_a.configure(failingRecipients={})
+    refused = reply(failed[0].conversation, status="failed", author=agent_a, error_code="http_400")
+    Message.objects.filter(pk=refused.pk).update(permanent_failure=True)  # the Hub refused its content
+    sandbox_a.configure(sendErrorRate=0.0)
 
     page = admin_client_a.get("/review/?status=failed").content.decode()
     assert all(f'name="message" value="{m.pk}" form="bulk-retry"' in page for m in failed)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_a.post(
             "/review/retry/",
-            {"message": [failed[0].pk, failed[1].pk, foreign.pk], "next": "/review/?status=failed"},
+            {
+                "message": [failed[0].pk, failed[1].pk, foreign.pk, refused.pk],
+                "next": "/review/?status=failed",
+            },
             follow=True,
         )
     assert response.redirect_chain[-1][0] == "/review/?status=failed"
     text = response.content.decode()
     assert "2 replies queued to be sent again." in text
     assert f"#{foreign.pk}: no such reply." in text
+    assert "1 reply skipped: the Hub refused its content" in text
+    refused.refresh_from_db()
+    assert refused.status == "failed"
     foreign.refresh_from_db()
     assert foreign.status == "failed"
     assert set(due_replies().values_list("pk", flat=True)) == {failed[0].pk, failed[1].pk}

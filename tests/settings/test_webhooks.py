@@ -305,3 +305,23 @@ def test_a_log_already_resent_is_marked_on_the_logs_page_and_not_retried_again(
     assert 'value="' + log_id + '">Retry</button>' not in row
     assert "1 delivery was already sent again" in response.content.decode()
     assert _resends_of(hub_sandbox, log_id) == 1
+
+
+@pytest.mark.django_db
+def test_only_failed_deliveries_offer_a_retry(
+    admin_client_a, app_a, failing_deliveries, receiver, hub_sandbox
+):
+    receiver.failing = False
+    channel = app_a.channels.get(kind="telegram")
+    hub_sandbox.customer_message(
+        channel_id=str(channel.hub_channel_id), sender="123456789", content={"type": "text", "text": "ok"}
+    )
+    [success] = [d for d in hub_sandbox.webhook_deliveries() if d["status"] == "Success"]
+
+    page = _logs_page(admin_client_a, app_a).content.decode()
+
+    success_row = page.split(f'<tr data-log="{success["id"]}">')[1].split("</tr>")[0]
+    failed_row = page.split(f'<tr data-log="{failing_deliveries[-1]["id"]}">')[1].split("</tr>")[0]
+    assert "Success" in success_row
+    assert "Retry" not in success_row and 'name="log_ids"' not in success_row
+    assert ">Retry</button>" in failed_row and 'name="log_ids"' in failed_row  # the control

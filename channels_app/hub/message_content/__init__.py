@@ -24,6 +24,7 @@ lists, the customer's answers), `reading` (`parse_content`), `fields` (forgiving
 from channels_app.hub.message_content.fields import JSONObject
 from channels_app.hub.message_content.prompts import Answer, Link, Option, Prompt, Section
 from channels_app.hub.message_content.reading import parse_content
+from channels_app.hub.message_content.templates import TemplateText, check_template_id, placeholders
 from channels_app.hub.message_content.values import (
     PREVIEW_LENGTH,
     Attachments,
@@ -68,11 +69,14 @@ __all__ = [
     "Reaction",
     "Section",
     "Template",
+    "TemplateText",
     "Text",
     "Unknown",
     "Unsupported",
     "check_length",
     "check_supported",
+    "check_template_id",
     "clip",
     "parse_content",
+    "placeholders",
 ]

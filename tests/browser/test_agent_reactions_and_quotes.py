@@ -1,0 +1,54 @@
+"""An agent reacts to a customer's message and quote-replies to it, from the bubble's own buttons."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.browser_support import BUBBLES, bubble_with, open_inbox, open_thread, row_for
+from tests.support import wait_for
+
+pytestmark = pytest.mark.browser
+
+CUSTOMER = "5521987654321"
+
+
+def test_an_agent_reacts_and_quotes_a_customers_message(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    channel_id = str(whatsapp.hub_channel_id)
+    hub_a.customer_message(
+        channel_id=channel_id,
+        sender=CUSTOMER,
+        message_id="wamid.q-1",
+        content={"type": "text", "text": "Qual o prazo?"},
+    )
+    desk = open_browser(agent_a)
+    page = desk.page
+    open_inbox(page)
+    open_thread(page, CUSTOMER)
+    # Opening the thread marks it read, and that live redraw replaces the bubble: act once it has settled.
+    expect(row_for(page, CUSTOMER).locator(".badge")).to_have_count(0)
+    question = bubble_with(page, "Qual o prazo?")
+
+    question.get_by_text("React").click()
+    question.get_by_role("button", name="React with 👍").click()
+    expect(question.locator(".reaction-badge[data-who=agent]")).to_contain_text("👍")
+    reaction = wait_for(
+        lambda: [s for s in hub_a.accepted_sends(channel_id=channel_id) if "reaction" in s["content"]],
+        what="the Hub got the reaction",
+    )
+    assert reaction[0]["content"]["reaction"] == {"messageId": "wamid.q-1", "emoji": "👍"}
+    expect(page.locator(BUBBLES)).to_have_count(1)  # the reaction is no bubble of its own
+
+    question.get_by_role("button", name="Reply").click()
+    expect(page.locator("#composer [data-role=quote]")).to_contain_text("Qual o prazo?")
+    box = page.locator("#composer textarea[name=text]")
+    box.fill("Dois dias úteis")
+    box.press("Enter")
+
+    answer = bubble_with(page, "Dois dias úteis")
+    expect(answer.locator(".msg-quote")).to_contain_text("Qual o prazo?")
+    expect(page.locator("#composer [data-role=quote]")).to_be_hidden()
+    sent = wait_for(
+        lambda: [s for s in hub_a.accepted_sends(channel_id=channel_id) if s["content"].get("text")],
+        what="the Hub got the quote-reply",
+    )
+    assert sent[0]["content"] == {"text": "Dois dias úteis", "replyTo": "wamid.q-1"}
