@@ -46,7 +46,9 @@ from django.utils.crypto import constant_time_compare
 from channels_app.access import AuthUser, visible_application_ids
 from channels_app.realtime import application_group, local_groups, user_group
 from conversations.fanout import Viewer, renders
-from conversations.live import TabState, names_applications, render_pong, render_sync
+from conversations.live import TabState, names_applications, render_pong, render_sync, tab_counts_html
+from conversations.live_counts import board
+from conversations.selectors.inbox import CountGroups, tab_counts
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self._leave_all()
 
     async def _leave_all(self) -> None:
+        board.forget(self.counts_changed)
         groups, self.groups_joined = self.groups_joined, []
         for group in groups:
             await self._leave(group)
@@ -193,6 +196,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.user = user
             self.state = TabState.from_message(content)
             self.synced_at = time.time()
+            board.watch(self.counts_changed, self.application_ids)
             scope = content.get("scope")
             html = await database_sync_to_async(render_sync)(
                 user=user,
@@ -265,6 +269,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         changed = await self._apply_access(await database_sync_to_async(_access_of)(user))
+        if self.state is not None:
+            board.watch(self.counts_changed, self.application_ids)
         if changed and self.state is not None:
             # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
             html = await database_sync_to_async(render_sync)(
@@ -273,13 +279,26 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=html)
 
     async def message_created(self, event: dict[str, Any]) -> None:
+        board.touch()  # a new or reopened conversation moves the tab counts
         await self._forward(event)
 
     async def message_status(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
     async def conversation_updated(self, event: dict[str, Any]) -> None:
+        board.touch()
         await self._forward(event)
+
+    async def counts_changed(self, groups: CountGroups) -> None:
+        """The process recounted (live_counts.py): send this tab its view tabs' counts if they moved."""
+        if self.state is None or not self.groups_joined:
+            return
+        counts = tab_counts(
+            groups, filters=self.state.filters, viewer_id=self.user.pk, application_ids=self.application_ids
+        )
+        if counts != self.state.counts:
+            self.state.counts = counts
+            await self.send(text_data=tab_counts_html(counts))
 
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:

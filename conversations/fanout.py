@@ -145,7 +145,7 @@ class SharedRender:
         c = self.conversation
         assert c is not None
         filters = viewer.state.filters
-        if not filters.matches(c, viewer_id=viewer.user_id) or (
+        if not filters.matches(c, viewer_id=viewer.user_id, keep_id=viewer.state.conversation_id) or (
             filters.q and not await self.part(("search", filters.q))
         ):
             if self._removal is None:

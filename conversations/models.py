@@ -32,6 +32,8 @@ class Conversation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         PENDING = "pending", "Pending"
+        # Out of the open views until `snoozed_until` (the worker wakes it) or the customer writes.
+        SNOOZED = "snoozed", "Snoozed"
         RESOLVED = "resolved", "Resolved"
 
     # application and channel are copies of contact.channel's, so the inbox filters without joins.
@@ -52,6 +54,8 @@ class Conversation(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set while snoozed: when the worker reopens it (conversations/actions/snooze.py).
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     last_message = models.ForeignKey(
         "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -69,6 +73,10 @@ class Conversation(models.Model):
                 fields=["application", "status", "-last_activity_at", "-id"], name="inbox_status_recent"
             ),
             models.Index(fields=["assignee", "-last_activity_at", "-id"], name="inbox_assignee_recent"),
+            # The worker's wake-up scan reads only the snoozed few, not the whole table.
+            models.Index(
+                fields=["snoozed_until"], condition=Q(status="snoozed"), name="snoozed_due"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations.views import inbox
+from conversations.views import inbox, triage
 
 urlpatterns = [
     path("", inbox.home, name="home"),
@@ -22,4 +22,6 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/unread/", inbox.mark_unread, name="mark_unread"),
     path("conversations/<int:conversation_id>/contact/", inbox.rename_contact, name="rename_contact"),
     path("conversations/<int:conversation_id>/read/", inbox.mark_read, name="mark_read"),
+    path("conversations/<int:conversation_id>/snooze/", triage.snooze, name="snooze"),
+    path("conversations/bulk/", triage.bulk, name="bulk_action"),
 ]

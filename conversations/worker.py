@@ -33,6 +33,7 @@ from django.utils.crypto import get_random_string
 from channels_app.hooks import start_worker_threads
 from channels_app.realtime import publisher
 from conversations.actions.housekeeping import do_prune_history
+from conversations.actions.snooze import do_wake_due_snoozes
 from conversations.actions.replies import (
     SendLease,
     SendOutcome,
@@ -54,6 +55,17 @@ def sweep_once() -> int:
         close_old_connections()
 
 
+def wake_once() -> int:
+    """Reopen the snoozed conversations that are due; how many were woken."""
+    try:
+        return len(do_wake_due_snoozes())
+    except Exception:  # like the sweep: logged, and tried again at the next one
+        log.exception("waking snoozed conversations failed")
+        return 0
+    finally:
+        close_old_connections()
+
+
 def prune_once() -> None:
     try:
         report = do_prune_history()
@@ -66,9 +78,19 @@ def prune_once() -> None:
 
 
 def sweep_forever(stop: threading.Event, interval: float) -> None:
+    """The recovery sweep every `interval` s, and the snooze wake-up every SNOOZE_WAKE_INTERVAL s."""
+    wake_every = settings.SNOOZE_WAKE_INTERVAL
+    # The first wake-up at once: what came due while no worker ran comes back now.
+    next_wake, next_sweep = time.monotonic(), time.monotonic() + interval
     try:
-        while not stop.wait(interval):
-            sweep_once()
+        while not stop.wait(max(0.0, min(next_sweep, next_wake) - time.monotonic())):
+            now = time.monotonic()
+            if now >= next_wake:
+                wake_once()
+                next_wake = now + wake_every
+            if now >= next_sweep:
+                sweep_once()
+                next_sweep = now + interval
     finally:
         connection.close()  # this thread's own connection
 

@@ -56,17 +56,21 @@ def do_assign(*, conversation: Conversation, assignee: AuthUser | None, actor: A
 
 
 def do_set_status(*, conversation: Conversation, status: str, actor: AuthUser) -> Conversation:
-    """Resolve, reopen or park (pending) a conversation."""
-    if status not in Conversation.Status.values:
+    """Resolve, reopen or park (pending) a conversation; leaving "snoozed" forgets its wake-up time.
+    Snoozing needs a time: `do_snooze` (actions/snooze.py)."""
+    if status not in Conversation.Status.values or status == Conversation.Status.SNOOZED:
         raise ThreadActionError(f"Unknown status {status!r}.")
     with transaction.atomic():
         locked = _locked(conversation)
         if locked.status == status:
             return conversation
         locked.status = status
+        locked.snoozed_until = None
         locked.status_changed_at = timezone.now()
         locked.status_changed_by = actor
-        return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by"])
+        return _save(
+            conversation, locked, ["status", "snoozed_until", "status_changed_at", "status_changed_by"]
+        )
 
 
 def do_mark_read(*, conversation: Conversation, actor: AuthUser) -> Conversation:

@@ -34,12 +34,15 @@ from conversations.actions.threads import (
     do_rename_contact,
     do_set_status,
 )
+from conversations.forms import SNOOZE_PRESETS
 from conversations.live import (
     base_context,
     frame,
     new_cursor,
+    page_tab_counts,
     render_partial,
     row_html,
+    tab_counts_html,
     thread_context,
     thread_state_html,
 )
@@ -49,6 +52,7 @@ from conversations.selectors.inbox import (
     filter_choices,
     filters_for,
     inbox_page,
+    view_tabs,
     visible_application_list,
 )
 from conversations.selectors.thread import conversation_for, message_for, message_timeline, thread_page
@@ -71,10 +75,16 @@ def _page_context(
 ) -> dict[str, Any]:
     cursor = new_cursor()  # before any read: the browser's resync starts here
     ids = [a.pk for a in applications]
+    counts = page_tab_counts(user=request.user, filters=filters, application_ids=ids)
     return {
         **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
         **filter_choices(user=request.user, applications=applications),
-        "page": inbox_page(user=request.user, filters=filters, before=before, application_ids=ids),
+        "page": inbox_page(
+            user=request.user, filters=filters, before=before, application_ids=ids, keep_id=active_id
+        ),
+        "tab_counts": counts,
+        "view_tabs": view_tabs(counts),
+        "snooze_presets": SNOOZE_PRESETS,
         "active_id": active_id,
         "cursor": cursor,
     }
@@ -99,7 +109,10 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     # Without JavaScript, `before` pages through whole pages ("Older conversations" link).
     context = _page_context(request, filters, applications, active_id=None, before=before)
     if _wants(request, "inbox-list-wrap"):
-        return render(request, "conversations/partials/inbox_list.html", context)
+        # Other filters: the tabs' counts follow them (out of band: the tabs sit outside the list).
+        response = render(request, "conversations/partials/inbox_list.html", context)
+        response.content += tab_counts_html(context["tab_counts"], oob=True).encode()
+        return response
     return render(request, "conversations/inbox.html", {**context, "conversation": None})
 
 

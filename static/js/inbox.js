@@ -68,8 +68,13 @@
     }
     var siblings = sortedChildren(container, planned);
     var at = siblings.findIndex(function (s) { return s.id === el.id; });
-    if (existing && at >= 0 && siblings[at].key === key && existing.parentNode === container) {
-      el.setAttribute("hx-swap-oob", "outerHTML"); // same place: redraw in place
+    var triage = window.HubdashTriage;
+    if (triage && container.id === "inbox-list") triage.prepare(el);
+    var held = triage && container.id === "inbox-list" && existing && existing.parentNode === container &&
+      triage.hold(el, existing);
+    if (existing && at >= 0 && existing.parentNode === container && (held || siblings[at].key === key)) {
+      // Same place: redraw in place (or, while the agent triages, keep the place: static/js/triage.js).
+      el.setAttribute("hx-swap-oob", "outerHTML");
       return;
     }
     if (at >= 0) siblings.splice(at, 1);

@@ -1,0 +1,281 @@
+/* Hubdash inbox: working a busy queue. Loaded before inbox.js, which asks `window.HubdashTriage` where
+ * a live row goes (`hold`, `prepare`).
+ *
+ * - Triage that holds: while the agent is on a row (a thread open, or the keyboard in the list), a live
+ *   update redraws a row where it is instead of moving it, and the "N updated — show" bar puts the list
+ *   back in order when the agent asks. j/k therefore walk a stable order. Focus that a redraw took away
+ *   goes back to the same control of the redrawn element; the active row stays highlighted.
+ * - Selection: a checkbox per row, `x`, Shift+click for a range, "Select all loaded"; the bulk bar acts
+ *   on the selection (the server redraws the rows; other tabs hear it live).
+ * - `z` opens the snooze menu of the open thread.
+ * - The page title and the favicon carry the number of unread conversations in the loaded list.
+ */
+(function () {
+  "use strict";
+
+  function byId(id) {
+    return id ? document.getElementById(id) : null;
+  }
+
+  function t(text) {
+    return window.gettext ? window.gettext(text) : text;
+  }
+
+  function list() {
+    return byId("inbox-list");
+  }
+
+  function rows() {
+    var el = list();
+    return el ? Array.prototype.slice.call(el.querySelectorAll(":scope > .conv-row")) : [];
+  }
+
+  // --- Triage that holds ----------------------------------------------------------------------------
+
+  var held = {}; // row ids redrawn in place whose order changed
+
+  function activeRowId() {
+    var row = document.querySelector("#inbox-list > .conv-row.is-active");
+    return row ? row.id : "";
+  }
+
+  function triaging() {
+    var el = list();
+    return !!el && (!!activeRowId() || el.contains(document.activeElement));
+  }
+
+  function showHeldBar() {
+    var bar = byId("held-bar");
+    if (!bar) return;
+    var n = Object.keys(held).length;
+    bar.hidden = n === 0;
+    bar.textContent = n
+      ? interpolateCount(window.ngettext ? ngettext("%s updated — show in order", "%s updated — show in order", n) : "%s updated — show in order", n)
+      : "";
+  }
+
+  function interpolateCount(format, n) {
+    return window.interpolate ? interpolate(format, [n]) : format.replace("%s", n);
+  }
+
+  window.HubdashTriage = {
+    // A live row that exists already: keep its place (true) while the agent triages and its order moved.
+    hold: function (incoming, existing) {
+      if (!triaging()) return false;
+      if (existing.getAttribute("data-sort") !== incoming.getAttribute("data-sort")) {
+        held[incoming.id] = true;
+        showHeldBar();
+      }
+      return true;
+    },
+    // Before a live row replaces the old one: the browser's own facts win (which row is active, which
+    // are selected), since a frame may have been drawn before the agent moved.
+    prepare: function (incoming) {
+      var activeId = activeRowId();
+      if (activeId) {
+        var active = incoming.id === activeId;
+        incoming.classList.toggle("is-active", active);
+        var link = incoming.querySelector(".conv-link");
+        if (link && active) link.setAttribute("aria-current", "page");
+        else if (link) link.removeAttribute("aria-current");
+      }
+      var box = incoming.querySelector(".row-select");
+      if (box && selected[incoming.getAttribute("data-conversation-id")]) {
+        box.setAttribute("checked", "");
+        incoming.classList.add("is-selected");
+      }
+    },
+  };
+
+  function showInOrder() {
+    held = {};
+    showHeldBar();
+    var el = list();
+    var query = el ? el.dataset.filters || "" : "";
+    htmx.ajax("GET", "/" + (query ? "?" + query : ""), { target: "#inbox-list-wrap", swap: "innerHTML" });
+  }
+
+  // Focus: remember where the keyboard is, and put it back when a redraw replaced that element.
+  var focusMemo = null;
+
+  function selectorFor(el) {
+    if (el.id) return "#" + CSS.escape(el.id);
+    var sel = el.tagName.toLowerCase();
+    ["data-action", "name", "data-snooze", "data-bulk"].forEach(function (attr) {
+      var value = el.getAttribute(attr);
+      if (value) sel += "[" + attr + '="' + CSS.escape(value) + '"]';
+    });
+    if (el.classList.length) sel += "." + CSS.escape(el.classList[0]);
+    return sel;
+  }
+
+  document.addEventListener("focusin", function (event) {
+    var el = event.target;
+    if (!(el instanceof Element)) return;
+    var anchor = el.parentElement && el.parentElement.closest("[id]");
+    focusMemo = anchor ? { el: el, anchor: anchor.id, selector: selectorFor(el) } : null;
+  });
+
+  function restoreFocus() {
+    var memo = focusMemo;
+    if (!memo || memo.el.isConnected) return; // still there (or the agent moved on): nothing to do
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    var anchor = byId(memo.anchor);
+    var target = anchor && (anchor.matches(memo.selector) ? anchor : anchor.querySelector(memo.selector));
+    if (target) target.focus({ preventScroll: true });
+  }
+
+  document.body.addEventListener("htmx:oobAfterSwap", restoreFocus);
+  document.body.addEventListener("htmx:afterSettle", restoreFocus);
+  document.body.addEventListener("htmx:wsAfterMessage", restoreFocus);
+
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "inbox-list-wrap") {
+      held = {};
+      showHeldBar();
+      syncSelection();
+    }
+    updateTitle();
+  });
+
+  // --- Selection and the bulk bar -------------------------------------------------------------------
+
+  var selected = {}; // conversation id -> true
+  var lastClicked = null;
+
+  function setSelected(row, on) {
+    var id = row.getAttribute("data-conversation-id");
+    if (on) selected[id] = true;
+    else delete selected[id];
+    var box = row.querySelector(".row-select");
+    if (box) box.checked = on;
+    row.classList.toggle("is-selected", on);
+  }
+
+  function syncSelection() {
+    // Rows that left the list leave the selection; redrawn rows keep their box ticked (prepare).
+    var present = {};
+    rows().forEach(function (row) {
+      var id = row.getAttribute("data-conversation-id");
+      present[id] = true;
+      setSelected(row, !!selected[id]);
+    });
+    Object.keys(selected).forEach(function (id) {
+      if (!present[id]) delete selected[id];
+    });
+    var n = Object.keys(selected).length;
+    var bar = byId("bulk-form");
+    if (bar) bar.hidden = n === 0;
+    var count = byId("bulk-count");
+    if (count) count.textContent = n ? interpolateCount(window.ngettext ? ngettext("%s selected", "%s selected", n) : "%s selected", n) : "";
+    if (list()) list().classList.toggle("is-selecting", n > 0);
+  }
+
+  document.addEventListener("click", function (event) {
+    var box = event.target.closest && event.target.closest(".row-select");
+    if (box) {
+      var row = box.closest(".conv-row");
+      var all = rows();
+      if (event.shiftKey && lastClicked && lastClicked.isConnected) {
+        var from = all.indexOf(lastClicked);
+        var to = all.indexOf(row);
+        var lo = Math.min(from, to);
+        var hi = Math.max(from, to);
+        for (var i = lo; i <= hi; i++) setSelected(all[i], box.checked);
+      } else {
+        setSelected(row, box.checked);
+      }
+      lastClicked = row;
+      syncSelection();
+      return;
+    }
+    var button = event.target.closest && event.target.closest("[data-action]");
+    if (!button) return;
+    var action = button.getAttribute("data-action");
+    if (action === "select-all") {
+      rows().forEach(function (r) { setSelected(r, true); });
+      syncSelection();
+    } else if (action === "clear-selection") {
+      selected = {};
+      syncSelection();
+    } else if (action === "show-held") {
+      showInOrder();
+    }
+  });
+
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    // A bulk action done: the selection has served its purpose.
+    if (event.detail.elt && event.detail.elt.id === "bulk-form" && event.detail.successful) {
+      selected = {};
+      syncSelection();
+    }
+  });
+
+  document.body.addEventListener("htmx:oobAfterSwap", function () {
+    syncSelection();
+    updateTitle();
+  });
+
+  // --- Keyboard: x selects the row the agent is on, z snoozes the open thread ---------------------------
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    var target = event.target;
+    if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (event.key === "x") {
+      var row = (target.closest && target.closest(".conv-row")) || byId(activeRowId());
+      if (!row) return;
+      setSelected(row, !selected[row.getAttribute("data-conversation-id")]);
+      lastClicked = row;
+      syncSelection();
+      event.preventDefault();
+    } else if (event.key === "z") {
+      var menu = document.querySelector(".thread-header .snooze-menu");
+      if (!menu) return;
+      menu.open = true;
+      var first = menu.querySelector("[data-snooze]");
+      if (first) first.focus();
+      event.preventDefault();
+    }
+  });
+
+  // --- Unread count in the title and the favicon ------------------------------------------------------
+
+  var baseTitle = document.title;
+  var icon = document.querySelector("link[rel=icon]");
+  var baseIcon = icon ? icon.href : "";
+
+  function unreadCount() {
+    return rows().filter(function (row) { return Number(row.getAttribute("data-unread")) > 0; }).length;
+  }
+
+  function badgeIcon(n) {
+    var label = n > 99 ? "99+" : String(n);
+    var svg =
+      "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' rx='4' fill='#3b5bdb'/>" +
+      "<path d='M4 5h8v5H7l-3 2z' fill='#fff'/><circle cx='11.5' cy='4.5' r='4.5' fill='#e03131'/>" +
+      "<text x='11.5' y='6.4' font-size='" + (label.length > 1 ? 4.2 : 6) + "' text-anchor='middle' fill='#fff' font-family='sans-serif' font-weight='700'>" +
+      label + "</text></svg>";
+    return "data:image/svg+xml," + encodeURIComponent(svg);
+  }
+
+  function updateTitle() {
+    var n = unreadCount();
+    var title = n ? "(" + n + ") " + baseTitle : baseTitle;
+    if (document.title !== title) document.title = title;
+    if (icon) {
+      var href = n ? badgeIcon(n) : baseIcon;
+      if (icon.getAttribute("data-count") !== String(n)) {
+        icon.href = href;
+        icon.setAttribute("data-count", String(n));
+      }
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    syncSelection();
+    updateTitle();
+  });
+})();
