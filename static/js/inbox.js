@@ -126,6 +126,7 @@
         planUpsert(el, planned);
       } else if ((op === "replace" || op === "remove") && byId(el.id)) {
         if (op === "replace") keepRenameDraft(byId(el.id), el);
+        if (op === "replace" && window.HubdashTriage) window.HubdashTriage.keepOpen(byId(el.id), el);
         el.setAttribute("hx-swap-oob", op === "replace" ? "outerHTML" : "delete");
       } else {
         el.remove(); // nothing to replace or remove here: ignore rather than log an htmx error

@@ -59,6 +59,14 @@
   }
 
   window.HubdashTriage = {
+    // A redraw of an element (the thread header) keeps its open menus open, like the rename form.
+    keepOpen: function (current, incoming) {
+      current.querySelectorAll("details[open]").forEach(function (open) {
+        if (!open.classList.length || open.classList.contains("rename")) return;
+        var next = incoming.querySelector("details." + CSS.escape(open.classList[0]));
+        if (next) next.setAttribute("open", "");
+      });
+    },
     // A live row that exists already: keep its place (true) while the agent triages and its order moved.
     hold: function (incoming, existing) {
       if (!triaging()) return false;

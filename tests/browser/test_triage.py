@@ -1,0 +1,140 @@
+"""Working a busy queue in the browser: j/k through a list that holds still under live updates, focus
+that stays, snooze that a customer's message undoes, bulk resolve seen by a colleague, the unread count
+in the title."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.browser_support import ROWS, customer_writes, open_inbox, row_for
+
+pytestmark = pytest.mark.browser
+
+CUSTOMERS = [f"55219876500{n:02d}" for n in range(6)]
+
+
+def _row_ids(page) -> list[str]:
+    return page.locator(ROWS).evaluate_all("els => els.map(e => e.dataset.conversationId)")
+
+
+def _open_thread_id(page) -> str:
+    return page.locator("#thread").get_attribute("data-conversation-id")
+
+
+def _customers_write(hub, channel, customers, text="Olá") -> None:
+    for customer in customers:
+        customer_writes(hub, channel, customer, f"{text} de {customer}")
+
+
+def test_j_visits_every_row_once_while_messages_arrive_on_other_rows(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS)
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    expect(desk.page.locator(ROWS)).to_have_count(len(CUSTOMERS))
+    order = _row_ids(desk.page)
+    customer_of = {row_id: CUSTOMERS[len(CUSTOMERS) - 1 - i] for i, row_id in enumerate(order)}
+
+    visited = []
+    for step in range(len(order)):
+        desk.page.keyboard.press("j")
+        expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", order[step])
+        visited.append(_open_thread_id(desk.page))
+        # A customer further down and one already visited write: their rows would jump to the top.
+        for other in {order[-1], order[0]} - {order[step]}:
+            text = f"nova mensagem {step}"
+            customer_writes(hub_a, whatsapp, customer_of[other], text)
+            expect(desk.page.locator(f"#conv-{other} .conv-preview")).to_contain_text(text)
+        expect(desk.page.locator(f"#conv-{order[step]}")).to_have_class(re.compile(r"\bis-active\b"))
+
+    assert visited == order  # each row once, in the order the agent started with
+    # The list says it held updates back, and puts the rows in order when asked.
+    held = desk.page.locator("#held-bar")
+    expect(held).to_be_visible()
+    held.click()
+    expect(held).to_be_hidden()
+    expect(desk.page.locator(ROWS).first).to_have_attribute("data-conversation-id", re.compile(r"\d+"))
+    assert _row_ids(desk.page)[0] in {order[0], order[-1]}
+
+
+def test_focus_stays_on_the_row_after_a_live_update(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS[:3])
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    desk.page.keyboard.press("j")
+    first = _row_ids(desk.page)[0]
+    expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", first)
+    focused = "document.activeElement && document.activeElement.closest('.conv-row') ? document.activeElement.closest('.conv-row').id : ''"
+    assert desk.page.evaluate(focused) == f"conv-{first}"  # the control: focus is on the row
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[2], "outra pergunta")  # the first row is CUSTOMERS[2]
+
+    expect(desk.page.locator(f"#conv-{first} .conv-preview")).to_contain_text("outra pergunta")
+    assert desk.page.evaluate(focused) == f"conv-{first}"
+    expect(desk.page.locator(f"#conv-{first}")).to_have_class(re.compile(r"\bis-active\b"))
+    desk.page.keyboard.press("j")  # and the keyboard goes on from there
+    expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", _row_ids(desk.page)[1])
+
+
+def test_a_snoozed_conversation_disappears_and_comes_back_when_the_customer_writes(
+    open_browser, hub_a, app_a, agent_a
+):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Preciso de ajuda")
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    desk.page.keyboard.press("j")
+    expect(desk.page.locator("#thread")).to_be_visible()
+
+    desk.page.keyboard.press("z")
+    desk.page.locator(".snooze-form [data-snooze=tomorrow]").click()
+
+    expect(row_for(desk.page, CUSTOMERS[0])).to_have_count(0)
+    expect(desk.page.locator("#thread .status-pill")).to_have_text("Snoozed")
+    expect(desk.page.locator("#tab-count-all")).to_have_text("0")
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Ainda estou esperando")
+
+    row = row_for(desk.page, CUSTOMERS[0])
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-status", "open")
+    expect(desk.page.locator("#tab-count-all")).to_have_text("1")
+
+
+def test_bulk_resolve_of_three_selected_rows_updates_another_agents_tab(
+    open_browser, hub_a, app_a, agent_a, admin
+):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS[:4])
+    alice = open_browser(agent_a)
+    ada = open_browser(admin)
+    open_inbox(alice.page)
+    open_inbox(ada.page)
+    expect(ada.page.locator("#tab-count-all")).to_have_text("4")
+
+    boxes = alice.page.locator(f"{ROWS} .row-select")
+    boxes.nth(0).click()
+    boxes.nth(2).click(modifiers=["Shift"])  # a range: the first three
+    expect(alice.page.locator("#bulk-count")).to_contain_text("3")
+    alice.page.locator("#bulk-form [data-bulk=resolve]").click()
+
+    expect(alice.page.locator(ROWS)).to_have_count(1)
+    expect(alice.page.locator("#inbox-toast")).to_contain_text("Done for 3 conversations.")
+    expect(ada.page.locator(ROWS)).to_have_count(1)
+    expect(ada.page.locator("#tab-count-all")).to_have_text("1")
+    expect(row_for(ada.page, CUSTOMERS[0])).to_have_count(1)  # the oldest, not selected
+
+
+def test_the_title_shows_the_unread_count(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Primeira")
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    expect(desk.page).to_have_title("(1) Inbox · Hubdash")
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[1], "Segunda")
+
+    expect(desk.page).to_have_title("(2) Inbox · Hubdash")
+    expect(desk.page.locator("link[rel=icon]")).to_have_attribute("data-count", "2")
