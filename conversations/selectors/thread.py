@@ -75,10 +75,16 @@ def _messages() -> QuerySet[Message]:
 class ThreadPage:
     messages: list[Message]
     has_older: bool
+    # More messages after these (a page opened at a search hit, or one page of them catching up).
+    has_newer: bool = False
 
     @property
     def oldest_id(self) -> int | None:
         return self.messages[0].pk if self.messages else None
+
+    @property
+    def newest_id(self) -> int | None:
+        return self.messages[-1].pk if self.messages else None
 
 
 def thread_page(
@@ -95,7 +101,7 @@ def thread_page(
     # conversation: at the far end of a long thread, through most of the table (350 ms at 1M messages).
     ids = Message.objects.filter(conversation=conversation).values("id")
     if after_id is not None:
-        ids = ids.filter(id__gt=after_id).order_by("id")[:limit]
+        ids = ids.filter(id__gt=after_id).order_by("id")[: limit + 1]  # one more: is there a newer page?
     else:
         if before_id is not None:
             ids = ids.filter(id__lt=before_id)
@@ -106,10 +112,36 @@ def thread_page(
         Message.objects.select_related("author").defer(*AUTHOR_DEFERRED).filter(pk__in=ids).order_by("id")
     )
     has_older = after_id is not None or len(messages) > limit
-    if len(messages) > limit:
+    has_newer = after_id is not None and len(messages) > limit
+    if has_newer:
+        messages = messages[:limit]  # the extra one is the newest
+    elif len(messages) > limit:
         messages = messages[len(messages) - limit :]  # the extra one is the oldest
     attach_choices(messages)
-    return ThreadPage(messages=messages, has_older=has_older)
+    return ThreadPage(messages=messages, has_older=has_older, has_newer=has_newer)
+
+
+def matching_message_id(*, conversation: Conversation, term: str) -> int | None:
+    """The newest message of the thread whose preview or text holds `term` (a search hit), if any."""
+    hit = (
+        Message.objects.filter(conversation=conversation)
+        .filter(Q(preview__icontains=term) | Q(content__text__icontains=term))
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return hit
+
+
+def thread_page_around(*, conversation: Conversation, message_id: int, limit: int = THREAD_PAGE_SIZE) -> ThreadPage:
+    """The thread opened at one message (a search hit): it and the messages just before and after it,
+    with sentinels that load the rest both ways. Two keyset pages on the id, two queries."""
+    half = limit // 2
+    before = thread_page(conversation=conversation, before_id=message_id + 1, limit=half)
+    after = thread_page(conversation=conversation, after_id=message_id, limit=half)
+    messages = [*before.messages, *after.messages]
+    attach_choices(messages)  # a prompt and its answer may straddle the two pages
+    return ThreadPage(messages=messages, has_older=before.has_older, has_newer=after.has_newer)
 
 
 def attach_choices(messages: Iterable[Message]) -> None:

@@ -55,7 +55,14 @@ from conversations.selectors.inbox import (
     view_tabs,
     visible_application_list,
 )
-from conversations.selectors.thread import conversation_for, message_for, message_timeline, thread_page
+from conversations.selectors.thread import (
+    conversation_for,
+    matching_message_id,
+    message_for,
+    message_timeline,
+    thread_page,
+    thread_page_around,
+)
 
 # --- pages -----------------------------------------------------------------------------------------
 
@@ -129,10 +136,18 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
         # Already read: no locking transaction (three round trips) on every opening. A message that
         # arrives after the read above reaches the open thread live, and the page marks it read then.
         conversation = do_mark_read(conversation=conversation, actor=request.user)
+    # From a search: the thread opens at the newest message that matched, with what surrounds it.
+    hit = matching_message_id(conversation=conversation, term=filters.q) if filters.q else None
+    thread = (
+        thread_page_around(conversation=conversation, message_id=hit)
+        if hit
+        else thread_page(conversation=conversation)
+    )
     context = {
         **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
         **thread_context(conversation),
-        "thread": thread_page(conversation=conversation),
+        "thread": thread,
+        "search_hit_id": hit,
         "cursor": cursor,
     }
     if _wants(request, "thread-pane"):

@@ -264,7 +264,8 @@
       scope: scope || "all",
       since: since || state.cursor,
       conversation: thread ? Number(thread.dataset.conversationId) : null,
-      after: newestMessageId(thread),
+      // A thread opened at a search hit has a gap below: catch up from the newest message it stands for.
+      after: Math.max(newestMessageId(thread), Number(thread && thread.dataset.newestId) || 0),
       rows: loadedRowIds(),
       filters: currentFilters(),
     });
@@ -424,7 +425,15 @@
   function prepareThread() {
     var el = scroller();
     if (!el) return;
-    scrollToBottom();
+    // Opened from a search: at the matching message (static/js/triage.js marks it), not at the bottom.
+    var hit = openThread() && byId("msg-" + openThread().dataset.searchHit);
+    if (hit) {
+      hit.classList.add("is-search-hit");
+      hit.scrollIntoView({ block: "center" });
+      scroll.atBottom = false;
+    } else {
+      scrollToBottom();
+    }
     el.addEventListener("scroll", function () {
       scroll.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
       var jump = byId("jump-latest");

@@ -249,6 +249,100 @@
     }
   });
 
+  // --- Search hits and day separators ----------------------------------------------------------------
+
+  function searchTerm() {
+    var el = list();
+    if (!el) return "";
+    try {
+      return (new URLSearchParams(el.dataset.filters || "").get("q") || "").trim();
+    } catch (error) {
+      return "";
+    }
+  }
+
+  // Wrap each occurrence of the term in <mark>, in text nodes only (nothing is parsed as HTML).
+  function markTerm(root, term) {
+    if (!term) return;
+    var lower = term.toLowerCase();
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) {
+      var node = walker.currentNode;
+      if (node.parentElement.closest("mark.search-hit")) continue;
+      if (node.nodeValue.toLowerCase().indexOf(lower) >= 0) nodes.push(node);
+    }
+    nodes.forEach(function (node) {
+      var text = node.nodeValue;
+      var fragment = document.createDocumentFragment();
+      var at = 0;
+      var found;
+      while ((found = text.toLowerCase().indexOf(lower, at)) >= 0) {
+        fragment.appendChild(document.createTextNode(text.slice(at, found)));
+        var mark = document.createElement("mark");
+        mark.className = "search-hit";
+        mark.textContent = text.slice(found, found + term.length);
+        fragment.appendChild(mark);
+        at = found + term.length;
+      }
+      fragment.appendChild(document.createTextNode(text.slice(at)));
+      node.replaceWith(fragment);
+    });
+  }
+
+  function markSearchHits() {
+    var term = searchTerm();
+    if (!term) return;
+    document.querySelectorAll("#inbox-list .conv-name, #inbox-list .conv-preview, #thread .msg-text").forEach(function (el) {
+      markTerm(el, term);
+    });
+  }
+
+  var dayFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "full" });
+
+  function dayKey(date) {
+    return date.getFullYear() + "-" + date.getMonth() + "-" + date.getDate();
+  }
+
+  function dayLabel(date) {
+    var today = new Date();
+    var yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+    if (dayKey(date) === dayKey(today)) return t("Today");
+    if (dayKey(date) === dayKey(yesterday)) return t("Yesterday");
+    return dayFormat.format(date);
+  }
+
+  // One separator before the first bubble of each day (in the browser's zone, as the times are shown).
+  function daySeparators() {
+    document.querySelectorAll(".thread-messages").forEach(function (messages) {
+      messages.querySelectorAll(":scope > .day-separator").forEach(function (el) { el.remove(); });
+      var last = "";
+      messages.querySelectorAll(":scope > [data-message-id]").forEach(function (bubble) {
+        var time = bubble.querySelector(".msg-meta time[datetime]");
+        var when = time && new Date(time.getAttribute("datetime"));
+        if (!when || isNaN(when)) return;
+        var key = dayKey(when);
+        if (key === last) return;
+        last = key;
+        var separator = document.createElement("li");
+        separator.className = "day-separator";
+        separator.setAttribute("role", "separator");
+        separator.textContent = dayLabel(when);
+        bubble.before(separator);
+      });
+    });
+  }
+
+  function afterChange() {
+    daySeparators();
+    markSearchHits();
+  }
+
+  document.body.addEventListener("htmx:afterSettle", afterChange);
+  document.body.addEventListener("htmx:oobAfterSwap", afterChange);
+  document.body.addEventListener("htmx:wsAfterMessage", afterChange);
+  document.addEventListener("DOMContentLoaded", afterChange);
+
   // --- Unread count in the title and the favicon ------------------------------------------------------
 
   var baseTitle = document.title;

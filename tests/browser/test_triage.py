@@ -138,3 +138,35 @@ def test_the_title_shows_the_unread_count(open_browser, hub_a, app_a, agent_a):
 
     expect(desk.page).to_have_title("(2) Inbox · Hubdash")
     expect(desk.page.locator("link[rel=icon]")).to_have_attribute("data-count", "2")
+
+
+def test_day_separators_and_search_hits_in_the_thread(open_browser, hub_a, app_a, agent_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import Message
+    from tests.inbox.inbox_support import add_message, make_conversation
+
+    conversation = make_conversation(app_a, name="Renata", text="Bom dia, o boleto venceu")
+    later = add_message(conversation, content={"type": "text", "text": "Alguém pode ver?"})
+    today = add_message(conversation, content={"type": "text", "text": "Ainda sem resposta sobre o boleto"})
+    now = timezone.now()
+    Message.objects.filter(pk=conversation.last_message_id).update(created_at=now - timedelta(days=9))
+    Message.objects.filter(pk=later.pk).update(created_at=now - timedelta(days=1))
+    Message.objects.filter(pk=today.pk).update(created_at=now)
+    desk = open_browser(agent_a)
+
+    open_inbox(desk.page, "/?q=boleto")
+    row = row_for(desk.page, "Renata")
+    expect(row.locator("mark.search-hit")).to_have_text("boleto")
+    row.locator("a.conv-link").click()
+
+    separators = desk.page.locator("#thread .day-separator")
+    expect(separators).to_have_count(3)
+    expect(separators.nth(1)).to_have_text("Yesterday")
+    expect(separators.nth(2)).to_have_text("Today")
+    hit = desk.page.locator(f"#msg-{today.pk}")  # the newest that matched
+    expect(hit).to_have_class(re.compile(r"\bis-search-hit\b"))
+    expect(hit.locator("mark.search-hit")).to_have_text("boleto")
+    expect(desk.page.locator(f"#msg-{later.pk} mark")).to_have_count(0)

@@ -379,3 +379,40 @@ def test_bulk_needs_a_signed_in_user(client, app_a):
 
     assert response.status_code == 302
     assert Conversation.objects.get(pk=conversation.pk).status == "open"
+
+
+# --- search hits ----------------------------------------------------------------------------------------
+
+
+def test_a_thread_opened_from_a_search_opens_at_the_matching_message(agent_a_client, app_a):
+    from tests.inbox.inbox_support import add_message
+
+    conversation = make_conversation(app_a, text=None)
+    messages = [add_message(conversation, content={"type": "text", "text": f"mensagem {n}"}) for n in range(80)]
+    hit = add_message(conversation, content={"type": "text", "text": "o boleto venceu ontem"})
+    messages += [add_message(conversation, content={"type": "text", "text": f"depois {n}"}) for n in range(80)]
+    Conversation.objects.filter(pk=conversation.pk).update(last_message=messages[-1])
+
+    html = agent_a_client.get(reverse("conversation", args=[conversation.pk]) + "?q=BOLETO").content.decode()
+    plain = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+
+    assert f'data-search-hit="{hit.pk}"' in html
+    assert f'id="msg-{hit.pk}"' in html
+    assert f'id="msg-{messages[-1].pk}"' not in html  # the newest are loaded on scrolling down...
+    assert f'id="thread-newer-{conversation.pk}"' in html and 'data-sentinel="after"' in html
+    assert f'id="thread-older-{conversation.pk}"' in html  # ...and the older ones on scrolling up
+    assert f'id="msg-{messages[-1].pk}"' in plain and "data-search-hit" not in plain  # the control
+
+
+def test_scrolling_down_from_a_search_hit_loads_the_next_messages(agent_a_client, app_a):
+    from tests.inbox.inbox_support import add_message
+
+    conversation = make_conversation(app_a, text=None)
+    messages = [add_message(conversation, content={"type": "text", "text": f"m{n}"}) for n in range(70)]
+    url = reverse("thread_messages", args=[conversation.pk])
+
+    first = agent_a_client.get(f"{url}?after={messages[0].pk}", HTTP_HX_REQUEST="true").content.decode()
+    last = agent_a_client.get(f"{url}?after={messages[45].pk}", HTTP_HX_REQUEST="true").content.decode()
+
+    assert f'id="msg-{messages[1].pk}"' in first and f'id="thread-newer-{conversation.pk}"' in first
+    assert f'id="msg-{messages[-1].pk}"' in last and "thread-newer" not in last
