@@ -304,3 +304,16 @@ class PreferencesForm(SettingsForm):
             ),
         },
     )
+
+
+class NotificationSettingsForm(forms.Form):
+    """The profile's notification switches (UserPreferences.NOTIFICATION_FIELDS)."""
+
+    desktop_new_conversation = forms.BooleanField(required=False, label=_("A new conversation"))
+    desktop_assigned_message = forms.BooleanField(
+        required=False, label=_("A customer's message in a conversation assigned to me")
+    )
+    sound_new_conversation = forms.BooleanField(required=False, label=_("A new conversation"))
+    sound_assigned_message = forms.BooleanField(
+        required=False, label=_("A customer's message in a conversation assigned to me")
+    )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.utils.html import format_html
 
 from conversations.live import (
     TabState,
@@ -33,6 +34,7 @@ from conversations.models import Conversation
 from conversations.selectors.inbox import conversation_matches_search, live_row
 from conversations.selectors.thread import assignable_agents, message_with_context
 from conversations.templatetags.fragments import NO_VIEWER
+from conversations.templatetags.inbox import preview_of
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,36 @@ class SharedRender:
         if open_thread and kind in ("message.created", "message.status"):
             parts.append(await self.part(("bubble",)))
         parts.append(await self._row(viewer))
+        if kind == "message.created" and event.get("inbound"):
+            notice = self._notice(viewer)
+            if notice:
+                parts.append(notice)
         if open_thread and kind in ("message.created", "conversation.updated"):
             # "(me)" in the assignee list names the viewer: the header is drawn per viewer of the thread
             # (a handful of tabs at most), the row per variant.
             parts.append(await self.part(("thread", state.filters.as_query(), viewer.user_id)))
         return parts
+
+    def _notice(self, viewer: Viewer) -> str:
+        """What the tab may notify of (static/js/triage.js decides by the user's settings): a new
+        conversation, or a customer's message in one assigned to this viewer."""
+        c = self.conversation
+        assert c is not None
+        if self.event.get("new_conversation"):
+            reason = "new"
+        elif c.assignee_id == viewer.user_id:
+            reason = "assigned"
+        else:
+            return ""
+        return format_html(
+            '<div data-live="notify" hidden data-reason="{}" data-conversation="{}" data-message="{}"'
+            ' data-title="{}" data-body="{}"></div>',
+            reason,
+            c.pk,
+            self.event.get("message_id", ""),
+            c.contact.label,
+            preview_of(c.last_message)[:200],
+        )
 
     async def _row(self, viewer: Viewer) -> str:
         c = self.conversation

@@ -628,7 +628,10 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
         _finish(row, WebhookEvent.Outcome.DUPLICATE)
     else:
         publish_message_created(
-            application_id=channel.application_id, conversation_id=conversation_id, message_id=message_id
+            application_id=channel.application_id,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            inbound=True,  # a known customer: never a new conversation on this path
         )
     return True
 
@@ -638,6 +641,7 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
     now = timezone.now()
     sent_at: datetime = event.sent_at or now
     conversation_id = _returning_conversation_id(channel_id=channel.pk, external_id=event.sender)
+    new_conversation = conversation_id is None
     if conversation_id is None:
         contact = _get_or_create(Contact, channel=channel, external_id=event.sender)
         conversation_id = _get_or_create(
@@ -663,6 +667,10 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
     _count_inbound(conversation_id=conversation_id, message_id=message.pk, now=now, sent_at=sent_at)
 
     publish_message_created(
-        application_id=channel.application_id, conversation_id=conversation_id, message_id=message.pk
+        application_id=channel.application_id,
+        conversation_id=conversation_id,
+        message_id=message.pk,
+        inbound=True,
+        new_conversation=new_conversation,
     )
     return True

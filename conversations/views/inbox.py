@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseLocation
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
 from channels_app.models import Application
+from channels_app.preferences import preferences_of
 from conversations.actions.replies import do_retry_reply, do_send_reply
 from conversations.actions.threads import (
     NOT_ASSIGNABLE,
@@ -92,6 +93,7 @@ def _page_context(
         "tab_counts": counts,
         "view_tabs": view_tabs(counts),
         "snooze_presets": SNOOZE_PRESETS,
+        "notify": preferences_of(request.user).notify,
         "active_id": active_id,
         "cursor": cursor,
     }

@@ -122,6 +122,10 @@
       if (op === "meta") {
         pendingMeta.push(el.dataset);
         el.remove();
+      } else if (op === "notify") {
+        // Not shown: a customer wrote; static/js/triage.js decides whether to notify (the user's settings).
+        document.dispatchEvent(new CustomEvent("hubdash:notify", { detail: Object.assign({}, el.dataset) }));
+        el.remove();
       } else if (op === "upsert") {
         planUpsert(el, planned);
       } else if ((op === "replace" || op === "remove") && byId(el.id)) {

@@ -343,6 +343,51 @@
   document.body.addEventListener("htmx:wsAfterMessage", afterChange);
   document.addEventListener("DOMContentLoaded", afterChange);
 
+  // --- Notifications: a desktop notification and/or a sound, per the user's profile settings ----------
+
+  var app = byId("inbox-app");
+  var notifyOn = ((app && app.dataset.notify) || "").split(" ");
+  var audio = null;
+
+  function beep() {
+    try {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      audio = audio || new Context();
+      var oscillator = audio.createOscillator();
+      var gain = audio.createGain();
+      oscillator.frequency.value = 880;
+      gain.gain.setValueAtTime(0.08, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.35);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start();
+      oscillator.stop(audio.currentTime + 0.35);
+    } catch (error) {
+      // No audio (a browser without Web Audio, or not yet allowed to play): the title still says it.
+    }
+  }
+
+  document.addEventListener("hubdash:notify", function (event) {
+    var notice = event.detail;
+    var thread = byId("thread");
+    // The agent is looking at this thread in a focused tab: they see the message already.
+    if (document.hasFocus() && thread && thread.dataset.conversationId === notice.conversation) return;
+    if (notifyOn.indexOf("sound:" + notice.reason) >= 0) beep();
+    if (notifyOn.indexOf("desktop:" + notice.reason) < 0) return;
+    if (!("Notification" in window) || Notification.permission !== "granted") return; // denied: nothing breaks
+    var title = notice.reason === "new"
+      ? interpolate(t("New conversation: %s"), [notice.title])
+      : interpolate(t("%s wrote"), [notice.title]);
+    // One per message however many tabs are open: the browser replaces a notification with the same tag.
+    var shown = new Notification(title, { body: notice.body, tag: "hubdash-message-" + notice.message });
+    shown.onclick = function () {
+      window.focus();
+      var link = document.querySelector("#conv-" + notice.conversation + " a.conv-link");
+      if (link) link.click();
+      else window.location.href = "/conversations/" + notice.conversation + "/";
+      shown.close();
+    };
+  });
+
   // --- Unread count in the title and the favicon ------------------------------------------------------
 
   var baseTitle = document.title;

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browser_support import ROWS, customer_writes, open_inbox, row_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -170,3 +171,59 @@ def test_day_separators_and_search_hits_in_the_thread(open_browser, hub_a, app_a
     expect(hit).to_have_class(re.compile(r"\bis-search-hit\b"))
     expect(hit.locator("mark.search-hit")).to_have_text("boleto")
     expect(desk.page.locator(f"#msg-{later.pk} mark")).to_have_count(0)
+
+
+# Records each notification the page creates, then lets the browser's own Notification show it.
+RECORD_NOTIFICATIONS = """
+(() => {
+  const Real = window.Notification;
+  window.__notifications = [];
+  class Recorded extends Real {
+    constructor(title, options) {
+      super(title, options);
+      window.__notifications.push({ title, body: (options || {}).body || "" });
+    }
+  }
+  Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
+  Recorded.requestPermission = (...args) => Real.requestPermission(...args);
+  window.Notification = Recorded;
+})();
+"""
+
+
+def test_a_desktop_notification_fires_for_a_message_to_a_conversation_assigned_to_me(
+    open_browser, hub_a, app_a, agent_a
+):
+    from conversations.models import Conversation
+
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Oi")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[1], "Olá")
+    Conversation.objects.filter(contact__external_id=CUSTOMERS[0]).update(assignee=agent_a)
+    desk = open_browser(agent_a, permissions=["notifications"])
+    desk.context.add_init_script(RECORD_NOTIFICATIONS)
+    open_inbox(desk.page)
+    assert desk.page.evaluate("Notification.permission") == "granted"
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[1], "de alguém sem dono")  # the control: not mine
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Meu pedido chegou quebrado")
+
+    wait_for(lambda: desk.page.evaluate("window.__notifications.length"), timeout=10, what="a notification")
+    notes = desk.page.evaluate("window.__notifications")
+    assert notes == [{"title": f"{CUSTOMERS[0]} wrote", "body": "Meu pedido chegou quebrado"}]
+
+
+def test_the_profile_says_when_the_browser_blocks_notifications(open_browser, app_a, agent_a, stack):
+    desk = open_browser(agent_a)
+    desk.context.add_init_script(
+        "Object.defineProperty(Notification, 'permission', { get: () => 'denied' });"
+    )
+
+    desk.page.goto("/profile/")
+
+    status = desk.page.locator("#notification-permission")
+    expect(status).to_have_attribute("data-permission", "denied")
+    expect(status).to_contain_text("blocks notifications")
+    expect(desk.page.locator("#allow-notifications")).to_be_hidden()
+    desk.page.locator("#notifications button[type=submit]").click()  # saving still works
+    expect(desk.page.locator(".flash")).to_contain_text("Notification settings saved.")
