@@ -13,9 +13,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from channels_app.access import AuthenticatedRequest

@@ -26,7 +26,8 @@ _CACHE = "_hubdash_preferences"
 
 # The notification settings' defaults, for a user without a preferences row (UserPreferences' defaults).
 _NOTIFY_DEFAULTS = tuple(
-    UserPreferences._meta.get_field(name).default for name in UserPreferences.NOTIFICATION_FIELDS
+    bool(getattr(UserPreferences._meta.get_field(name), "default", False))
+    for name in UserPreferences.NOTIFICATION_FIELDS
 )
 
 

@@ -87,17 +87,20 @@ def snooze_preset_time(preset: str, *, now: datetime) -> datetime | None:
     """When a preset ends, in `now`'s time zone (the agent's, activated per request): "tonight" is
     today 20:00 (tomorrow's once past), "next week" the coming Monday 9:00."""
     local = timezone.localtime(now)
-    nine = {"hour": 9, "minute": 0, "second": 0, "microsecond": 0}
     if preset == "1h":
         return now + timedelta(hours=1)
     if preset == "tonight":
         tonight = local.replace(hour=20, minute=0, second=0, microsecond=0)
-        return tonight if tonight > local else tonight + timedelta(days=1)
+        return tonight if tonight > local else _same_wall_time(tonight + timedelta(days=1))
     if preset == "tomorrow":
-        return _same_wall_time((local + timedelta(days=1)).replace(**nine))
+        return _same_wall_time(_at_nine(local + timedelta(days=1)))
     if preset == "next_week":
-        return _same_wall_time((local + timedelta(days=7 - local.weekday())).replace(**nine))
+        return _same_wall_time(_at_nine(local + timedelta(days=7 - local.weekday())))
     return None
+
+
+def _at_nine(value: datetime) -> datetime:
+    return value.replace(hour=9, minute=0, second=0, microsecond=0)
 
 
 def _same_wall_time(value: datetime) -> datetime:
@@ -108,7 +111,7 @@ def _same_wall_time(value: datetime) -> datetime:
 class SnoozeForm(forms.Form):
     """A preset, or a custom time (the page's <input type="datetime-local">, in the agent's zone)."""
 
-    preset = forms.ChoiceField(choices=[("", "")] + list(SNOOZE_PRESETS), required=False)
+    preset = forms.ChoiceField(choices=[("", ""), *SNOOZE_PRESETS], required=False)
     until = forms.DateTimeField(
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
@@ -116,7 +119,7 @@ class SnoozeForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         preset, until = data.get("preset"), data.get("until")
         if preset:
             data["until"] = snooze_preset_time(preset, now=timezone.now())

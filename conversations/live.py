@@ -198,7 +198,9 @@ def row_html(
     return render_partial("inbox_row", {**base, "conversation": conversation, "active_id": active_id})
 
 
-def page_tab_counts(*, user: AuthUser, filters: InboxFilters, application_ids: Collection[int]) -> dict[str, int]:
+def page_tab_counts(
+    *, user: AuthUser, filters: InboxFilters, application_ids: Collection[int]
+) -> dict[str, int]:
     """The view tabs' counts for a page or a sync: one grouped query (live_counts.py keeps them live)."""
     groups = count_groups(application_ids=application_ids)
     return tab_counts(groups, filters=filters, viewer_id=user.pk, application_ids=application_ids)

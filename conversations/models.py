@@ -74,9 +74,7 @@ class Conversation(models.Model):
             ),
             models.Index(fields=["assignee", "-last_activity_at", "-id"], name="inbox_assignee_recent"),
             # The worker's wake-up scan reads only the snoozed few, not the whole table.
-            models.Index(
-                fields=["snoozed_until"], condition=Q(status="snoozed"), name="snoozed_due"
-            ),
+            models.Index(fields=["snoozed_until"], condition=Q(status="snoozed"), name="snoozed_due"),
         ]
 
     def __str__(self) -> str:

@@ -33,7 +33,6 @@ from django.utils.crypto import get_random_string
 from channels_app.hooks import start_worker_threads
 from channels_app.realtime import publisher
 from conversations.actions.housekeeping import do_prune_history
-from conversations.actions.snooze import do_wake_due_snoozes
 from conversations.actions.replies import (
     SendLease,
     SendOutcome,
@@ -41,6 +40,7 @@ from conversations.actions.replies import (
     do_send_step,
     send_to_hub,
 )
+from conversations.actions.snooze import do_wake_due_snoozes
 
 log = logging.getLogger("conversations.worker")
 

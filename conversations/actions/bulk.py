@@ -36,7 +36,12 @@ class BulkResult:
 
 
 def _one(
-    action: str, conversation: Conversation, *, actor: AuthUser, assignee: AuthUser | None, until: datetime | None
+    action: str,
+    conversation: Conversation,
+    *,
+    actor: AuthUser,
+    assignee: AuthUser | None,
+    until: datetime | None,
 ) -> Callable[[], Conversation]:
     if action == "assign":
         return lambda: do_assign(conversation=conversation, assignee=assignee, actor=actor)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from channels_app.access import User, application_for, visible_application_ids, visible_applications
 from channels_app.hub.capabilities import ChannelKind
@@ -338,7 +339,11 @@ def count_groups(*, application_ids: Collection[int]) -> CountGroups:
     return [(app, kind, status, assignee, n) for app, kind, status, assignee, n in rows]
 
 
-TAB_LABELS = {"mine": _("Mine"), "unassigned": _("Unassigned"), "all": _("All")}
+TAB_LABELS = {
+    "mine": pgettext_lazy("view tab", "Mine"),
+    "unassigned": pgettext_lazy("view tab", "Unassigned"),
+    "all": pgettext_lazy("view tab", "All"),
+}
 
 
 def view_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:

@@ -133,7 +133,9 @@ def matching_message_id(*, conversation: Conversation, term: str) -> int | None:
     return hit
 
 
-def thread_page_around(*, conversation: Conversation, message_id: int, limit: int = THREAD_PAGE_SIZE) -> ThreadPage:
+def thread_page_around(
+    *, conversation: Conversation, message_id: int, limit: int = THREAD_PAGE_SIZE
+) -> ThreadPage:
     """The thread opened at one message (a search hit): it and the messages just before and after it,
     with sentinels that load the rest both ways. Two keyset pages on the id, two queries."""
     half = limit // 2

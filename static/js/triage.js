@@ -17,10 +17,6 @@
     return id ? document.getElementById(id) : null;
   }
 
-  function t(text) {
-    return window.gettext ? window.gettext(text) : text;
-  }
-
   function list() {
     return byId("inbox-list");
   }
@@ -50,12 +46,8 @@
     var n = Object.keys(held).length;
     bar.hidden = n === 0;
     bar.textContent = n
-      ? interpolateCount(window.ngettext ? ngettext("%s updated — show in order", "%s updated — show in order", n) : "%s updated — show in order", n)
+      ? interpolate(ngettext("%s updated — show in order", "%s updated — show in order", n), [n])
       : "";
-  }
-
-  function interpolateCount(format, n) {
-    return window.interpolate ? interpolate(format, [n]) : format.replace("%s", n);
   }
 
   window.HubdashTriage = {
@@ -176,7 +168,7 @@
     var bar = byId("bulk-form");
     if (bar) bar.hidden = n === 0;
     var count = byId("bulk-count");
-    if (count) count.textContent = n ? interpolateCount(window.ngettext ? ngettext("%s selected", "%s selected", n) : "%s selected", n) : "";
+    if (count) count.textContent = n ? interpolate(ngettext("%s selected", "%s selected", n), [n]) : "";
     if (list()) list().classList.toggle("is-selecting", n > 0);
   }
 
@@ -307,8 +299,8 @@
   function dayLabel(date) {
     var today = new Date();
     var yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
-    if (dayKey(date) === dayKey(today)) return t("Today");
-    if (dayKey(date) === dayKey(yesterday)) return t("Yesterday");
+    if (dayKey(date) === dayKey(today)) return gettext("Today");
+    if (dayKey(date) === dayKey(yesterday)) return gettext("Yesterday");
     return dayFormat.format(date);
   }
 
@@ -375,8 +367,8 @@
     if (notifyOn.indexOf("desktop:" + notice.reason) < 0) return;
     if (!("Notification" in window) || Notification.permission !== "granted") return; // denied: nothing breaks
     var title = notice.reason === "new"
-      ? interpolate(t("New conversation: %s"), [notice.title])
-      : interpolate(t("%s wrote"), [notice.title]);
+      ? interpolate(gettext("New conversation: %s"), [notice.title])
+      : interpolate(gettext("%s wrote"), [notice.title]);
     // One per message however many tabs are open: the browser replaces a notification with the same tag.
     var shown = new Notification(title, { body: notice.body, tag: "hubdash-message-" + notice.message });
     shown.onclick = function () {

@@ -14,7 +14,13 @@ from channels_app.models import AuditEntry, UserPreferences
 from conversations.events import publish_message_created
 from conversations.models import Conversation
 from hubdash.asgi import application
-from tests.inbox.inbox_support import add_message, connect, frames_until_quiet, make_conversation, sync_message
+from tests.inbox.inbox_support import (
+    add_message,
+    connect,
+    frames_until_quiet,
+    make_conversation,
+    sync_message,
+)
 
 
 def test_the_profile_saves_the_notification_settings_with_an_audit_entry(db, agent_a_client, agent_a):
@@ -70,7 +76,11 @@ def test_a_customer_message_notifies_its_assignee_and_a_new_conversation_everyon
         await alice.send_json_to(sync_message(since=timezone.now().isoformat()))
         await frames_until_quiet(alice)
         frames = []
-        for conversation, text, new in ((mine, "onde está?", False), (theirs, "olá", False), (fresh, "oi", True)):
+        for conversation, text, new in (
+            (mine, "onde está?", False),
+            (theirs, "olá", False),
+            (fresh, "oi", True),
+        ):
             await database_sync_to_async(customer_writes)(conversation, text, new=new)
             frames.append("".join(await frames_until_quiet(alice)))
         await alice.disconnect()

@@ -228,9 +228,7 @@ def test_the_worker_wakes_a_snoozed_conversation_when_its_time_comes(app_a, agen
     worker.start()
     try:
         assert Conversation.objects.get(pk=due.pk).status == "snoozed"  # the control: not before its time
-        wait_for(
-            lambda: Conversation.objects.get(pk=due.pk).status == "open", timeout=30, what="the wake-up"
-        )
+        wait_for(lambda: Conversation.objects.get(pk=due.pk).status == "open", timeout=30, what="the wake-up")
     finally:
         stop.set()
         worker.join(timeout=10)
@@ -335,7 +333,9 @@ def test_bulk_snooze_of_a_resolved_conversation_is_reported_as_refused(agent_a_c
         ({"action": "reopen"}, "status", "open"),
     ],
 )
-def test_each_bulk_action_does_what_its_thread_button_does(agent_a_client, agent_a, app_a, data, field, value):
+def test_each_bulk_action_does_what_its_thread_button_does(
+    agent_a_client, agent_a, app_a, data, field, value
+):
     unread = 0 if data["action"] == "mark_unread" else 3
     status = "pending" if data["action"] == "reopen" else "open"
     conversations = [make_conversation(app_a, unread=unread, status=status) for _ in range(2)]
@@ -388,9 +388,13 @@ def test_a_thread_opened_from_a_search_opens_at_the_matching_message(agent_a_cli
     from tests.inbox.inbox_support import add_message
 
     conversation = make_conversation(app_a, text=None)
-    messages = [add_message(conversation, content={"type": "text", "text": f"mensagem {n}"}) for n in range(80)]
+    messages = [
+        add_message(conversation, content={"type": "text", "text": f"mensagem {n}"}) for n in range(80)
+    ]
     hit = add_message(conversation, content={"type": "text", "text": "o boleto venceu ontem"})
-    messages += [add_message(conversation, content={"type": "text", "text": f"depois {n}"}) for n in range(80)]
+    messages += [
+        add_message(conversation, content={"type": "text", "text": f"depois {n}"}) for n in range(80)
+    ]
     Conversation.objects.filter(pk=conversation.pk).update(last_message=messages[-1])
 
     html = agent_a_client.get(reverse("conversation", args=[conversation.pk]) + "?q=BOLETO").content.decode()
