@@ -5,6 +5,17 @@ from django.db.models import Q
 from channels_app.models import Application, Channel
 
 
+class Person(models.Model):
+    """Contacts that agents linked as one person across channels (the same customer on WhatsApp and
+    Instagram). Only a grouping: each contact keeps its conversation and messages (actions/contacts.py)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"person #{self.pk}"
+
+
 class Contact(models.Model):
     """A customer as one channel knows them: the `from` of inbound and the `to` of outbound messages."""
 
@@ -12,6 +23,11 @@ class Contact(models.Model):
     external_id = models.CharField(max_length=128)
     display_name = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Agents' notes about the customer (the contact panel), and the person it is linked to, if any.
+    notes = models.TextField(blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
 
     class Meta:
         constraints = [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations.views import inbox, triage
+from conversations.views import contacts, inbox, triage
 
 urlpatterns = [
     path("", inbox.home, name="home"),
@@ -24,4 +24,10 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/read/", inbox.mark_read, name="mark_read"),
     path("conversations/<int:conversation_id>/snooze/", triage.snooze, name="snooze"),
     path("conversations/bulk/", triage.bulk, name="bulk_action"),
+    path(
+        "conversations/<int:conversation_id>/contact/candidates/", contacts.candidates, name="link_candidates"
+    ),
+    path("conversations/<int:conversation_id>/contact/link/", contacts.link, name="link_contact"),
+    path("conversations/<int:conversation_id>/contact/unlink/", contacts.unlink, name="unlink_contact"),
+    path("conversations/<int:conversation_id>/contact/notes/", contacts.notes, name="contact_notes"),
 ]

@@ -18,7 +18,7 @@ from django.http import Http404
 from channels_app.access import AuthUser, User, visible_applications
 from channels_app.hub.message_content import parse_content
 from channels_app.models import Application, Membership
-from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
+from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
 from conversations.selectors.inbox import ROW_DEFERRED
 
 THREAD_PAGE_SIZE = 40
@@ -272,3 +272,71 @@ def assignable_agents(*, application: Application) -> list[AuthUser]:
         .objects.filter(is_active=True, pk__in=members)
         .order_by("first_name", "last_name", "username")
     )
+
+
+# --- The contact panel ----------------------------------------------------------------------------------
+
+CANDIDATES_LIMIT = 8
+
+
+@dataclass
+class ContactPanel:
+    contact: Contact
+    # This contact and the ones linked to it, each with its channel and conversation, oldest first.
+    linked: list[Contact]
+
+    @property
+    def first_seen(self) -> datetime:
+        return min(c.created_at for c in self.linked)
+
+    @property
+    def last_seen(self) -> datetime | None:
+        seen = [c.conversation.last_inbound_at for c in self.linked if c.conversation.last_inbound_at]
+        return max(seen) if seen else None
+
+
+def contact_panel(*, conversation: Conversation) -> ContactPanel:
+    """The panel beside a thread: its contact, and every contact linked to it with their conversations
+    (one query for the linked contacts, joined to their channels and conversations)."""
+    contact = conversation.contact
+    if contact.person_id is None:
+        linked = Contact.objects.select_related("channel", "conversation", "conversation__assignee").filter(
+            pk=contact.pk
+        )
+    else:
+        linked = (
+            Contact.objects.select_related("channel", "conversation", "conversation__assignee")
+            .filter(person_id=contact.person_id)
+            .order_by("created_at", "id")
+        )
+    return ContactPanel(contact=contact, linked=list(linked))
+
+
+def link_candidates(*, conversation: Conversation, term: str) -> list[Contact]:
+    """Contacts of the same Application an agent may link this one to: not itself nor already linked,
+    whose name or channel id holds `term`."""
+    term = term.strip()[:100]
+    if len(term) < 2:
+        return []
+    contact = conversation.contact
+    qs = (
+        Contact.objects.select_related("channel")
+        .filter(channel__application_id=conversation.application_id)
+        .filter(Q(display_name__icontains=term) | Q(external_id__icontains=term))
+        .exclude(pk=contact.pk)
+    )
+    if contact.person_id:
+        qs = qs.exclude(person_id=contact.person_id)
+    return list(qs.order_by("-id")[:CANDIDATES_LIMIT])
+
+
+def contact_for(user: AuthUser, contact_id: int) -> Contact:
+    """A contact of an Application this user may see, or 404 (another tenant's is never hinted at)."""
+    contact = (
+        Contact.objects.select_related("channel")
+        .filter(pk=contact_id, channel__application__in=visible_applications(user))
+        .first()
+    )
+    if contact is None:
+        raise Http404("No such contact.")
+    return contact

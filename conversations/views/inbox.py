@@ -57,6 +57,7 @@ from conversations.selectors.inbox import (
     visible_application_list,
 )
 from conversations.selectors.thread import (
+    contact_panel,
     conversation_for,
     matching_message_id,
     message_for,
@@ -150,6 +151,7 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
         **thread_context(conversation),
         "thread": thread,
         "search_hit_id": hit,
+        "panel": contact_panel(conversation=conversation),
         "cursor": cursor,
     }
     if _wants(request, "thread-pane"):

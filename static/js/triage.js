@@ -330,6 +330,19 @@
     markSearchHits();
   }
 
+  // The contact panel opens beside the thread on a wide screen; on a phone it waits behind its button.
+  document.body.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "thread-pane") return;
+    closePanelOnPhones();
+  });
+
+  function closePanelOnPhones() {
+    if (!window.matchMedia("(max-width: 800px)").matches) return;
+    document.querySelectorAll("#thread .contact-panel[open]").forEach(function (panel) { panel.open = false; });
+  }
+
+  document.addEventListener("DOMContentLoaded", closePanelOnPhones);
+
   document.body.addEventListener("htmx:afterSettle", afterChange);
   document.body.addEventListener("htmx:oobAfterSwap", afterChange);
   document.body.addEventListener("htmx:wsAfterMessage", afterChange);

@@ -227,3 +227,40 @@ def test_the_profile_says_when_the_browser_blocks_notifications(open_browser, ap
     expect(desk.page.locator("#allow-notifications")).to_be_hidden()
     desk.page.locator("#notifications button[type=submit]").click()  # saving still works
     expect(desk.page.locator(".flash")).to_contain_text("Notification settings saved.")
+
+
+def test_the_contact_panel_shows_the_linked_contacts_other_channel(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    instagram = app_a.channels.get(kind="instagram")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Oi pelo WhatsApp")
+    customer_writes(hub_a, instagram, "17841400000000001", "Oi pelo Instagram")
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    row_for(desk.page, CUSTOMERS[0]).locator("a.conv-link").click()
+    panel = desk.page.locator("#thread .contact-panel")
+    expect(panel).to_contain_text(CUSTOMERS[0])
+    expect(panel.locator(".contact-linked-item")).to_have_count(1)
+
+    panel.get_by_label("Link the same person on another channel").fill("178414")
+    panel.locator(".link-candidate [data-action=link]").click()
+
+    expect(panel.locator(".contact-linked-item")).to_have_count(2)
+    other = panel.locator(".contact-linked-item", has_text="17841400000000001")
+    expect(other.locator(".kind-icon")).to_have_attribute("aria-label", "Instagram")
+    other.locator("a").click()  # that channel's conversation, with the same person beside it
+    expect(desk.page.locator("#thread .thread-header")).to_contain_text("17841400000000001")
+    expect(desk.page.locator("#thread .contact-panel")).to_contain_text(CUSTOMERS[0])
+
+
+def test_the_contact_panel_waits_behind_its_button_on_a_phone(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Oi")
+    desk = open_browser(agent_a, viewport={"width": 390, "height": 844})
+    open_inbox(desk.page)
+    row_for(desk.page, CUSTOMERS[0]).locator("a.conv-link").click()
+
+    panel = desk.page.locator("#thread .contact-panel")
+    expect(panel).not_to_have_attribute("open", "")
+    expect(panel.locator(".contact-facts")).to_be_hidden()
+    panel.locator("summary").click()
+    expect(panel.locator(".contact-facts")).to_be_visible()
