@@ -29,7 +29,9 @@ messages: $(STAMP)
 	$(PY) manage.py makemessages -l pt_BR -d django --no-location --no-obsolete
 	$(PY) manage.py makemessages -l pt_BR -d djangojs --no-location --no-obsolete
 	@# Sorted, without source lines: work on two branches adds messages that merge without conflicts.
-	@for po in $(PO_FILES); do msgcat --sort-output --output-file=$$po $$po && sed -i '/^"POT-Creation-Date:/d' $$po; done
+	@# msgmerge's fuzzy guesses ("Activity" → the translation of "Active") come out empty, to translate.
+	@for po in $(PO_FILES); do msgattrib --clear-fuzzy --empty --clear-previous --output-file=$$po $$po \
+		&& msgcat --sort-output --output-file=$$po $$po && sed -i '/^"POT-Creation-Date:/d' $$po; done
 
 ## Serve http://127.0.0.1:8000 with SQLite, the in-memory layer, a worker and the Hub sandbox.
 run: $(LOCALE_STAMP)

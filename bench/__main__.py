@@ -2,6 +2,7 @@
 bare Django view on the same servers in the same run.
 
     .venv/bin/python -m bench [--events 3000] [--runs 3] [--connections 32] [--processes 1,2]
+                              [--baseline-root DIR]
 
 For each run and each number of server processes (1, then 2: two daphne processes on two ports, wrk's
 connections split between them, as nginx would split them; docs/scaling.md):
@@ -12,6 +13,10 @@ connections split between them, as nginx would split them; docs/scaling.md):
    generator takes little of the CPU the server needs) through the real ASGI stack, each exactly once;
    the clock stops when the database holds them all;
 3. the same events again (every one a duplicate, as when the Hub's deliveries are retried).
+
+With `--baseline-root DIR` (another checkout: `mkdir /tmp/base && git archive <commit> | tar -x -C
+/tmp/base`), each run also measures one daphne process serving that checkout's code, on the same database
+and in the same run, so that "no slower than before" compares like with like on a noisy machine.
 
 Reports per run and medians: new events/s and its ratio to the bare view's requests/s, duplicates/s,
 wrk's latency percentiles, the servers' CPU per request, the rows stored (nothing lost, nothing doubled)
@@ -166,10 +171,10 @@ def _rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
 
 
-def _start_server(port: int) -> subprocess.Popen:
+def _start_server(port: int, root: Path = ROOT) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "hubdash.asgi:application"],
-        cwd=ROOT,
+        cwd=root,  # `-m` puts the working directory first on sys.path: the code served is root's
         env={**os.environ, **ENV},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,  # daphne logs every request; an unread pipe would stall it
@@ -213,6 +218,9 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="server processes to measure, in order")
     parser.add_argument("--bare-seconds", type=float, default=5.0, help="how long the bare view is posted")
     parser.add_argument(
+        "--baseline-root", type=Path, default=None, help="also measure this checkout's daphne"
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
@@ -233,8 +241,15 @@ def main() -> None:
 
     ports = [free_port() for _ in range(max(counts))]
     servers = [_start_server(port) for port in ports]
+    # Each pass: its label and the (port, server) pairs it posts to.
+    passes = [(str(n), list(zip(ports[:n], servers[:n], strict=True))) for n in counts]
+    if args.baseline_root:
+        port = free_port()
+        servers.append(_start_server(port, root=args.baseline_root.resolve()))
+        ports.append(port)
+        passes.append(("1 (baseline)", [(port, servers[-1])]))
     webhook = f"/hub/webhook/{app.public_id}/"
-    results: dict[int, list[dict]] = {n: [] for n in counts}
+    results: dict[str, list[dict]] = {label: [] for label, _ in passes}
 
     def write(path: Path, count: int) -> Path:
         _write_events(
@@ -242,10 +257,10 @@ def main() -> None:
         )
         return path
 
-    def profiled(run: int, n: int, name: str) -> Profiler | None:
+    def profiled(run: int, label: str, name: str) -> Profiler | None:
         if not args.profile or run != 1:
             return None
-        return Profiler(servers[0].pid, args.profile / f"{n}-{name}.txt")
+        return Profiler(servers[0].pid, args.profile / f"{label.split()[0]}-{name}.txt")
 
     try:
         for port in ports:
@@ -262,13 +277,15 @@ def main() -> None:
                 done=_stored(Message.objects, 500),
             )
             for run in range(1, args.runs + 1):
-                for n in counts:
-                    used = servers[:n]
+                for index, (label, pairs) in enumerate(passes):
+                    used = [server for _, server in pairs]
+                    used_ports = [port for port, _ in pairs]
+                    n = len(pairs)
                     # The anchor: the warm-up's bodies (signed events like the rest) to the bare view.
                     cpu = _cpu(used)
-                    profiler = profiled(run, n, "bare")
+                    profiler = profiled(run, label, "bare")
                     bare = _wrk(
-                        [(f"http://127.0.0.1:{port}/bench/bare-post/", warm) for port in ports[:n]],
+                        [(f"http://127.0.0.1:{port}/bench/bare-post/", warm) for port in used_ports],
                         connections=args.connections,
                         seconds=args.bare_seconds,
                     )
@@ -276,14 +293,14 @@ def main() -> None:
                         profiler.stop()
                     bare_cpu_ms = (_cpu(used) - cpu) * 1000 / max(1, bare["requests"])
 
-                    data = write(Path(tmp) / f"run{run}-{n}.tsv", args.events)
+                    data = write(Path(tmp) / f"run{run}-{index}.tsv", args.events)
                     targets = [
                         (f"http://127.0.0.1:{port}{webhook}", path)
-                        for port, path in zip(ports[:n], _split(data, n), strict=True)
+                        for port, path in zip(used_ports, _split(data, n), strict=True)
                     ]
                     before = Message.objects.count()
                     cpu, database_cpu = _cpu(used), _database_cpu()
-                    profiler = profiled(run, n, "new")
+                    profiler = profiled(run, label, "new")
                     new = _wrk(
                         targets,
                         connections=args.connections,
@@ -317,9 +334,9 @@ def main() -> None:
                         "dup_cpu_ms": dup_cpu_ms,
                         "stored_after_duplicates": stored_after_dup,
                     }
-                    results[n].append(r)
+                    results[label].append(r)
                     print(
-                        f"run {run}, {n} process{'es' if n > 1 else ''}:"
+                        f"run {run}, processes {label}:"
                         f" bare view {r['bare_rps']:.0f} req/s (p50 {bare['latency_ms'].get('p50', 0):.1f},"
                         f" p99 {bare['latency_ms'].get('p99', 0):.1f} ms, CPU {bare_cpu_ms:.2f} ms/req,"
                         f" non-2xx {bare['non2xx']});"

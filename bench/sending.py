@@ -85,11 +85,7 @@ def main() -> None:
 
     from hubsandbox.server import HubSandbox
 
-    sandbox = HubSandbox(seed=7).start()
-    # The sandbox's server keeps socketserver's listen queue of 5 connections: with a dozen calls in
-    # flight, some wait a second for a SYN retransmit, which no real Hub makes a client do (and the
-    # anchor, one call at a time, never meets). A longer queue, as any production server has.
-    sandbox._httpd.socket.listen(128)
+    sandbox = HubSandbox(seed=7).start()  # its listen queue holds 128 connections (hubsandbox/server.py)
     env = {**production_env(args.database), "HUB_BASE_URL": sandbox.url}
     recreate_database(args.database)
     setup_django(env)

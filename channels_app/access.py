@@ -66,3 +66,10 @@ def application_for(user: User, application_id: int, *, admin: bool = False) -> 
 
 def is_admin_of_any(user: User) -> bool:
     return visible_applications(user, role=Membership.Role.ADMIN).exists()
+
+
+def person_name(user: AuthUser | None) -> str:
+    """How a person is named to their team: full name, else username ("" for nobody)."""
+    if user is None:
+        return ""
+    return str(user.get_full_name() or user.get_username())

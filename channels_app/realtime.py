@@ -298,6 +298,11 @@ class LocalGroups:
             self._stopped.set()
             with contextlib.suppress(Exception):
                 await self.layer.send(channel, {"type": _STOP_READING})
+            if asyncio.current_task() is reader:
+                # The last socket left while the reader handed it an event (its consumer failed on it):
+                # the reader reads the stop next. Waiting for itself here would time out and cancel the
+                # reader, and with it the failed consumer's close, leaving its tab open and deaf.
+                return
             if not (await asyncio.wait({reader}, timeout=5))[0]:
                 reader.cancel()  # the channel layer is away: nothing is in flight to lose
 

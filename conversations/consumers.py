@@ -36,7 +36,6 @@ from importlib import import_module
 from typing import Any, cast
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
@@ -44,6 +43,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.utils.crypto import constant_time_compare
 
 from channels_app.access import AuthUser, visible_application_ids
+from channels_app.database import database_read
 from channels_app.realtime import application_group, local_groups, user_group
 from conversations.fanout import Viewer, renders
 from conversations.live import TabState, names_applications, render_pong, render_sync, tab_counts_html
@@ -103,7 +103,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         own = user_group(self.user.pk)
         await self._join(own)
         self.groups_joined = [own]
-        await self._apply_access(await database_sync_to_async(_access_of)(self.user))
+        await self._apply_access(await database_read(_access_of)(self.user))
         await self.accept()
 
     async def _apply_access(self, access: tuple[frozenset[int], bool]) -> bool:
@@ -149,14 +149,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             # What a crash of a consumer did before the process delivered events: the socket closes and
             # the tab reconnects, and resyncs from its cursor.
             log.exception("inbox socket failed on %s", event.get("type"))
-            await self._leave_all()
-            await self.close(code=1011)
+            try:
+                await self._leave_all()
+            finally:
+                await self.close(code=1011)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels (4.2+) hops to its one database thread before *every* message, to close stale
         # connections: with 50 tabs at 20 events/s that is 1,000 hops a second queued on the thread that
         # also draws the frames (measured under load: frame p50 ~400 ms with them, ~70 ms without). Every
-        # database call here goes through `database_sync_to_async`, which closes stale connections itself.
+        # database call here goes through `database_read` (`database_sync_to_async`), which closes stale
+        # connections itself.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -198,7 +201,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.synced_at = time.time()
             board.watch(self.counts_changed, self.application_ids)
             scope = content.get("scope")
-            html = await database_sync_to_async(render_sync)(
+            html = await database_read(render_sync)(
                 user=user,
                 state=self.state,
                 since=content.get("since"),
@@ -211,7 +214,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def _current_user(self) -> AuthUser | None:
         """The user as the database has them now; None (and the socket closed) when the session no
         longer signs them in."""
-        user = await database_sync_to_async(_current_user)(self.scope.get("session"), self.user.pk)
+        user = await database_read(_current_user)(self.scope.get("session"), self.user.pk)
         if isinstance(user, int):
             await self._sign_out(code=user)
             return None
@@ -268,12 +271,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if user is None:
             return
         self.user = user
-        changed = await self._apply_access(await database_sync_to_async(_access_of)(user))
+        changed = await self._apply_access(await database_read(_access_of)(user))
         if self.state is not None:
             board.watch(self.counts_changed, self.application_ids)
         if changed and self.state is not None:
             # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
-            html = await database_sync_to_async(render_sync)(
+            html = await database_read(render_sync)(
                 user=user, state=self.state, since=None, after_id=None, loaded_ids=None, scope="list"
             )
             await self.send(text_data=html)
@@ -287,6 +290,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def conversation_updated(self, event: dict[str, Any]) -> None:
         board.touch()
+        await self._forward(event)
+
+    async def thread_item(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
     async def counts_changed(self, groups: CountGroups) -> None:

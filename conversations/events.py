@@ -39,7 +39,16 @@ class ConversationUpdated(TypedDict):
     conversation_id: int
 
 
-Event = MessageCreated | MessageStatusChanged | ConversationUpdated
+class ThreadItemCreated(TypedDict):
+    """A note or an activity line: drawn in the tabs showing the thread; the list row does not change."""
+
+    type: Literal["thread.item"]
+    application_id: int
+    conversation_id: int
+    message_id: int
+
+
+Event = MessageCreated | MessageStatusChanged | ConversationUpdated | ThreadItemCreated
 
 
 def publish_on_commit(event: Event) -> None:
@@ -74,3 +83,14 @@ def publish_message_created(
         event["inbound"] = True
         event["new_conversation"] = new_conversation
     publish_on_commit(event)
+
+
+def publish_thread_item(*, application_id: int, conversation_id: int, message_id: int) -> None:
+    publish_on_commit(
+        {
+            "type": "thread.item",
+            "application_id": application_id,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+        }
+    )

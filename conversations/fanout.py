@@ -18,9 +18,9 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.utils.html import format_html
 
+from channels_app.database import database_read
 from conversations.live import (
     TabState,
     frame,
@@ -111,7 +111,7 @@ class SharedRender:
             future = asyncio.get_running_loop().create_future()
             self._parts[key] = future
             try:
-                future.set_result(await database_sync_to_async(self._draw)(key))
+                future.set_result(await database_read(self._draw)(key))
             except Exception as exc:
                 del self._parts[key]  # the next tab tries again
                 future.set_exception(exc)
@@ -134,8 +134,11 @@ class SharedRender:
         open_thread = conversation_id == state.conversation_id
         kind = event.get("type")
         parts: list[str] = []
-        if open_thread and kind in ("message.created", "message.status"):
+        if open_thread and kind in ("message.created", "message.status", "thread.item"):
             parts.append(await self.part(("bubble",)))
+        if kind == "thread.item":
+            # A note or an activity line changes no row (its change, if any, has its own event).
+            return parts or None
         parts.append(await self._row(viewer))
         if kind == "message.created" and event.get("inbound"):
             notice = self._notice(viewer)
@@ -212,7 +215,7 @@ class RenderCache:
         loop = asyncio.get_running_loop()
         key = (event.get("group"), event.get("pub"), event.get("seq"), event.get("type"))
         if event.get("seq") is None:  # not stamped by a publisher: nothing to share it with
-            return await database_sync_to_async(SharedRender.load)(event)
+            return await database_read(SharedRender.load)(event)
         future = self._entries.get(key)
         if future is not None and future.get_loop() is loop:
             return await future
@@ -221,7 +224,7 @@ class RenderCache:
         while len(self._entries) > self.SIZE:
             self._entries.popitem(last=False)
         try:
-            future.set_result(await database_sync_to_async(SharedRender.load)(event))
+            future.set_result(await database_read(SharedRender.load)(event))
         except Exception as exc:
             self._entries.pop(key, None)
             future.set_exception(exc)

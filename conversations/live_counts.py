@@ -15,8 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from channels.db import database_sync_to_async
-
+from channels_app.database import database_read
 from conversations.selectors.inbox import CountGroups, count_groups
 
 log = logging.getLogger(__name__)
@@ -55,7 +54,7 @@ class CountBoard:
             if not watched:
                 continue
             try:
-                groups = await database_sync_to_async(count_groups)(application_ids=watched)
+                groups = await database_read(count_groups)(application_ids=watched)
             except Exception:  # the database briefly away: the next event tries again
                 log.warning("could not recount the view tabs", exc_info=True)
                 continue

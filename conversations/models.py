@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from channels_app.models import Application, Channel
 
@@ -46,11 +48,11 @@ class Conversation(models.Model):
     """The thread with one contact. Resolved threads reopen when the contact writes again."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        PENDING = "pending", "Pending"
+        OPEN = "open", pgettext_lazy("conversation status", "Open")
+        PENDING = "pending", pgettext_lazy("conversation status", "Pending")
         # Out of the open views until `snoozed_until` (the worker wakes it) or the customer writes.
-        SNOOZED = "snoozed", "Snoozed"
-        RESOLVED = "resolved", "Resolved"
+        SNOOZED = "snoozed", pgettext_lazy("conversation status", "Snoozed")
+        RESOLVED = "resolved", pgettext_lazy("conversation status", "Resolved")
 
     # application and channel are copies of contact.channel's, so the inbox filters without joins.
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="conversations")
@@ -98,23 +100,33 @@ class Conversation(models.Model):
 
 
 class Message(models.Model):
+    """One item of a thread: a customer's message, an agent's reply, a team note or an activity line.
+
+    Notes and activity lines are thread items like the others (same ids, order, pages, catch-up and
+    live path) but go to nobody: every query of what is sent, received, reviewed or counted filters on
+    `direction` in/out, so by having a direction of their own they are never sent to the Hub, never a
+    reply, never in the delivery review and never unread.
+    """
+
     class Direction(models.TextChoices):
-        INBOUND = "in", "Inbound"
-        OUTBOUND = "out", "Outbound"
+        INBOUND = "in", _("Inbound")
+        OUTBOUND = "out", _("Outbound")
+        NOTE = "note", _("Team note")  # written by an agent for the team only
+        ACTIVITY = "activity", _("Activity")  # "Dana assigned this to Alice": content {"activity": {...}}
 
     class Status(models.TextChoices):
         # Ordered: a status only moves forward (see STATUS_RANK); failed is terminal on its own track.
-        PENDING = "pending", "Pending"
-        ENQUEUED = "enqueued", "Enqueued"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
-        RECEIVED = "received", "Received"  # inbound messages
+        PENDING = "pending", _("Pending")
+        ENQUEUED = "enqueued", _("Enqueued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
+        RECEIVED = "received", _("Received")  # inbound messages
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
-    direction = models.CharField(max_length=3, choices=Direction.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
     content = models.JSONField(help_text="The content object as the Hub sends or receives it.")
     preview = models.CharField(max_length=300, blank=True)
     hub_message_id = models.CharField(max_length=255, null=True, blank=True)
@@ -158,6 +170,21 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()} message #{self.pk}"
+
+
+class Activity(models.TextChoices):
+    """What an activity line says happened (`Message.content["activity"]["verb"]`)."""
+
+    ASSIGNED = "assigned", "Assigned"
+    UNASSIGNED = "unassigned", "Unassigned"
+    AUTO_ASSIGNED = "auto_assigned", "Assigned on first reply"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    PENDING = "pending", "Set pending"
+    LABEL_ADDED = "label_added", "Label added"
+    LABEL_REMOVED = "label_removed", "Label removed"
+    SNOOZED = "snoozed", "Snoozed"
+    WOKE = "woke", "Woke up"
 
 
 STATUS_RANK: dict[str, int] = {
@@ -209,11 +236,11 @@ class SendAttempt(models.Model):
     """One call to the Hub's send API for a reply: kept for every attempt, successful or not."""
 
     class Outcome(models.TextChoices):
-        IN_FLIGHT = "in_flight", "In flight"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected by the channel"  # HTTP 200 with status "error"
-        PERMANENT_ERROR = "permanent", "Permanent error"
-        TRANSIENT_ERROR = "transient", "Transient error"
+        IN_FLIGHT = "in_flight", _("In flight")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected by the channel")  # HTTP 200 with status "error"
+        PERMANENT_ERROR = "permanent", _("Permanent error")
+        TRANSIENT_ERROR = "transient", _("Transient error")
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
     number = models.PositiveSmallIntegerField()
@@ -240,12 +267,12 @@ class WebhookEvent(models.Model):
     """Every delivery the Hub made to us, verbatim, with what we did with it."""
 
     class Outcome(models.TextChoices):
-        PROCESSED = "processed", "Processed"
-        DUPLICATE = "duplicate", "Duplicate (already stored)"
-        IGNORED = "ignored", "Ignored (unknown event type)"
-        INVALID = "invalid", "Invalid payload"
-        REJECTED = "rejected", "Rejected (signature)"
-        FAILED = "failed", "Failed while applying"
+        PROCESSED = "processed", _("Processed")
+        DUPLICATE = "duplicate", _("Duplicate (already stored)")
+        IGNORED = "ignored", _("Ignored (unknown event type)")
+        INVALID = "invalid", _("Invalid payload")
+        REJECTED = "rejected", _("Rejected (signature)")
+        FAILED = "failed", _("Failed while applying")
 
     application = models.ForeignKey(
         Application, null=True, blank=True, on_delete=models.CASCADE, related_name="webhook_events"

@@ -167,6 +167,9 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False  # stop() must not wait for a handler sleeping in a timeout fault
+    # socketserver's listen queue is 5: a worker with 8 or more sends in flight, or a burst of clients,
+    # would see connections wait ~1 s for a SYN retransmit, which no real Hub makes a client do.
+    request_queue_size = 128
     sandbox: HubSandbox
 
 

@@ -4,9 +4,18 @@ This is our reading of docs/hub.md, Channels and capabilities, and Content types
 (`channels_app.hub`), so a change in the Hub's behaviour is a change here only.
 """
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ChannelKind(StrEnum):
@@ -27,7 +36,7 @@ class Capability:
     label: str
     path: str  # segment in POST /v1/communication/{path}/message
     to_pattern: re.Pattern[str]
-    to_help: str  # what an admin or agent is told when a recipient id does not fit
+    to_help: StrOrPromise  # what an admin or agent is told when a recipient id does not fit
     content_types: frozenset[str]
     max_text_length: int
     # Meta-style customer service window, in hours (None: the channel has none). docs/hub.md, Channels and capabilities.
@@ -35,7 +44,7 @@ class Capability:
     # §3.4: the `interactive.type`s the channel takes (location requests are WhatsApp-only; Telegram has
     # no reply buttons and shows an option list as a poll; Web Chatt takes the WhatsApp shapes).
     interactive_types: frozenset[str] = frozenset()
-    interactive_hint: str = ""  # said after "… can't be sent on <channel>." for an interactive type
+    interactive_hint: StrOrPromise = ""  # said after "… can't be sent on <channel>." for an interactive type
     # §3.4: an interactive message's header and footer, and §3.3: `voice: true`, work on WhatsApp only.
     headers_and_footers: bool = False
     voice_notes: bool = False
@@ -49,19 +58,20 @@ _ALL_BUT_TEMPLATE = frozenset(
 )  # fmt: skip
 
 # What each content type is called when a channel refuses it ("Videos can't be sent on SMS.").
-CONTENT_TYPE_LABELS: dict[str, str] = {
-    "text": "Text messages", "image": "Images", "video": "Videos", "audio": "Audios",
-    "document": "Documents", "sticker": "Stickers", "location": "Locations", "contacts": "Contacts",
-    "interactive": "Interactives", "template": "Templates", "reaction": "Reactions", "reply": "Quoting a message",
-    "seen": "Read receipts", "payment_request": "Payment requests", "order_status": "Order statuses",
+CONTENT_TYPE_LABELS: dict[str, StrOrPromise] = {
+    "text": _("Text messages"), "image": _("Images"), "video": _("Videos"), "audio": _("Audios"),
+    "document": _("Documents"), "sticker": _("Stickers"), "location": _("Locations"),
+    "contacts": _("Contacts"), "interactive": _("Interactives"), "template": _("Templates"),
+    "reaction": _("Reactions"), "reply": _("Quoting a message"), "seen": _("Read receipts"),
+    "payment_request": _("Payment requests"), "order_status": _("Order statuses"),
 }  # fmt: skip
 
 # §3.4: what each `interactive.type` is called when a channel refuses it.
-INTERACTIVE_LABELS: dict[str, str] = {
-    "button": "Reply buttons",
-    "list": "Option lists",
-    "cta_url": "Link buttons",
-    "location_request_message": "Location requests",
+INTERACTIVE_LABELS: dict[str, StrOrPromise] = {
+    "button": _("Reply buttons"),
+    "list": _("Option lists"),
+    "cta_url": _("Link buttons"),
+    "location_request_message": _("Location requests"),
 }
 _META_INTERACTIVE = frozenset({"button", "list", "cta_url"})
 
@@ -70,7 +80,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         label="WhatsApp",
         path="whatsapp",
         to_pattern=re.compile(r"^[1-9]\d{7,14}$"),
-        to_help="E.164 digits without '+', e.g. 5521987654321",
+        to_help=_("E.164 digits without '+', e.g. 5521987654321"),
         content_types=_ALL_BUT_TEMPLATE | {"template", "payment_request", "order_status"},
         max_text_length=4096,
         window_hours=24,
@@ -82,7 +92,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         label="Instagram",
         path="instagram",
         to_pattern=re.compile(r"^\d{5,32}$"),
-        to_help="an Instagram-scoped id (IGSID): digits, taken from an inbound message",
+        to_help=_("an Instagram-scoped id (IGSID): digits, taken from an inbound message"),
         content_types=frozenset(
             {"text", "image", "video", "audio", "sticker", "interactive", "reaction", "seen"}
         ),
@@ -94,7 +104,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         label="Messenger",
         path="messenger",
         to_pattern=re.compile(r"^\d{5,32}$"),
-        to_help="a page-scoped id (PSID): digits, taken from an inbound message",
+        to_help=_("a page-scoped id (PSID): digits, taken from an inbound message"),
         content_types=frozenset({"text", "image", "video", "audio", "interactive", "reaction", "seen"}),
         max_text_length=2000,
         window_hours=24,
@@ -104,17 +114,17 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         label="Telegram",
         path="telegram",
         to_pattern=re.compile(r"^-?\d{1,20}$"),
-        to_help="a Telegram chat id: digits (groups start with '-')",
+        to_help=_("a Telegram chat id: digits (groups start with '-')"),
         content_types=_ALL_BUT_TEMPLATE,
         max_text_length=4096,
         interactive_types=frozenset({"list"}),
-        interactive_hint="Use an option list instead (shown as a poll).",
+        interactive_hint=_("Use an option list instead (shown as a poll)."),
     ),
     ChannelKind.SMS: Capability(
         label="SMS",
         path="sms",
         to_pattern=re.compile(r"^\+[1-9]\d{7,14}$"),
-        to_help="E.164 with '+', e.g. +14155550123",
+        to_help=_("E.164 with '+', e.g. +14155550123"),
         content_types=frozenset({"text", "image"}),
         # Auto-split into segments by the Hub; we cap a reply at 10 segments of 160 characters.
         max_text_length=1600,
@@ -123,7 +133,7 @@ CAPABILITIES: dict[ChannelKind, Capability] = {
         label="Web Chatt",
         path="web-chatt2me",
         to_pattern=re.compile(r"^[A-Za-z0-9_.:-]{1,128}$"),
-        to_help="the visitor id received in the visitor's messages",
+        to_help=_("the visitor id received in the visitor's messages"),
         content_types=_ALL_BUT_TEMPLATE,
         max_text_length=4096,
         interactive_types=_META_INTERACTIVE,
@@ -149,4 +159,8 @@ def recipient_error(kind: str, to: str) -> str | None:
     cap = capability(kind)
     if cap.to_pattern.match(to or ""):
         return None
-    return f"'{to}' is not a valid {cap.label} recipient: expected {cap.to_help}."
+    return gettext("'%(to)s' is not a valid %(channel)s recipient: expected %(format)s.") % {
+        "to": to,
+        "channel": cap.label,
+        "format": cap.to_help,
+    }

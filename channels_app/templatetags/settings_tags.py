@@ -35,6 +35,6 @@ def audit_value(value: Any) -> str:
 def to_help(kind: str) -> str:
     """What a recipient id (`to`) looks like on this channel kind."""
     try:
-        return CAPABILITIES[ChannelKind(kind)].to_help
+        return str(CAPABILITIES[ChannelKind(kind)].to_help)
     except ValueError:
         return ""

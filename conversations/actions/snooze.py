@@ -2,7 +2,8 @@
 
 It comes back when the worker's wake-up pass finds it due (`do_wake_due_snoozes`), or at once when the
 customer writes (the inbound counters' UPDATE reopens a snoozed thread as it reopens a resolved one:
-conversations/actions/inbound.py). Both reopen it as "open", by nobody.
+conversations/actions/inbound.py). Both reopen it as "open", by nobody. Snoozing and the worker's wake-up
+each leave an activity line in the thread (actions/activity.py).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from channels_app.access import AuthUser
+from conversations.actions.activity import record_activity
 from conversations.actions.threads import ThreadActionError, _locked, _save
-from conversations.models import Conversation
+from conversations.models import Activity, Conversation
 
 SNOOZE_IN_THE_PAST = _("Choose a time in the future to snooze until.")
 SNOOZE_RESOLVED = _("A resolved conversation cannot be snoozed: reopen it first.")
@@ -37,6 +39,7 @@ def do_snooze(*, conversation: Conversation, until: datetime, actor: AuthUser) -
         locked.snoozed_until = until
         locked.status_changed_at = timezone.now()
         locked.status_changed_by = actor
+        record_activity(conversation=locked, verb=Activity.SNOOZED, actor=actor, until=until)
         return _save(
             conversation, locked, ["status", "snoozed_until", "status_changed_at", "status_changed_by"]
         )
@@ -62,6 +65,7 @@ def do_wake_due_snoozes(*, now: datetime | None = None) -> list[int]:
                 locked.snoozed_until = None
                 locked.status_changed_at = now
                 locked.status_changed_by = None
+                record_activity(conversation=locked, verb=Activity.WOKE, actor=None)  # "The snooze ended"
                 _save(locked, locked, ["status", "snoozed_until", "status_changed_at", "status_changed_by"])
                 woken.append(locked.pk)
         if len(due) < WAKE_BATCH:

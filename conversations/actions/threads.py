@@ -12,10 +12,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from channels_app.access import AuthUser, visible_application_ids
+from channels_app.access import AuthUser, person_name, visible_application_ids
 from channels_app.hub.events import clean_text
+from conversations.actions.activity import record_activity
 from conversations.events import publish_conversation_updated
-from conversations.models import Contact, Conversation
+from conversations.models import Activity, Contact, Conversation
 
 
 class ThreadActionError(ValueError):
@@ -25,6 +26,13 @@ class ThreadActionError(ValueError):
 # Said alike for an unknown user id, an inactive user and a user of another Application, so assigning
 # cannot be used to learn which accounts exist or who works for another tenant.
 NOT_ASSIGNABLE = _("That person cannot be assigned this conversation.")
+
+
+STATUS_ACTIVITY: dict[str, Activity] = {
+    Conversation.Status.OPEN: Activity.REOPENED,
+    Conversation.Status.RESOLVED: Activity.RESOLVED,
+    Conversation.Status.PENDING: Activity.PENDING,
+}
 
 
 def _locked(conversation: Conversation) -> Conversation:
@@ -51,7 +59,16 @@ def do_assign(*, conversation: Conversation, assignee: AuthUser | None, actor: A
         new_id = assignee.pk if assignee is not None else None
         if locked.assignee_id == new_id:
             return conversation
+        previous = locked.assignee
         locked.assignee = assignee
+        if assignee is not None:
+            record_activity(
+                conversation=locked, verb=Activity.ASSIGNED, actor=actor, target=person_name(assignee)
+            )
+        else:
+            record_activity(
+                conversation=locked, verb=Activity.UNASSIGNED, actor=actor, target=person_name(previous)
+            )
         return _save(conversation, locked, ["assignee"])
 
 
@@ -64,10 +81,14 @@ def do_set_status(*, conversation: Conversation, status: str, actor: AuthUser) -
         locked = _locked(conversation)
         if locked.status == status:
             return conversation
+        # Reopening a snoozed conversation by hand is waking it ("Alice woke this up").
+        woke = locked.status == Conversation.Status.SNOOZED and status == Conversation.Status.OPEN
+        verb = Activity.WOKE if woke else STATUS_ACTIVITY[status]
         locked.status = status
         locked.snoozed_until = None
         locked.status_changed_at = timezone.now()
         locked.status_changed_by = actor
+        record_activity(conversation=locked, verb=verb, actor=actor)
         return _save(
             conversation, locked, ["status", "snoozed_until", "status_changed_at", "status_changed_by"]
         )

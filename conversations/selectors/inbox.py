@@ -73,7 +73,11 @@ class InboxFilters:
     unread: bool = False
     q: str = ""
 
-    ASSIGNED_CHOICES = (("all", "Everyone's"), ("mine", "Mine"), ("unassigned", "Unassigned"))
+    ASSIGNED_CHOICES = (
+        ("all", pgettext_lazy("assignee filter", "Everyone's")),
+        ("mine", pgettext_lazy("assignee filter", "Mine")),
+        ("unassigned", _("Unassigned")),
+    )
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> InboxFilters:

@@ -22,6 +22,8 @@ from conversations.models import Contact, Conversation, Message, MessageStatusCh
 from conversations.selectors.inbox import ROW_DEFERRED
 
 THREAD_PAGE_SIZE = 40
+# What passes between the customer and the team, as opposed to the team's own notes and activity lines.
+CUSTOMER_DIRECTIONS = (Message.Direction.INBOUND, Message.Direction.OUTBOUND)
 AUTHOR_DEFERRED = ("author__password", "author__last_login", "author__email", "author__date_joined")
 
 
@@ -93,13 +95,19 @@ def thread_page(
     before_id: int | None = None,
     after_id: int | None = None,
     limit: int = THREAD_PAGE_SIZE,
+    team_items: bool = True,
 ) -> ThreadPage:
     """Messages in id order, keyset on the id both ways: the newest `limit`, those before `before_id`
-    (scrolling up) or those after `after_id` (catching up), oldest first. One query."""
+    (scrolling up) or those after `after_id` (catching up), oldest first. One query.
+
+    `team_items`: with the team's notes and activity lines (the inbox), or the customer's messages and
+    the replies only (the API's messages)."""
     # The ids from the `thread_keyset` index alone, as a subquery; then those rows by primary key. Asked
     # for whole rows at once, PostgreSQL walked the primary key backwards instead, filtering on the
     # conversation: at the far end of a long thread, through most of the table (350 ms at 1M messages).
     ids = Message.objects.filter(conversation=conversation).values("id")
+    if not team_items:
+        ids = ids.filter(direction__in=CUSTOMER_DIRECTIONS)
     if after_id is not None:
         ids = ids.filter(id__gt=after_id).order_by("id")[: limit + 1]  # one more: is there a newer page?
     else:

@@ -20,10 +20,14 @@ from urllib.parse import urlencode, urlsplit
 
 from django import template
 from django.template.defaultfilters import linebreaksbr
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import urlize
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from channels_app.access import person_name as access_person_name
 from channels_app.hub import message_content as mc
 from channels_app.hub.capabilities import MEDIA_KEYS, ChannelKind
 from channels_app.hub.message_content import Option
@@ -120,17 +124,17 @@ def _filename(url: str) -> str:
 # One function per content type: the bubble of each kind of typed content value.
 @singledispatch
 def _view(content: mc.MessageContent) -> MessageView:
-    return MessageView(kind="unknown", label=content.preview() or "Message")
+    return MessageView(kind="unknown", label=content.preview() or _("Message"))
 
 
 @_view.register
 def _empty_view(content: mc.Empty) -> MessageView:
-    return MessageView(kind="unknown", label="Empty message")
+    return MessageView(kind="unknown", label=_("Empty message"))
 
 
 @_view.register
 def _unknown_view(content: mc.Unknown) -> MessageView:
-    return MessageView(kind="unknown", label=content.label or "Message", text=content.text)
+    return MessageView(kind="unknown", label=content.label or _("Message"), text=content.text)
 
 
 @_view.register
@@ -159,7 +163,7 @@ def _attachments_view(content: mc.Attachments) -> MessageView:
         kind, url = found[0]
         return _media_view(mc.Media(kind, url, caption=content.text))
     if not found:
-        return MessageView(kind="unknown", label="Attachment", text=content.text)
+        return MessageView(kind="unknown", label=_("Attachment"), text=content.text)
     return MessageView(kind="media", text=content.text, attachments=found)
 
 
@@ -176,7 +180,7 @@ def _location_view(content: mc.Location) -> MessageView:
 
 @_view.register
 def _contacts_view(content: mc.Contacts) -> MessageView:
-    contacts = [{"name": c.name or "Contact", "phones": list(c.phones)} for c in content.contacts]
+    contacts = [{"name": c.name or _("Contact"), "phones": list(c.phones)} for c in content.contacts]
     return MessageView(kind="contacts", contacts=contacts)
 
 
@@ -206,7 +210,7 @@ def _template_view(content: mc.Template) -> MessageView:
     return MessageView(kind="template", template_id=content.id, template_params=content.params)
 
 
-_PAYMENT_METHODS = {"pix": "PIX", "boleto": "Boleto", "payment_link": "Payment link"}
+_PAYMENT_METHODS = {"pix": "PIX", "boleto": "Boleto", "payment_link": gettext_lazy("Payment link")}
 
 
 @_view.register
@@ -215,7 +219,7 @@ def _payment_view(content: mc.PaymentRequest) -> MessageView:
     if content.total_cents is not None and content.offset:
         amount = f"{content.currency or 'BRL'} {content.total_cents / content.offset:,.2f}"
     payment = {
-        "method": _PAYMENT_METHODS.get(content.method, content.method),
+        "method": str(_PAYMENT_METHODS.get(content.method, content.method)),
         "reference": content.reference,
         "amount": amount,
         "pix_code": content.pix_code,
@@ -298,9 +302,7 @@ def kind_label(kind: str) -> str:
 
 @register.filter
 def person_name(user: Any) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+    return access_person_name(user)
 
 
 @register.filter
@@ -329,10 +331,11 @@ def short_time(value: datetime | None) -> str:
     if local.date() == today:
         return f"{local:%H:%M}"
     if local.date() == today - timedelta(days=1):
-        return "Yesterday"
+        return _("Yesterday")
+    # Django's own names (dateformat), so the weekday and month read in the active language.
     if (today - local.date()).days < 7:
-        return f"{local:%a}"
-    return f"{local:%d %b}" if local.year == today.year else f"{local:%d %b %Y}"
+        return dateformat.format(local, "D")
+    return dateformat.format(local, "j M" if local.year == today.year else "j M Y")
 
 
 @register.filter
@@ -340,16 +343,26 @@ def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
+@register.filter
+def parse_iso(value: Any) -> datetime | None:
+    """An ISO time stored as text (an activity line's snooze end), or None."""
+    try:
+        return parse_datetime(str(value or ""))
+    except ValueError:
+        return None
+
+
+# A reply's delivery status as the ticks' label says it (a message: "Delivered", "Read").
 STATUS_LABELS = {
-    "pending": "Sending",
-    "enqueued": "Queued at the Hub",
-    "sent": "Sent",
-    "delivered": "Delivered",
-    "read": "Read",
-    "failed": "Failed",
+    "pending": pgettext_lazy("message status", "Sending"),
+    "enqueued": pgettext_lazy("message status", "Queued at the Hub"),
+    "sent": pgettext_lazy("message status", "Sent"),
+    "delivered": pgettext_lazy("message status", "Delivered"),
+    "read": pgettext_lazy("message status", "Read"),
+    "failed": pgettext_lazy("message status", "Failed"),
 }
 
 
 @register.filter
 def status_label(status: str) -> str:
-    return STATUS_LABELS.get(status, status)
+    return str(STATUS_LABELS.get(status, status))

@@ -8,6 +8,14 @@
 (function () {
   "use strict";
 
+  // Texts go through Django's JavaScript catalog (/jsi18n/, loaded by base.html before this file).
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, many, count) { return count === 1 ? one : many; };
+  var pgettext = window.pgettext || function (context, text) { return text; };
+  var interpolate = window.interpolate || function (format, args) {
+    return format.replace(/%\(\w+\)s/g, function (match) { return String(args[match.slice(2, -2)]); });
+  };
+
   var LIVE_MARK = "<!--live-->";
   var HEARTBEAT_MS = 25000;
   var HEARTBEAT_TIMEOUT_MS = 10000;
@@ -203,7 +211,12 @@
     skew: (Date.parse(app.dataset.cursor) || Date.now()) - Date.now(),
   };
 
-  var STATE_TEXT = { live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Signed out" };
+  var STATE_TEXT = {
+    live: pgettext("connection state", "Live"),
+    connecting: gettext("Connecting…"),
+    reconnecting: gettext("Reconnecting…"),
+    offline: gettext("Signed out"),
+  };
 
   function setConnection(name) {
     var el = byId("connection-state");
@@ -557,7 +570,7 @@
     var counter = form.querySelector("[data-role=counter]");
     var length = text.value.length;
     if (counter) {
-      counter.textContent = length + " / " + max;
+      counter.textContent = interpolate(gettext("%(length)s / %(max)s"), { length: length, max: max }, true);
       counter.classList.toggle("is-over", max && length > max);
     }
     // Grow with the text, up to a limit (CSS caps the height).
@@ -604,14 +617,21 @@
       if (max && text.value.length > max) {
         event.preventDefault();
         showComposerError(
-          "This reply is " + text.value.length + " characters long; " + form.dataset.kindLabel +
-            " allows at most " + max + ". Shorten it or split it in two."
+          interpolate(
+            ngettext(
+              "This reply is %(length)s character long; %(channel)s allows at most %(max)s. Shorten it or split it in two.",
+              "This reply is %(length)s characters long; %(channel)s allows at most %(max)s. Shorten it or split it in two.",
+              text.value.length
+            ),
+            { length: text.value.length, channel: form.dataset.kindLabel, max: max },
+            true
+          )
         );
         return;
       }
       if (hasMedia && !/^https?:\/\/\S+$/i.test(media.value.trim())) {
         event.preventDefault();
-        showComposerError("The attachment must be a public link starting with https:// (or http://).");
+        showComposerError(gettext("The attachment must be a public link starting with https:// (or http://)."));
         return;
       }
     }
@@ -659,14 +679,14 @@
       var value = saved.values[field.name + "#" + (field.id || "")];
       if (value !== undefined && !field.value) field.value = value;
     });
-    if (!xhr || !xhr.status) showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
+    if (!xhr || !xhr.status) showComposerError(gettext("Not sent: the server could not be reached. Press Enter to try again."));
     updateCounter();
   });
 
   document.body.addEventListener("htmx:sendError", function (event) {
     var form = event.detail.elt;
     if (form && (form.id === "composer" || form.id === "template-form")) {
-      showComposerError("Not sent: the server could not be reached. Press Enter to try again.");
+      showComposerError(gettext("Not sent: the server could not be reached. Press Enter to try again."));
     }
   });
 
@@ -679,9 +699,9 @@
     var days = Math.floor(minutes / 1440);
     var hours = Math.floor((minutes % 1440) / 60);
     var mins = minutes % 60;
-    if (days) return days + " d " + hours + " h";
-    if (hours) return hours + " h " + mins + " min";
-    return mins + " min";
+    if (days) return interpolate(gettext("%(days)s d %(hours)s h"), { days: days, hours: hours }, true);
+    if (hours) return interpolate(gettext("%(hours)s h %(minutes)s min"), { hours: hours, minutes: mins }, true);
+    return interpolate(gettext("%(minutes)s min"), { minutes: mins }, true);
   }
 
   function applyWindow() {
@@ -708,8 +728,8 @@
     var text = composerText();
     if (text) {
       text.placeholder = open
-        ? "Reply… (Enter to send, Shift+Enter for a new line)"
-        : "Free text is disabled: the window is closed";
+        ? gettext("Reply… (Enter to send, Shift+Enter for a new line)")
+        : gettext("Free text is disabled: the window is closed");
     }
     if (templateForm) {
       templateForm.hidden = open && !templateChosen;
@@ -736,7 +756,7 @@
       var n = vars.querySelectorAll("input").length + 1;
       var label = document.createElement("label");
       label.htmlFor = "template-param-" + n;
-      label.textContent = "Variable {{" + n + "}}";
+      label.textContent = interpolate(gettext("Variable %(placeholder)s"), { placeholder: "{{" + n + "}}" }, true);
       var input = document.createElement("input");
       input.type = "text";
       input.id = "template-param-" + n;
@@ -912,7 +932,7 @@
       else {
         var now = new Date();
         var days = Math.round((new Date(now.toDateString()) - new Date(when.toDateString())) / 86400000);
-        text = days <= 0 ? timeFormat.format(when) : days === 1 ? "Yesterday" : days < 7 ? dayFormat.format(when) : dateFormat.format(when);
+        text = days <= 0 ? timeFormat.format(when) : days === 1 ? gettext("Yesterday") : days < 7 ? dayFormat.format(when) : dateFormat.format(when);
       }
       if (el.textContent !== text) el.textContent = text;
       el.title = fullFormat.format(when);

@@ -104,3 +104,44 @@ def test_every_page_loads_the_catalog_before_its_scripts(admin) -> None:
     body = login(admin).get("/settings/health/").content.decode()
     catalog, script = body.index('src="/jsi18n/"'), body.index("js/settings.js")
     assert catalog < script
+
+
+@pytest.mark.django_db
+def test_the_inbox_and_the_thread_speak_portuguese(agent_a, app_a) -> None:
+    from conversations.models import Message
+    from tests.inbox.inbox_support import add_message, make_conversation
+
+    conversation = make_conversation(app_a, name="Joana", text="Oi, preciso de ajuda")
+    add_message(
+        conversation,
+        content={"type": "text", "text": "Claro!"},
+        direction=Message.Direction.OUTBOUND,
+        status="delivered",
+        author=agent_a,
+    )
+    client = _portuguese(agent_a)
+    body = client.get(f"/conversations/{conversation.pk}/").content.decode()
+    for text in (
+        "Caixa de entrada",  # the navigation and the heading
+        "Sair",
+        'aria-label="Entregue"',  # the ticks of the reply
+        "Aberta",  # the conversation's status
+        "Responder… (Enter envia",
+        "Atalhos de teclado",
+        "Mensagens com Joana",
+        "Oi, preciso de ajuda",  # what the customer wrote, as written
+    ):
+        assert text in body, text
+    for english in (">Inbox<", ">Sign out<", 'aria-label="Delivered"', ">Resolve<", "Keyboard shortcuts"):
+        assert english not in body, english
+    # Control: the same thread for an English agent.
+    do_update_preferences(actor=agent_a, language="en", time_zone="UTC")
+    english_body = login(agent_a).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert 'aria-label="Delivered"' in english_body and "Caixa de entrada" not in english_body
+
+
+@pytest.mark.django_db
+def test_the_inbox_scripts_texts_are_in_the_catalog() -> None:
+    portuguese = Client().get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="pt-BR").content.decode()
+    assert '"Reconectando\\u2026"' in portuguese or '"Reconectando…"' in portuguese
+    assert "Esta resposta tem %(length)s caracteres" in portuguese

@@ -19,16 +19,15 @@ from django.template.base import Lexer, TokenType
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 LOCALE = Path(settings.BASE_DIR) / "locale"
 
-# Not yet translated (issue 16, phase 2): templates being rewritten by other work when the rest was
-# translated. Shrink this list as each one is translated; the test then keeps it translated.
-NOT_YET_TRANSLATED = (
-    "base.html",
-    "partials/nav.html",
-    "conversations/",  # the inbox and thread: every template under it
-)
+# Templates left out of the check while they are being translated (empty: every template is checked).
+NOT_YET_TRANSLATED: tuple[str, ...] = ()
 
 # Words that read the same in every language: the brand and protocol names.
-ALLOWED_WORDS = ("Hubdash", "HTTP", "p90")
+ALLOWED_WORDS = ("Hubdash", "HTTP", "https", "p90")
+# A token of letters mixed with digits is an identifier (an example UUID in a placeholder), not a word.
+IDENTIFIER = re.compile(r"[\w-]*\d[\w-]*")
+# yesno arguments that fill data attributes for scripts, never shown.
+DATA_VALUES = ("'true,false'", '"true,false"')
 
 # Text inside these elements is code or an identifier, never translated (<code>to</code>, isVerified).
 NOT_TEXT = {"script", "style", "code", "kbd", "pre"}
@@ -44,6 +43,7 @@ LETTER = re.compile(r"[^\W\d_]")
 def _has_words(text: str) -> bool:
     for word in ALLOWED_WORDS:
         text = re.sub(rf"\b{re.escape(word)}\b", "", text)
+    text = IDENTIFIER.sub("", text)
     return bool(LETTER.search(text))
 
 
@@ -103,7 +103,7 @@ def untranslated(source: str) -> list[str]:
             found += [
                 f"{{{{ …{m.group(0)} }}}}"
                 for m in SHOWN_FILTER_ARGUMENT.finditer(token.contents)
-                if LETTER.search(m.group(1))
+                if LETTER.search(m.group(1)) and m.group(1) not in DATA_VALUES
             ]
         elif token.token_type == TokenType.TEXT and not (in_translation or in_comment or _in_class(blocks)):
             skeleton.append(token.contents)
@@ -142,6 +142,8 @@ def test_the_checker_finds_untranslated_words_and_passes_translated_ones() -> No
         untranslated('<option value="{{ v }}"{% if x %} selected{% endif %}>{{ label }}</option> — #') == []
     )
     assert untranslated("<script>var x = 'text';</script><td>HTTP {{ status }}</td>") == []
+    assert untranslated('<input placeholder="https://…"><input placeholder="9b1e4c2a-55f0-4e3b">') == []
+    assert untranslated("<p data-open=\"{{ x|yesno:'true,false' }}\"></p>") == []
 
 
 @pytest.mark.parametrize(

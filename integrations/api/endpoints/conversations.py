@@ -302,7 +302,9 @@ class MessageList(ApiView):
         after = (
             cursors.decode_id("messages-after", data["after"], field="after") if data.get("after") else None
         )
-        page = thread_page(conversation=conversation, before_id=before, after_id=after, limit=data["limit"])
+        page = thread_page(
+            conversation=conversation, before_id=before, after_id=after, limit=data["limit"], team_items=False
+        )
         messages = with_timelines(page.messages)
         older = (
             cursors.encode("messages-before", str(messages[0].pk))
