@@ -420,3 +420,55 @@ def test_scrolling_down_from_a_search_hit_loads_the_next_messages(agent_a_client
 
     assert f'id="msg-{messages[1].pk}"' in first and f'id="thread-newer-{conversation.pk}"' in first
     assert f'id="msg-{messages[-1].pk}"' in last and "thread-newer" not in last
+
+
+# --- activity lines (the teamwork issue's record_activity) --------------------------------------------
+
+
+def activities(conversation: Conversation) -> list[tuple[str, int | None]]:
+    from conversations.models import Message
+
+    items = Message.objects.filter(conversation=conversation, direction="activity").order_by("id")
+    return [(m.content["activity"]["verb"], m.author_id) for m in items]
+
+
+def test_snoozing_and_the_worker_waking_leave_activity_lines(agent_a_client, agent_a, app_a):
+    conversation = make_conversation(app_a)
+
+    agent_a_client.post(
+        reverse("snooze", args=[conversation.pk]), {"preset": "tomorrow"}, HTTP_HX_REQUEST="true"
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        snoozed_until=timezone.now() - timedelta(seconds=1)
+    )
+    do_wake_due_snoozes()
+
+    assert activities(conversation) == [("snoozed", agent_a.pk), ("woke", None)]
+    page = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+    assert 'data-activity="snoozed"' in page and "The snooze ended" in page
+
+
+def test_waking_a_snoozed_conversation_by_hand_says_who_woke_it(agent_a_client, agent_a, app_a):
+    conversation = make_conversation(app_a)
+    do_snooze(conversation=conversation, until=timezone.now() + timedelta(hours=1), actor=agent_a)
+
+    agent_a_client.post(
+        reverse("set_status", args=[conversation.pk]), {"status": "open"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert activities(conversation) == [("snoozed", agent_a.pk), ("woke", agent_a.pk)]
+
+
+def test_a_bulk_action_leaves_one_activity_line_per_conversation(agent_a_client, agent_a, app_a):
+    chosen = [make_conversation(app_a) for _ in range(3)]
+
+    agent_a_client.post(
+        reverse("bulk_action"), {"action": "resolve", "ids": [c.pk for c in chosen]}, HTTP_HX_REQUEST="true"
+    )
+    agent_a_client.post(
+        reverse("bulk_action"),
+        {"action": "assign", "assignee": "me", "ids": [c.pk for c in chosen]},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert [activities(c) for c in chosen] == [[("resolved", agent_a.pk), ("assigned", agent_a.pk)]] * 3
