@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from channels_app.access import AuthenticatedRequest
 from conversations.actions.contacts import do_link_contacts, do_save_contact_notes, do_unlink_contact
 from conversations.actions.threads import ThreadActionError
-from conversations.models import Conversation
+from conversations.models import Contact, Conversation
 from conversations.selectors.thread import contact_for, contact_panel, conversation_for, link_candidates
 
 
@@ -39,6 +39,14 @@ def _write(
     return _panel(request, conversation)
 
 
+def _posted_contact(request: AuthenticatedRequest, field: str) -> Contact:
+    """The contact whose id the form posted in `field`, if this user may see it; else 404."""
+    value = request.POST.get(field, "")
+    if not value.isdigit():
+        raise Http404("No such contact.")
+    return contact_for(request.user, int(value))
+
+
 @login_required
 @require_GET
 def candidates(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
@@ -56,10 +64,7 @@ def candidates(request: AuthenticatedRequest, conversation_id: int) -> HttpRespo
 @require_POST
 def link(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     conversation = conversation_for(request.user, conversation_id)
-    value = request.POST.get("other", "")
-    other = contact_for(request.user, int(value)) if value.isdigit() else None
-    if other is None:
-        raise Http404("No such contact.")
+    other = _posted_contact(request, "other")
     return _write(
         request,
         conversation,
@@ -72,12 +77,9 @@ def link(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
 def unlink(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
     """Take one contact of the panel's person out of it (this thread's contact, or a linked one)."""
     conversation = conversation_for(request.user, conversation_id)
-    value = request.POST.get("contact", "")
-    contact = contact_for(request.user, int(value)) if value.isdigit() else None
+    contact = _posted_contact(request, "contact")
     own = conversation.contact
-    if contact is None or (
-        contact.pk != own.pk and (own.person_id is None or contact.person_id != own.person_id)
-    ):
+    if contact.pk != own.pk and (own.person_id is None or contact.person_id != own.person_id):
         raise Http404("No such contact.")
     return _write(request, conversation, lambda: do_unlink_contact(contact=contact, actor=request.user))
 
