@@ -283,6 +283,10 @@
   }
 
   function markSearchHits() {
+    // The message a search opened the thread at stays marked when a live frame redraws its bubble.
+    var thread = byId("thread");
+    var hit = thread && thread.dataset.searchHit && byId("msg-" + thread.dataset.searchHit);
+    if (hit) hit.classList.add("is-search-hit");
     var term = searchTerm();
     if (!term) return;
     document.querySelectorAll("#inbox-list .conv-name, #inbox-list .conv-preview, #thread .msg-text").forEach(function (el) {

@@ -93,7 +93,7 @@ def test_a_snoozed_conversation_disappears_and_comes_back_when_the_customer_writ
     desk.page.locator(".snooze-form [data-snooze=tomorrow]").click()
 
     expect(row_for(desk.page, CUSTOMERS[0])).to_have_count(0)
-    expect(desk.page.locator("#thread .status-pill")).to_have_text("Snoozed")
+    expect(desk.page.locator("#thread .thread-header .status-pill")).to_have_text("Snoozed")
     expect(desk.page.locator("#tab-count-all")).to_have_text("0")
 
     customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Ainda estou esperando")
