@@ -274,7 +274,13 @@ def message_timeline(*, message: Message) -> MessageTimeline:
 
 def assignable_agents(*, application: Application) -> list[AuthUser]:
     """Active users who may answer this Application (members of it)."""
-    members = Membership.objects.filter(application=application).values("user_id")
+    return agents_of(application_ids=[application.pk])
+
+
+def agents_of(*, application_ids: Collection[int]) -> list[AuthUser]:
+    """Active members of any of these Applications (the bulk bar's assignees: each assignment is still
+    checked against the conversation's own Application)."""
+    members = Membership.objects.filter(application_id__in=list(application_ids)).values("user_id")
     return list(
         get_user_model()
         .objects.filter(is_active=True, pk__in=members)

@@ -57,6 +57,7 @@ from conversations.selectors.inbox import (
     visible_application_list,
 )
 from conversations.selectors.thread import (
+    agents_of,
     contact_panel,
     conversation_for,
     matching_message_id,
@@ -94,6 +95,7 @@ def _page_context(
         "tab_counts": counts,
         "view_tabs": view_tabs(counts),
         "snooze_presets": SNOOZE_PRESETS,
+        "bulk_agents": [a for a in agents_of(application_ids=ids) if a.pk != request.user.pk],
         "notify": preferences_of(request.user).notify,
         "active_id": active_id,
         "cursor": cursor,

@@ -472,3 +472,25 @@ def test_a_bulk_action_leaves_one_activity_line_per_conversation(agent_a_client,
     )
 
     assert [activities(c) for c in chosen] == [[("resolved", agent_a.pk), ("assigned", agent_a.pk)]] * 3
+
+
+def test_bulk_assigns_to_a_colleague_and_reports_the_conversations_they_cannot_see(
+    admin_client_a, admin, agent_a, app_a, app_b
+):
+    from channels_app.models import Membership
+
+    Membership.objects.create(user=admin, application=app_b, role=Membership.Role.ADMIN)
+    of_a = make_conversation(app_a)
+    of_b = make_conversation(app_b)
+    page = admin_client_a.get("/").content.decode()
+    assert f'<option value="{agent_a.pk}">Alice Agent</option>' in page  # the bulk bar offers her
+
+    html = admin_client_a.post(
+        reverse("bulk_action"),
+        {"action": "assign", "assignee": str(agent_a.pk), "ids": [of_a.pk, of_b.pk]},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+
+    assert "Done for 1 conversation. 1 refused: That person cannot be assigned this conversation." in html
+    assert Conversation.objects.get(pk=of_a.pk).assignee_id == agent_a.pk
+    assert Conversation.objects.get(pk=of_b.pk).assignee_id is None
