@@ -76,6 +76,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            board.forget(self.counts_changed)  # ended without `disconnect`: no more counts for it
             if getattr(self, "groups_joined", None) and self.channel_layer is not None:
                 local_groups(self.channel_layer).forget(self.deliver)  # ended without `disconnect`
 
