@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browser_support import ROWS, bubble_with, customer_writes, open_inbox, open_thread, row_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +22,15 @@ def _mark_document(page) -> None:
 
 def _same_document(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
+
+
+# A control's box and whether it is what the page shows at its middle, or null while it is not shown.
+MEASURE = """el => {
+    const r = el.getBoundingClientRect();
+    if (!el.isConnected || r.width === 0 || r.height === 0) return null;
+    const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return {x: r.x, width: r.width, on_top: el === top || el.contains(top)};
+}"""
 
 
 def _open_rename(page):
@@ -204,18 +214,12 @@ def test_the_name_form_fits_on_screen(open_browser, hub_a, app_a, agent_a, viewp
     save = alice.page.locator("#thread .thread-header").get_by_role("button", name="Save")
     width = alice.page.viewport_size["width"]
     for control in (field, save):
-        box = control.bounding_box()
-        assert box is not None
+        # Measured in one step in the page, once the control is shown: a live redraw of the header (the
+        # read marker's, late on a busy machine) swaps it out and back open between separate calls.
+        box = wait_for(lambda c=control: c.evaluate(MEASURE), timeout=15, what=f"{control} shown")
         assert box["x"] >= 0 and box["x"] + box["width"] <= width, f"{box} is cut off a {width}px screen"
         # Nothing is drawn over it: what is at its middle is the control itself.
-        on_top = control.evaluate(
-            """el => {
-                const r = el.getBoundingClientRect();
-                const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
-                return el === top || el.contains(top);
-            }"""
-        )
-        assert on_top, f"{control} is covered by another element"
+        assert box["on_top"], f"{control} is covered by another element"
     # And it still works there.
     field.fill("Joana")
     save.click()
