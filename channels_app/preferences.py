@@ -9,13 +9,14 @@ request (a websocket frame, a worker) wraps its rendering in `user_locale(user)`
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 from channels_app.access import User
 from channels_app.models import UserPreferences, time_zone_names
@@ -94,11 +95,47 @@ class UserPreferencesMiddleware:
         return self.get_response(request)
 
 
-@contextmanager
-def user_locale(user: User, *, fallback_language: str = "") -> Iterator[Preferences]:
-    """Render for `user` outside a request: their language (else `fallback_language`, e.g. the socket's
-    Accept-Language, else LANGUAGE_CODE) and their time zone."""
+@dataclass(frozen=True)
+class Locale:
+    """The language and time zone something is drawn in: part of the key of anything drawn once and
+    shared (a live frame is drawn once per locale, not once per viewer)."""
+
+    language: str
+    time_zone: str
+
+
+def locale_of(user: User, *, fallback_language: str = "") -> Locale:
+    """`user`'s language (else `fallback_language`, e.g. the socket's Accept-Language, else
+    LANGUAGE_CODE) and time zone (else TIME_ZONE)."""
     preferences = preferences_of(user)
     language = preferences.language or fallback_language or settings.LANGUAGE_CODE
-    with translation.override(language), timezone.override(preferences.zone):
-        yield preferences
+    return Locale(translation.get_supported_language_variant(language), preferences.zone.key)
+
+
+def accept_language(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The first supported language of an Accept-Language header among ASGI `headers` ("" if none): what
+    LocaleMiddleware would pick for a websocket, which no middleware sees."""
+    for name, value in headers:
+        if name.lower() != b"accept-language":
+            continue
+        for code, _quality in parse_accept_lang_header(value.decode("latin-1")):
+            if code == "*":
+                break
+            try:
+                return translation.get_supported_language_variant(code)
+            except LookupError:
+                continue
+    return ""
+
+
+@contextmanager
+def activated(locale: Locale) -> Iterator[Locale]:
+    with translation.override(locale.language), timezone.override(zoneinfo.ZoneInfo(locale.time_zone)):
+        yield locale
+
+
+@contextmanager
+def user_locale(user: User, *, fallback_language: str = "") -> Iterator[Locale]:
+    """Render for `user` outside a request (see `locale_of`)."""
+    with activated(locale_of(user, fallback_language=fallback_language)) as locale:
+        yield locale

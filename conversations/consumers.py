@@ -44,6 +44,7 @@ from django.utils.crypto import constant_time_compare
 
 from channels_app.access import AuthUser, visible_application_ids
 from channels_app.database import database_read
+from channels_app.preferences import Locale, accept_language, activated, locale_of
 from channels_app.realtime import application_group, local_groups, user_group
 from conversations.fanout import Viewer, renders
 from conversations.live import TabState, names_applications, render_pong, render_sync, tab_counts_html
@@ -91,6 +92,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.state: TabState | None = None
         # When the tab's last `sync` was read (this server's clock): events stamped before it are covered.
         self.synced_at: float | None = None
+        # The browser's language, for a user who has not chosen one (no middleware sees a websocket).
+        self.browser_language = accept_language(self.scope.get("headers") or [])
+        self.locale = Locale(settings.LANGUAGE_CODE, settings.TIME_ZONE)
         if scope_user is None or not scope_user.is_authenticated:
             # Accept, then close with our code: a refused handshake reaches the browser as a bare 1006,
             # which it would retry forever instead of showing "Signed out".
@@ -202,7 +206,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.synced_at = time.time()
             board.watch(self.counts_changed, self.application_ids)
             scope = content.get("scope")
-            html = await database_read(render_sync)(
+            self.locale, html = await database_read(_sync_in_locale)(
+                self.browser_language,
                 user=user,
                 state=self.state,
                 since=content.get("since"),
@@ -255,6 +260,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             application_ids=self.application_ids,
             multi_app=self.multi_app,
             state=self.state,
+            locale=self.locale,
         )
         shared = await renders.get(event)
         html = await shared.frame_for(viewer, gap=gap)
@@ -277,8 +283,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             board.watch(self.counts_changed, self.application_ids)
         if changed and self.state is not None:
             # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
-            html = await database_read(render_sync)(
-                user=user, state=self.state, since=None, after_id=None, loaded_ids=None, scope="list"
+            self.locale, html = await database_read(_sync_in_locale)(
+                self.browser_language,
+                user=user,
+                state=self.state,
+                since=None,
+                after_id=None,
+                loaded_ids=None,
+                scope="list",
             )
             await self.send(text_data=html)
 
@@ -306,6 +318,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if counts != self.state.counts:
             self.state.counts = counts
             await self.send(text_data=tab_counts_html(counts))
+
+
+def _sync_in_locale(browser_language: str, *, user: AuthUser, **sync: Any) -> tuple[Locale, str]:
+    """`render_sync` in the user's language and time zone, read afresh (the profile may have changed
+    them), with the locale the socket's next live frames are drawn in."""
+    locale = locale_of(user, fallback_language=browser_language)
+    with activated(locale):
+        return locale, render_sync(user=user, **sync)
 
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:

@@ -6,7 +6,8 @@ gives database work: one process then fell seconds behind at 2 events/s. Here th
 process to receive an event loads it (`SharedRender.load`, one query); every part a tab needs is drawn
 once per *variant* and shared: the row differs only by the tab's filter query string, whether it is the
 open thread, whether the viewer is its author or assignee ("You:", "Mine") and whether the list names
-Applications. A socket checks access from the Application ids it holds in memory (refreshed by
+Applications, and the viewer's language and time zone (`Locale`: a handful per process, not one per
+agent). A socket checks access from the Application ids it holds in memory (refreshed by
 `access.changed`, consumers.py), so an event costs no database work per socket.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from django.utils.html import format_html
 
 from channels_app.database import database_read
+from channels_app.preferences import Locale, activated
 from conversations.live import (
     TabState,
     frame,
@@ -45,6 +47,7 @@ class Viewer:
     application_ids: frozenset[int]
     multi_app: bool
     state: TabState
+    locale: Locale  # the user's language and time zone, as of the tab's last sync
 
 
 class SharedRender:
@@ -71,6 +74,14 @@ class SharedRender:
     # --- parts, drawn once each (sync: the database thread) -------------------------------------------
 
     def _draw(self, key: tuple[Any, ...]) -> Any:
+        if key[0] == "search":
+            assert self.conversation is not None
+            return conversation_matches_search(conversation_id=self.conversation.pk, term=key[1])
+        # Every drawn part ends its key with the locale it is drawn in: texts and times are the viewer's.
+        with activated(key[-1]):
+            return self._draw_in_locale(key[:-1])
+
+    def _draw_in_locale(self, key: tuple[Any, ...]) -> str:
         c = self.conversation
         assert c is not None
         kind = key[0]
@@ -85,8 +96,6 @@ class SharedRender:
                 "in_frame": True,
             }
             return render_partial("inbox_row", context)
-        if kind == "search":
-            return conversation_matches_search(conversation_id=c.pk, term=key[1])
         if kind == "bubble":
             messages = message_with_context(message_id=self.event["message_id"], conversation_id=c.pk)
             return messages_html(messages, {"in_frame": True})
@@ -135,7 +144,7 @@ class SharedRender:
         kind = event.get("type")
         parts: list[str] = []
         if open_thread and kind in ("message.created", "message.status", "thread.item"):
-            parts.append(await self.part(("bubble",)))
+            parts.append(await self.part(("bubble", viewer.locale)))
         if kind == "thread.item":
             # A note or an activity line changes no row (its change, if any, has its own event).
             return parts or None
@@ -147,7 +156,7 @@ class SharedRender:
         if open_thread and kind in ("message.created", "conversation.updated"):
             # "(me)" in the assignee list names the viewer: the header is drawn per viewer of the thread
             # (a handful of tabs at most), the row per variant.
-            parts.append(await self.part(("thread", state.filters.as_query(), viewer.user_id)))
+            parts.append(await self.part(("thread", state.filters.as_query(), viewer.user_id, viewer.locale)))
         return parts
 
     def _notice(self, viewer: Viewer) -> str:
@@ -185,7 +194,7 @@ class SharedRender:
         # Anyone else is drawn as nobody (never None: a message without an author would then be "You:").
         self_id = viewer.user_id if viewer.user_id in (author_id, c.assignee_id) else NO_VIEWER
         active = c.pk == viewer.state.conversation_id
-        return await self.part(("row", filters.as_query(), self_id, active, viewer.multi_app))
+        return await self.part(("row", filters.as_query(), self_id, active, viewer.multi_app, viewer.locale))
 
     async def frame_for(self, viewer: Viewer, *, gap: bool = False) -> str | None:
         parts = await self.parts_for(viewer)

@@ -24,6 +24,8 @@ from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from channels_app.hub.capabilities import (
     CONTENT_TYPE_LABELS,
@@ -82,14 +84,16 @@ DELIVERY_REPORTING_KINDS = frozenset({"whatsapp", "instagram", "messenger", "sms
 
 def _require_text(text: object, what: str) -> None:
     if not isinstance(text, str) or not text.strip():
-        raise ContentError(f"{what} is empty.")
+        raise ContentError(_("%(what)s is empty.") % {"what": what})
 
 
 def _check_url(url: object, *, what: str) -> None:
     # §3.3: the provider fetches media by public URL, so only an absolute http(s) URL can work.
     parts = urlsplit(url if isinstance(url, str) else "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ContentError(f"{what} must be a public link starting with https:// (or http://).")
+        raise ContentError(
+            _("%(what)s must be a public link starting with https:// (or http://).") % {"what": what}
+        )
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
@@ -98,15 +102,19 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 
 def _check_location(location: object) -> None:
     if not isinstance(location, dict):
-        raise ContentError("A location needs a latitude and a longitude.")
+        raise ContentError(_("A location needs a latitude and a longitude."))
     lat, lng = location.get("latitude"), location.get("longitude")
     if not (_is_number(lat) and -90 <= lat <= 90 and _is_number(lng) and -180 <= lng <= 180):
         raise ContentError(
-            "A location needs a latitude between -90 and 90 and a longitude between -180 and 180."
+            _("A location needs a latitude between -90 and 90 and a longitude between -180 and 180.")
         )
     for key in ("name", "address"):
         if key in location and not isinstance(location[key], str):
-            raise ContentError(f"The location's {key} must be text.")
+            raise ContentError(
+                _("The location's name must be text.")
+                if key == "name"
+                else _("The location's address must be text.")
+            )
 
 
 def _check_contacts(contacts: object) -> None:
@@ -115,47 +123,50 @@ def _check_contacts(contacts: object) -> None:
         and contacts
         and all(isinstance(c, dict) and c.get("name") for c in contacts)
     ):
-        raise ContentError("Each shared contact needs a name.")
+        raise ContentError(_("Each shared contact needs a name."))
 
 
 def _check_buttons(action: JSONObject) -> None:
     buttons = action.get("buttons")
     if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
-        raise ContentError(f"Reply buttons: give 1 to {MAX_BUTTONS} buttons.")
+        raise ContentError(_("Reply buttons: give 1 to %(max)d buttons.") % {"max": MAX_BUTTONS})
     ids: set[str] = set()
     for button in buttons:
         reply = button.get("reply") if isinstance(button, dict) and button.get("type") == "reply" else None
         title, button_id = (reply.get("title"), reply.get("id")) if isinstance(reply, dict) else (None, None)
         if not isinstance(title, str) or not title.strip() or not isinstance(button_id, str) or not button_id:
-            raise ContentError("Each reply button needs an id and a title.")
+            raise ContentError(_("Each reply button needs an id and a title."))
         if len(title) > MAX_BUTTON_TITLE:
-            raise ContentError(f"Button title “{title}” is longer than {MAX_BUTTON_TITLE} characters.")
+            raise ContentError(
+                _("Button title “%(title)s” is longer than %(max)d characters.")
+                % {"title": title, "max": MAX_BUTTON_TITLE}
+            )
         if button_id in ids:
-            raise ContentError("Two buttons have the same id.")
+            raise ContentError(_("Two buttons have the same id."))
         ids.add(button_id)
 
 
 def _check_list(action: JSONObject) -> None:
     if not isinstance(action.get("button"), str) or not action["button"].strip():
-        raise ContentError("An option list needs the label of its button.")
+        raise ContentError(_("An option list needs the label of its button."))
     sections = action.get("sections")
     if not isinstance(sections, list) or not sections:
-        raise ContentError("An option list needs at least one section.")
+        raise ContentError(_("An option list needs at least one section."))
     for section in sections:
         rows = section.get("rows") if isinstance(section, dict) else None
         if not isinstance(rows, list) or not rows:
-            raise ContentError("Each section of an option list needs at least one option.")
+            raise ContentError(_("Each section of an option list needs at least one option."))
         for row in rows:
             # Ids come back in the customer's answer (§4.2), matched as text: a number is refused too.
             if not (isinstance(row, dict) and _is_text(row.get("id")) and isinstance(row.get("title"), str)):
-                raise ContentError("Each option needs an id and a title.")
+                raise ContentError(_("Each option needs an id and a title."))
 
 
 def _check_link(action: JSONObject) -> None:
     params = action.get("parameters")
     if not isinstance(params, dict) or not isinstance(params.get("display_text"), str):
-        raise ContentError("A link button needs a label and a link.")
-    _check_url(params.get("url"), what="The button's link")
+        raise ContentError(_("A link button needs a label and a link."))
+    _check_url(params.get("url"), what=_("The button's link"))
 
 
 def _is_text(value: object) -> TypeGuard[str]:
@@ -172,49 +183,49 @@ _ACTION_CHECKS: dict[str, Callable[[JSONObject], None]] = {
 
 def _check_interactive(interactive: object) -> None:
     if not isinstance(interactive, dict):
-        raise ContentError("This interactive message is malformed.")
+        raise ContentError(_("This interactive message is malformed."))
     itype = interactive.get("type")
     if not isinstance(itype, str) or itype not in INTERACTIVE_LABELS:
-        raise ContentError("Unknown kind of interactive message.")
+        raise ContentError(_("Unknown kind of interactive message."))
     body = interactive.get("body")
-    _require_text(body.get("text") if isinstance(body, dict) else None, "The message body")
+    _require_text(body.get("text") if isinstance(body, dict) else None, _("The message body"))
     # Meta's header is an object (text, or an image/video/document); the footer has only text.
     if "header" in interactive and not isinstance(interactive["header"], dict):
-        raise ContentError("The header of this interactive message is malformed.")
+        raise ContentError(_("The header of this interactive message is malformed."))
     footer = interactive.get("footer", {"text": ""})
     if not (isinstance(footer, dict) and isinstance(footer.get("text"), str)):
-        raise ContentError("The footer of this interactive message is malformed.")
+        raise ContentError(_("The footer of this interactive message is malformed."))
     if itype in _ACTION_CHECKS:
         action = interactive.get("action")
         if not isinstance(action, dict):
-            raise ContentError("This interactive message has no buttons or options.")
+            raise ContentError(_("This interactive message has no buttons or options."))
         _ACTION_CHECKS[itype](action)
 
 
 def _check_template(template: object) -> None:
     if not isinstance(template, dict) or not _is_text(template.get("id")):
-        raise ContentError("Choose an approved template.")
+        raise ContentError(_("Choose an approved template."))
     components = template.get("components")
     if components is not None and not (
         isinstance(components, list) and all(isinstance(c, dict) and "type" in c for c in components)
     ):
-        raise ContentError("The template's parameters are malformed.")
+        raise ContentError(_("The template's parameters are malformed."))
 
 
 def _check_reaction(reaction: object) -> None:
     if not isinstance(reaction, dict) or not isinstance(reaction.get("messageId"), str):
-        raise ContentError("Choose the message to react to.")
+        raise ContentError(_("Choose the message to react to."))
     if not reaction["messageId"] or not isinstance(reaction.get("emoji"), str):
-        raise ContentError("Choose the message to react to and an emoji.")
+        raise ContentError(_("Choose the message to react to and an emoji."))
 
 
 def _check_payment(details: object) -> None:
     if not isinstance(details, dict):
-        raise ContentError("A payment request needs its details.")
+        raise ContentError(_("A payment request needs its details."))
 
 
 def _check_media(url: object) -> None:
-    _check_url(url, what="The attachment")
+    _check_url(url, what=_("The attachment"))
 
 
 # The shape of the value under each type's key (text is checked with the other modifiers).
@@ -233,17 +244,17 @@ def _check_modifiers(ctype: str, content: JSONObject) -> None:
     """The keys that travel with a type: a caption, a quote, a voice-note flag, a file name."""
     if "text" in content:
         if ctype not in _CAPTIONED | {"text"}:
-            raise ContentError(f"{CONTENT_TYPE_LABELS[ctype]} can't carry a caption.")
-        _require_text(content["text"], "The message" if ctype == "text" else "The caption")
+            raise ContentError(_("%(kind)s can't carry a caption.") % {"kind": CONTENT_TYPE_LABELS[ctype]})
+        _require_text(content["text"], _("The message") if ctype == "text" else _("The caption"))
     if "replyTo" in content:
         if ctype in ("reaction", "seen"):
-            raise ContentError("A reaction can't quote a message.")
+            raise ContentError(_("A reaction can't quote a message."))
         if not _is_text(content["replyTo"]):
-            raise ContentError("Choose the message to quote.")
+            raise ContentError(_("Choose the message to quote."))
     if "voice" in content and (ctype != "audio" or not isinstance(content["voice"], bool)):
-        raise ContentError("Only audio can be sent as a voice note.")
+        raise ContentError(_("Only audio can be sent as a voice note."))
     if "filename" in content and (ctype != "document" or not isinstance(content["filename"], str)):
-        raise ContentError("Only a document has a file name.")
+        raise ContentError(_("Only a document has a file name."))
 
 
 def content_type_of(content: dict[str, Any]) -> str:
@@ -251,23 +262,26 @@ def content_type_of(content: dict[str, Any]) -> str:
     types = [ctype for key, ctype in _TYPE_BY_KEY.items() if key in content]
     if len(types) > 1:
         raise ContentError(
-            "A reply can carry only one thing at a time (e.g. a photo or a location, not both)."
+            _("A reply can carry only one thing at a time (e.g. a photo or a location, not both).")
         )
     if types:
         return types[0]
     if "text" in content:
         return "text"
-    raise ContentError("The message is empty.")
+    raise ContentError(_("The message is empty."))
 
 
 def _reply_type(content: object) -> tuple[str, JSONObject]:
     """A reply's content type, and the content as an object with only keys this adapter produces (an
     unknown key would be a 400 from the Hub, later and less clearly)."""
     if not isinstance(content, dict) or not content:
-        raise ContentError("The message is empty.")
+        raise ContentError(_("The message is empty."))
     unknown = set(content) - set(_TYPE_BY_KEY) - _MODIFIER_KEYS
     if unknown:
-        raise ContentError(f"This reply has fields the Hub does not know: {', '.join(sorted(unknown))}.")
+        raise ContentError(
+            _("This reply has fields the Hub does not know: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     return content_type_of(content), content
 
 
@@ -315,21 +329,23 @@ def check_content(channel_kind: str, content: dict[str, Any]) -> str:
 
 
 def _guess_media_type(url: str) -> str:
-    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+    guessed, _encoding = mimetypes.guess_type(urlsplit(url).path)
     if guessed:
         major = guessed.split("/", 1)[0]
         if major in ("image", "video", "audio"):
             return major
         if major in ("application", "text"):
             return "document"
-    raise ContentError("Say whether the attachment is an image, a video, an audio, a document or a sticker.")
+    raise ContentError(
+        _("Say whether the attachment is an image, a video, an audio, a document or a sticker.")
+    )
 
 
 def _media_content(media_url: str, media_type: str, caption: str, filename: str, voice: bool) -> JSONObject:
     mtype = media_type or _guess_media_type(media_url)
     if mtype not in MEDIA_KEYS:
         raise ContentError(
-            "Say whether the attachment is an image, a video, an audio, a document or a sticker."
+            _("Say whether the attachment is an image, a video, an audio, a document or a sticker.")
         )
     content: JSONObject = {MEDIA_KEYS[mtype]: media_url.strip()}
     if caption:
@@ -343,7 +359,7 @@ def _media_content(media_url: str, media_type: str, caption: str, filename: str,
 
 def _template_content(template_id: str, params: list[str], text: str) -> JSONObject:
     if text:
-        raise ContentError("A template carries its own text; fill in its parameters instead.")
+        raise ContentError(_("A template carries its own text; fill in its parameters instead."))
     template: JSONObject = {"id": template_id}
     if params:
         template["components"] = [
@@ -401,7 +417,8 @@ def build_reply_content(
     chosen = [(name, build) for name, value, build in builders if value]
     if len(chosen) > 1:
         raise ContentError(
-            f"A reply can carry only one thing at a time, not {' and '.join(name for name, _ in chosen)}."
+            _("A reply can carry only one thing at a time, not %(things)s.")
+            % {"things": _(" and ").join(str(name) for name, _build in chosen)}
         )
     content = chosen[0][1]() if chosen else {"text": text}
     if reply_to:
@@ -454,16 +471,39 @@ def check_window(
             return
         if closes is None:
             raise ContentError(
-                "This customer never wrote on WhatsApp: only an approved template can start the conversation."
+                _(
+                    "This customer never wrote on WhatsApp: only an approved template can start the conversation."
+                )
             )
         raise ContentError(
-            f"The WhatsApp 24-hour window closed at {timezone.localtime(closes):%Y-%m-%d %H:%M}: "
-            "only an approved template can be sent until the customer writes again."
+            _(
+                "The WhatsApp 24-hour window closed at %(time)s: "
+                "only an approved template can be sent until the customer writes again."
+            )
+            % {"time": _when(closes)}
         )
     if closes is None:
-        raise ContentError(f"{cap.label} can't start a conversation: the customer must write first.")
-    span = "7-day" if cap.window_hours == 24 * 7 else f"{cap.window_hours}-hour"
+        raise ContentError(
+            _("%(channel)s can't start a conversation: the customer must write first.")
+            % {"channel": cap.label}
+        )
+    closed = {"channel": cap.label, "hours": cap.window_hours, "time": _when(closes)}
+    if cap.window_hours == 24 * 7:
+        raise ContentError(
+            _(
+                "The %(channel)s 7-day window closed at %(time)s: you can reply again once the customer writes."
+            )
+            % closed
+        )
     raise ContentError(
-        f"The {cap.label} {span} window closed at {timezone.localtime(closes):%Y-%m-%d %H:%M}: "
-        "you can reply again once the customer writes."
+        _(
+            "The %(channel)s %(hours)d-hour window closed at %(time)s: "
+            "you can reply again once the customer writes."
+        )
+        % closed
     )
+
+
+def _when(moment: datetime) -> str:
+    """A time in the user's zone and language, as the composer's error says it."""
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT", use_l10n=True)

@@ -42,6 +42,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from channels_app.crypto import decrypt
 from channels_app.hub.client import HubClient, HubError, SendResult
@@ -93,7 +94,7 @@ def _existing_reply(idempotency_key: str, conversation: Conversation) -> Message
     message = Message.objects.filter(idempotency_key=idempotency_key).first()
     if message is not None and message.conversation_id != conversation.pk:
         # Keys are random per composer form; a clash means a reused form, and never another tenant's row.
-        raise ContentError("This form was already used for another conversation: reload the page.")
+        raise ContentError(_("This form was already used for another conversation: reload the page."))
     return message
 
 
@@ -111,7 +112,7 @@ def do_send_reply(
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 64:
-        raise ContentError("This form has no valid send key: reload the page and send again.")
+        raise ContentError(_("This form has no valid send key: reload the page and send again."))
     # The channel fresh (it may have been deactivated), and whether this form's reply is stored already,
     # in one round trip: the common case finds none.
     channel = (
@@ -125,7 +126,8 @@ def do_send_reply(
             return existing
     if not channel.active:
         raise ContentError(
-            f"The channel “{channel.display_name}” is deactivated: replies can't be sent from it."
+            _("The channel “%(channel)s” is deactivated: replies can't be sent from it.")
+            % {"channel": channel.display_name}
         )
     check_content(channel.kind, content)
     check_recipient(channel.kind, conversation.contact.external_id)
@@ -560,7 +562,7 @@ def _store_accepted(outcomes: Sequence[SendOutcome], now: datetime) -> set[int]:
             + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, '', '', NULL)"] * len(done)),
             history,
         )
-    for lease, _, status in done:
+    for lease, _answer, status in done:
         publish_on_commit(
             {
                 "type": "message.status",
@@ -754,9 +756,11 @@ def do_retry_reply(*, message_id: int, actor: Any) -> Message:
     with transaction.atomic():
         locked = _locked_reply_by_id(message_id)
         if locked is None or locked.status != FAILED:
-            raise ContentError("Only a failed reply can be sent again.")
+            raise ContentError(_("Only a failed reply can be sent again."))
         if not locked.channel.active:
-            raise ContentError(f"The channel “{locked.channel.display_name}” is deactivated.")
+            raise ContentError(
+                _("The channel “%(channel)s” is deactivated.") % {"channel": locked.channel.display_name}
+            )
         check_window(
             channel_kind=locked.channel.kind,
             content=locked.content,

@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from channels_app.access import person_name as access_person_name
 from channels_app.hub import message_content as mc
@@ -274,11 +274,66 @@ def linkify(text: Any) -> SafeString:
     return linebreaksbr(mark_safe(html), autoescape=True)  # escaped by urlize above
 
 
+# What a list preview calls a message that is not text, in the viewer's language, beside its icon.
+_PREVIEW_LABELS = {
+    "image": gettext_lazy("Photo"),
+    "video": gettext_lazy("Video"),
+    "audio": gettext_lazy("Audio"),
+    "voice": gettext_lazy("Voice message"),
+    "document": gettext_lazy("Document"),
+    "sticker": gettext_lazy("Sticker"),
+}
+
+
+# The sprite symbol (static/icons.svg) of each content type that is not text or media.
+_PREVIEW_ICONS: dict[type[mc.MessageContent], str] = {
+    mc.Location: "i-location",
+    mc.Contacts: "i-contact",
+    mc.Template: "i-template",
+    mc.PaymentRequest: "i-payment",
+    mc.Attachments: "i-attachment",
+    mc.Answer: "i-answer",
+}
+
+
 @register.filter
-def preview_of(message: Any) -> str:
-    """The one-line preview of a message (stored by ingest/sending; computed for older rows)."""
+def preview_icon(message: Any) -> str:
+    """The sprite symbol (static/icons.svg) for a non-text message's content type, or ""."""
     if message is None:
         return ""
+    content = mc.parse_content(message.content)
+    if isinstance(content, mc.Media):
+        return "i-voice" if content.kind == "audio" and content.voice else f"i-{content.kind}"
+    return _PREVIEW_ICONS.get(type(content), "")
+
+
+@register.filter
+def preview_of(message: Any) -> str:
+    """The one-line preview of a message: a non-text one is named in the viewer's language (its icon
+    comes from `preview_icon`); text is as stored by ingest/sending (computed for older rows)."""
+    if message is None:
+        return ""
+    content = mc.parse_content(message.content)
+    if isinstance(content, mc.Media):
+        label = _PREVIEW_LABELS["voice" if content.kind == "audio" and content.voice else content.kind]
+        return mc.clip(f"{label}: {content.caption}" if content.caption else str(label))
+    if isinstance(content, mc.Location):
+        place = content.name or content.address
+        return mc.clip(_("Location: %(place)s") % {"place": place} if place else _("Location"))
+    if isinstance(content, mc.Contacts):
+        if len(content.contacts) != 1:
+            count = len(content.contacts)
+            return ngettext("%(count)s contact", "%(count)s contacts", count) % {"count": count}
+        name = content.contacts[0].name
+        return mc.clip(_("Contact: %(name)s") % {"name": name} if name else _("Contact"))
+    if isinstance(content, mc.Template):
+        return _("Template message")
+    if isinstance(content, mc.PaymentRequest):
+        return mc.clip(_("Payment request: %(text)s") % {"text": content.body_text})
+    if isinstance(content, mc.Attachments):
+        return mc.clip(
+            _("Attachment: %(text)s") % {"text": content.text} if content.text else _("Attachment")
+        )
     return message.preview or content_preview(message.content)
 
 
@@ -290,6 +345,12 @@ def row_sort(conversation: Any) -> str:
 @register.filter
 def msg_sort(message: Any) -> str:
     return message_sort_key(message.pk)
+
+
+@register.filter
+def kind_icon(kind: str) -> str:
+    """The sprite symbol (static/icons.svg) of a channel kind; a globe for one we do not know."""
+    return f"i-{kind}" if kind in ChannelKind._value2member_map_ else "i-webchatt"
 
 
 @register.filter

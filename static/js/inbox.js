@@ -916,10 +916,30 @@
 
   // --- Times in the viewer's time zone ------------------------------------------------------------------------
 
-  var timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-  var dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "short" });
-  var dateFormat = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short" });
-  var fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  // The user's language and time zone (their profile's, which the server drew the page in), not the
+  // browser's: the inbox, the thread, the review and the CSV all show one time.
+  var root = document.documentElement;
+  var zone = root.dataset.timeZone || undefined;
+  var language = root.lang || undefined;
+  function intl(options) {
+    try {
+      return new Intl.DateTimeFormat(language, Object.assign({ timeZone: zone }, options));
+    } catch (error) { // a zone this browser does not know: its own
+      return new Intl.DateTimeFormat(language, options);
+    }
+  }
+  var timeFormat = intl({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  var dayFormat = intl({ weekday: "short" });
+  var dateFormat = intl({ day: "numeric", month: "short" });
+  var fullFormat = intl({ dateStyle: "medium", timeStyle: "medium" });
+  var dayKey = intl({ year: "numeric", month: "2-digit", day: "2-digit" });
+
+  // Days between two instants as calendar days in the user's zone.
+  function dayIndex(when) {
+    var parts = {};
+    dayKey.formatToParts(when).forEach(function (part) { parts[part.type] = part.value; });
+    return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / 86400000;
+  }
 
   function formatTimes(root) {
     (root || document).querySelectorAll("time[data-format]").forEach(function (el) {
@@ -930,8 +950,7 @@
       if (style === "time") text = timeFormat.format(when);
       else if (style === "datetime") text = fullFormat.format(when);
       else {
-        var now = new Date();
-        var days = Math.round((new Date(now.toDateString()) - new Date(when.toDateString())) / 86400000);
+        var days = dayIndex(new Date()) - dayIndex(when);
         text = days <= 0 ? timeFormat.format(when) : days === 1 ? gettext("Yesterday") : days < 7 ? dayFormat.format(when) : dateFormat.format(when);
       }
       if (el.textContent !== text) el.textContent = text;
@@ -939,8 +958,20 @@
     });
   }
 
+  // The tab's title names the open thread's contact (inbox.html draws it for a full page; opening
+  // another thread or renaming the contact swaps only parts of the page).
+  var TITLE_SUFFIX = gettext("Inbox") + " · Hubdash";
+  function syncTitle() {
+    var name = byId("thread-title");
+    // The unread count goes first (static/js/triage.js keeps it current).
+    var unread = window.HubdashTriage ? window.HubdashTriage.titlePrefix() : "";
+    var title = unread + (name ? name.textContent.trim() + " · " : "") + TITLE_SUFFIX;
+    if (document.title !== title) document.title = title;
+  }
+
   htmx.onLoad(function (element) {
     formatTimes(element);
+    syncTitle();
   });
   setInterval(function () {
     formatTimes(document);

@@ -105,4 +105,51 @@
     var boxes = document.querySelectorAll('input[type=checkbox][form="' + all.getAttribute("data-select-all") + '"]');
     for (var i = 0; i < boxes.length; i++) boxes[i].checked = all.checked;
   });
+  // --- Confirm before a destructive step: <button data-confirm="question"> (deactivate a channel or a
+  // user, revoke a token) and <form data-confirm-revoke="question"> (an access set to "No access").
+  // A native <dialog>: modal, focus moves into it and comes back, Esc cancels, all by keyboard.
+  var dialog = null;
+  function confirmDialog(question, confirmLabel, onConfirm, opener) {
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.className = "dialog confirm-dialog";
+      dialog.setAttribute("aria-labelledby", "confirm-question");
+      dialog.innerHTML = '<p id="confirm-question"></p><form method="dialog" class="confirm-actions">' +
+        '<button type="submit" value="cancel" data-role="cancel"></button>' +
+        '<button type="submit" value="confirm" class="danger" data-role="confirm"></button></form>';
+      dialog.querySelector("[data-role=cancel]").textContent = gettext("Cancel");
+      document.body.appendChild(dialog);
+    }
+    dialog.querySelector("#confirm-question").textContent = question;
+    dialog.querySelector("[data-role=confirm]").textContent = confirmLabel;
+    dialog.returnValue = "";
+    dialog.onclose = function () {
+      if (dialog.returnValue === "confirm") onConfirm();
+      else if (opener) opener.focus();
+    };
+    dialog.showModal();
+    dialog.querySelector("[data-role=cancel]").focus(); // the safe choice has the focus
+  }
+
+  function revokes(form) {
+    return Array.prototype.some.call(form.querySelectorAll("select"), function (select) {
+      var before = Array.prototype.filter.call(select.options, function (o) { return o.defaultSelected; })[0];
+      return select.value === "" && before && before.value !== "";
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var button = event.submitter;
+    var question = button && button.dataset.confirm;
+    if (!question && form.dataset.confirmRevoke && revokes(form)) question = form.dataset.confirmRevoke;
+    if (!question || form.dataset.confirmed === "1") return;
+    event.preventDefault();
+    var label = button ? button.textContent.trim() : gettext("Confirm");
+    confirmDialog(question, label, function () {
+      form.dataset.confirmed = "1";
+      if (form.requestSubmit) form.requestSubmit(button || undefined);
+      else form.submit();
+    }, button);
+  });
 })();

@@ -399,7 +399,6 @@
 
   // --- Unread count in the title and the favicon ------------------------------------------------------
 
-  var baseTitle = document.title;
   var icon = document.querySelector("link[rel=icon]");
   var baseIcon = icon ? icon.href : "";
 
@@ -417,9 +416,17 @@
     return "data:image/svg+xml," + encodeURIComponent(svg);
   }
 
+  function titlePrefix() {
+    var n = unreadCount();
+    return n ? "(" + n + ") " : "";
+  }
+
+  window.HubdashTriage.titlePrefix = titlePrefix;
+
+  // The rest of the title (the open thread's contact) is inbox.js's: only the count in front changes here.
   function updateTitle() {
     var n = unreadCount();
-    var title = n ? "(" + n + ") " + baseTitle : baseTitle;
+    var title = titlePrefix() + document.title.replace(/^\(\d+\) /, "");
     if (document.title !== title) document.title = title;
     if (icon) {
       var href = n ? badgeIcon(n) : baseIcon;

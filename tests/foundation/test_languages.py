@@ -19,7 +19,7 @@ def _portuguese(user, zone: str = "America/Sao_Paulo") -> Client:
 def test_a_portuguese_browser_gets_a_portuguese_sign_in_page() -> None:
     page = Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9,en;q=0.5")
     body = page.content.decode()
-    assert '<html lang="pt-br">' in body
+    assert '<html lang="pt-br" ' in body
     assert "<title>Entrar · Hubdash</title>" in body
     assert "Nome de usuário" in body and "Senha" in body
     assert page["Content-Language"] == "pt-br"
@@ -55,7 +55,7 @@ def test_the_settings_speak_portuguese_to_a_portuguese_admin(admin, app_a) -> No
     }
     for url, texts in pages.items():
         body = client.get(url).content.decode()
-        assert '<html lang="pt-br">' in body, url
+        assert '<html lang="pt-br" ' in body, url
         for text in texts:
             assert text in body, (url, text)
         # The settings area's own English words are gone (the top navigation is translated in phase 2).

@@ -7,8 +7,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from channels_app.actions.preferences import do_update_preferences
 from conversations.models import Conversation, Message
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, login
 from tests.inbox.inbox_support import add_message, ago, make_conversation
 
 pytestmark = pytest.mark.django_db
@@ -204,3 +205,50 @@ def test_resolved_conversation_offers_reopen(agent_a_client, app_a):
 
     assert 'data-action="reopen"' in html
     assert 'data-action="resolve"' not in html
+
+
+@pytest.mark.django_db
+def test_list_previews_and_channels_show_sprite_icons_not_emoji(agent_a, app_a) -> None:
+    photo = make_conversation(app_a, name="Photo sender", kind="telegram", text=None)
+    message = add_message(photo, content={"type": "image", "image": {"url": "https://cdn.example/p.jpg"}})
+    photo.last_message = message
+    photo.save(update_fields=["last_message"])
+    place = make_conversation(app_a, name="Place sender", text=None)
+    message = add_message(place, content={"type": "location", "location": {"latitude": 1, "longitude": 2}})
+    place.last_message = message
+    place.save(update_fields=["last_message"])
+
+    body = login(agent_a).get("/").content.decode()
+
+    assert 'icons.svg#i-image"/></svg> Photo' in body
+    assert 'icons.svg#i-location"/></svg> Location' in body
+    assert 'icons.svg#i-telegram"' in body and 'aria-label="Telegram"' in body
+    for glyph in ("📷", "🎤", "📄", "📍", "👤", "📝", "💳", "📎", "☑", "🎬"):
+        assert glyph not in body
+    # The same rows for a Portuguese agent name the types in Portuguese.
+    do_update_preferences(actor=agent_a, language="pt-br", time_zone="America/Sao_Paulo")
+    portuguese = login(agent_a).get("/").content.decode()
+    assert "</svg> Foto" in portuguese and "</svg> Localização" in portuguese
+
+
+def test_the_icon_sprite_has_every_symbol_the_templates_use() -> None:
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from channels_app.hub.capabilities import ChannelKind
+    from conversations.templatetags.inbox import _PREVIEW_ICONS, _PREVIEW_LABELS
+
+    sprite = (Path(settings.BASE_DIR) / "static" / "icons.svg").read_text()
+    symbols = set(re.findall(r'<symbol id="([^"]+)"', sprite))
+    needed = {f"i-{kind.value}" for kind in ChannelKind} | {f"i-{kind}" for kind in _PREVIEW_LABELS}
+    needed |= set(_PREVIEW_ICONS.values()) | {"i-answer"}  # and the chosen option's tick
+    assert needed <= symbols, needed - symbols
+
+
+@pytest.mark.django_db
+def test_the_page_title_names_the_open_threads_contact(agent_a, app_a) -> None:
+    conversation = make_conversation(app_a, name="Joana Silva")
+    body = login(agent_a).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert "<title>Joana Silva · Inbox · Hubdash</title>" in body
+    assert "<title>Inbox · Hubdash</title>" in login(agent_a).get("/").content.decode()

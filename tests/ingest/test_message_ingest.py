@@ -156,45 +156,45 @@ CONTENTS = [
     ({"type": "text", "text": "Olá!"}, "Olá!"),
     (
         {"type": "image", "image": {"url": f"{MEDIA}/p.png", "mimeType": "image/png", "caption": "Veja"}},
-        "📷 Photo: Veja",
+        "Photo: Veja",
     ),
-    ({"type": "video", "video": {"url": f"{MEDIA}/c.mp4", "mimeType": "video/mp4"}}, "🎬 Video"),
+    ({"type": "video", "video": {"url": f"{MEDIA}/c.mp4", "mimeType": "video/mp4"}}, "Video"),
     (
         {"type": "audio", "audio": {"url": f"{MEDIA}/v.ogg", "mimeType": "audio/ogg", "voice": True}},
-        "🎤 Voice message",
+        "Voice message",
     ),
-    ({"type": "audio", "audio": {"url": f"{MEDIA}/a.ogg", "mimeType": "audio/ogg"}}, "🎤 Audio"),
-    ({"type": "document", "document": {"url": f"{MEDIA}/i.pdf", "filename": "invoice.pdf"}}, "📄 Document"),
+    ({"type": "audio", "audio": {"url": f"{MEDIA}/a.ogg", "mimeType": "audio/ogg"}}, "Audio"),
+    ({"type": "document", "document": {"url": f"{MEDIA}/i.pdf", "filename": "invoice.pdf"}}, "Document"),
     ({"type": "sticker", "sticker": {"url": f"{MEDIA}/s.webp"}}, "Sticker"),
     (
         {"type": "location", "location": {"latitude": -22.9, "longitude": -43.1, "name": "Centro"}},
-        "📍 Location: Centro",
+        "Location: Centro",
     ),
-    ({"type": "location", "location": {"latitude": -22.9068, "longitude": -43.1729}}, "📍 Location"),
+    ({"type": "location", "location": {"latitude": -22.9068, "longitude": -43.1729}}, "Location"),
     (
         {
             "type": "contacts",
             "contacts": [{"name": {"formatted_name": "Joana Silva"}, "phones": [{"phone": "+55"}]}],
         },
-        "👤 Contact: Joana Silva",
+        "Contact: Joana Silva",
     ),
     (
         {
             "type": "interactive",
             "interactive": {"type": "button_reply", "button_reply": {"id": "B", "title": "Financeiro"}},
         },
-        "☑ Financeiro",
+        "Financeiro",
     ),
     (
         {
             "type": "interactive",
             "interactive": {"type": "list_reply", "list_reply": {"id": "P", "title": "Pizzas"}},
         },
-        "☑ Pizzas",
+        "Pizzas",
     ),
     ({"type": "reaction", "reaction": {"messageId": "wamid.1", "emoji": "👍"}}, "Reacted 👍"),
     ({"type": "reaction", "reaction": {"messageId": "wamid.1", "emoji": ""}}, "Removed a reaction"),
-    ({"type": "button", "button": {"text": "Sim", "payload": "YES"}}, "☑ Sim"),
+    ({"type": "button", "button": {"text": "Sim", "payload": "YES"}}, "Sim"),
     ({"type": "hologram", "hologram": {"depth": 3}}, "[hologram]"),
 ]
 
@@ -303,7 +303,7 @@ def test_legacy_meta_attachment_becomes_normalized_media(hub, app_a):
 
     message = Message.objects.get()
     assert message.content["image"] == {"url": "https://cdn.fb/x.jpg"}
-    assert message.preview == "📷 Photo"
+    assert message.preview == "Photo"
 
 
 def test_legacy_message_without_mid_is_still_stored_once(hub, app_a):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -221,3 +221,25 @@ def test_instagram_and_messenger_cannot_start_or_reopen_a_conversation():
         channel_kind="instagram", content={"text": "hi"}, last_inbound_at=timezone.now() - timedelta(days=2)
     )
     check_window(channel_kind="telegram", content={"text": "hi"}, last_inbound_at=None)
+
+
+def test_a_refused_reply_is_explained_in_the_agents_language_and_time():
+    """What the composer shows a Portuguese agent in São Paulo: the reason in Portuguese, the window's
+    end in their own clock and format."""
+    from django.utils import translation
+
+    wrote = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
+    with translation.override("pt-br"), timezone.override("America/Sao_Paulo"):
+        with pytest.raises(ContentError) as refused:
+            check_window(channel_kind="whatsapp", content={"text": "oi"}, last_inbound_at=wrote)
+        with pytest.raises(ContentError) as too_long:
+            check_content("sms", {"text": "x" * 2000})
+    assert str(refused.value) == (
+        "A janela de 24 horas do WhatsApp fechou em 21/11/2026 12:30: só um modelo aprovado pode ser"
+        " enviado até o cliente escrever de novo."
+    )
+    assert str(too_long.value).startswith("A mensagem tem 2000 caracteres; o SMS permite no máximo")
+    # Control: the same refusal for an English agent in UTC.
+    english = pytest.raises(ContentError, match=r"The WhatsApp 24-hour window closed at .*2026.*15:30")
+    with translation.override("en"), timezone.override("UTC"), english:
+        check_window(channel_kind="whatsapp", content={"text": "oi"}, last_inbound_at=wrote)

@@ -41,7 +41,7 @@ def test_an_agent_switches_to_portuguese_and_sao_paulo(agent_a, agent_a_client) 
     assert _preferences(agent_a) == ("pt-br", "America/Sao_Paulo")
 
     page = agent_a_client.get("/profile/").content.decode()
-    assert '<html lang="pt-br">' in page
+    assert '<html lang="pt-br" ' in page
     assert "Preferências salvas." in page  # said in the language just chosen
     assert "Idioma e fuso horário" in page
     assert '<option value="America/Sao_Paulo" selected>America/Sao Paulo</option>' in page

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from channels_app.hub.capabilities import INTERACTIVE_LABELS, Capability
 from channels_app.hub.message_content.fields import JSONObject, text_of
 from channels_app.hub.message_content.values import ContentError, MessageContent, check_length, clip
@@ -97,15 +99,17 @@ class Prompt(MessageContent):
 
     def _check_limits(self, cap: Capability) -> None:
         if self.interactive_type not in INTERACTIVE_LABELS:
-            raise ContentError("Unknown kind of interactive message.")
+            raise ContentError(_("Unknown kind of interactive message."))
         if self.interactive_type not in cap.interactive_types:
             label = INTERACTIVE_LABELS[self.interactive_type]
-            hint = f" {cap.interactive_hint}" if cap.interactive_hint else ""
-            raise ContentError(f"{label} can't be sent on {cap.label}.{hint}")
+            problem = _("%(kind)s can't be sent on %(channel)s.") % {"kind": label, "channel": cap.label}
+            raise ContentError(f"{problem} {cap.interactive_hint}" if cap.interactive_hint else problem)
         if (self.header is not None or self.footer is not None) and not cap.headers_and_footers:
             # §3.4: elsewhere they would silently vanish.
-            raise ContentError(f"Headers and footers only work on WhatsApp, not on {cap.label}.")
-        check_length(cap, self.body, "The message body")
+            raise ContentError(
+                _("Headers and footers only work on WhatsApp, not on %(channel)s.") % {"channel": cap.label}
+            )
+        check_length(cap, self.body, _("The message body"))
 
 
 def _section_payload(section: Section) -> JSONObject:
@@ -127,7 +131,7 @@ class Answer(MessageContent):
     quick_reply: bool = False  # a template's button: it answers no prompt of ours
 
     def preview(self) -> str:
-        return clip(f"☑ {self.option.title or self.option.id}")
+        return clip(self.option.title or self.option.id)
 
     @property
     def answered_option_id(self) -> str:

@@ -5,17 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext as _
+
 from channels_app.hub.capabilities import CONTENT_TYPE_LABELS, MEDIA_KEYS, Capability, capability
 from channels_app.hub.message_content.fields import JSONObject, array_of, object_of, text_of
 
 PREVIEW_LENGTH = 280
 
+# Stored previews (and what the search matches) name the type in words; the inbox draws its icon from
+# the sprite (static/icons.svg) and the words in the viewer's language (templatetags/inbox.py). No emoji:
+# without an emoji font they render as empty boxes.
 _MEDIA_LABELS = {
-    "image": "📷 Photo",
-    "video": "🎬 Video",
-    "audio": "🎤 Audio",
-    "voice": "🎤 Voice message",
-    "document": "📄 Document",
+    "image": "Photo",
+    "video": "Video",
+    "audio": "Audio",
+    "voice": "Voice message",
+    "document": "Document",
     "sticker": "Sticker",
 }
 
@@ -32,14 +37,17 @@ def clip(text: str) -> str:
 
 def check_supported(cap: Capability, content_type: str) -> None:
     if content_type not in cap.content_types:
-        label = CONTENT_TYPE_LABELS.get(content_type, "This kind of message")
-        raise ContentError(f"{label} can't be sent on {cap.label}.")
+        label = CONTENT_TYPE_LABELS.get(content_type, _("This kind of message"))
+        raise ContentError(
+            _("%(kind)s can't be sent on %(channel)s.") % {"kind": label, "channel": cap.label}
+        )
 
 
 def check_length(cap: Capability, text: str, what: str) -> None:
     if len(text) > cap.max_text_length:
         raise ContentError(
-            f"{what} is {len(text)} characters long; {cap.label} allows at most {cap.max_text_length}."
+            _("%(what)s is %(length)d characters long; %(channel)s allows at most %(max)d.")
+            % {"what": what, "length": len(text), "channel": cap.label, "max": cap.max_text_length}
         )
 
 
@@ -67,7 +75,7 @@ class MessageContent:
         return body
 
     def _payload(self) -> JSONObject:
-        raise ContentError("This kind of message can't be sent.")
+        raise ContentError(_("This kind of message can't be sent."))
 
     def check(self, kind: str) -> None:
         """Raise ContentError unless a channel of this kind can carry the value, within its limits."""
@@ -103,7 +111,7 @@ class Text(MessageContent):
         return {"text": self.text}
 
     def _check_limits(self, cap: Capability) -> None:
-        check_length(cap, self.text, "The message")
+        check_length(cap, self.text, _("The message"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +142,12 @@ class Media(MessageContent):
         return body
 
     def _check_limits(self, cap: Capability) -> None:
-        check_length(cap, self.caption, "The caption")
+        check_length(cap, self.caption, _("The caption"))
         if self.voice and not cap.voice_notes:
-            raise ContentError(f"Voice notes are WhatsApp-only; send it as normal audio on {cap.label}.")
+            raise ContentError(
+                _("Voice notes are WhatsApp-only; send it as normal audio on %(channel)s.")
+                % {"channel": cap.label}
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +161,7 @@ class Location(MessageContent):
 
     def preview(self) -> str:
         place = self.name or self.address
-        return clip(f"📍 Location: {place}" if place else "📍 Location")
+        return clip(f"Location: {place}" if place else "Location")
 
     def _payload(self) -> JSONObject:
         body: JSONObject = {"latitude": self.latitude, "longitude": self.longitude}
@@ -173,9 +184,9 @@ class Contacts(MessageContent):
 
     def preview(self) -> str:
         if len(self.contacts) != 1:
-            return f"👤 {len(self.contacts)} contacts"
+            return f"{len(self.contacts)} contacts"
         name = self.contacts[0].name
-        return clip(f"👤 Contact: {name}" if name else "👤 Contact")
+        return clip(f"Contact: {name}" if name else "Contact")
 
     def _payload(self) -> JSONObject:
         return {"contacts": list(self.cards)}
@@ -199,7 +210,7 @@ class Template(MessageContent):
         ]
 
     def preview(self) -> str:
-        return "📝 Template message"
+        return "Template message"
 
     def _payload(self) -> JSONObject:
         template: JSONObject = {"id": self.id}
@@ -245,7 +256,7 @@ class PaymentRequest(MessageContent):
     TYPE = "payment_request"
 
     def preview(self) -> str:
-        return clip(f"💳 Payment request: {self.body_text}")
+        return clip(f"Payment request: {self.body_text}")
 
     def _payload(self) -> JSONObject:
         return {"paymentRequest": self.details}
@@ -259,7 +270,7 @@ class Attachments(MessageContent):
     text: str = ""
 
     def preview(self) -> str:
-        return clip(f"📎 Attachment: {self.text}" if self.text else "📎 Attachment")
+        return clip(f"Attachment: {self.text}" if self.text else "Attachment")
 
 
 # The keys of content we send on as given, and their capability names.
