@@ -322,7 +322,7 @@
         last = key;
         var separator = document.createElement("li");
         separator.className = "day-separator";
-        separator.setAttribute("role", "separator");
+        // A plain list item ("Today"): a separator role is not allowed as a child of the list.
         separator.textContent = dayLabel(when);
         bubble.before(separator);
       });
