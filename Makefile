@@ -75,6 +75,7 @@ bench: $(STAMP)
 	$(PY) -m bench.pages --seconds 5 --runs 3
 	$(PY) -m bench.sending --replies 400 --runs 3
 	$(PY) -m bench.search
+	$(PY) -m bench.reports --runs 5
 
 ## The soak with faults (docs/benchmarks.md, "Soak with faults"): its own PostgreSQL database and
 ## redis-server, two daphne processes (DEBUG=false), two workers and the Hub sandbox, all on loopback;

@@ -83,6 +83,32 @@ def setup_django(env: dict[str, str]) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
+def explain_cases(cases: dict[str, Any]) -> None:
+    """Run each case (a callable) once to warm up, then again capturing its SQL, and print EXPLAIN
+    ANALYZE of every query it ran, as it ran it (so this follows the code), then a table of planning
+    and execution times."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    summary = []
+    for label, run in cases.items():
+        run()  # warm: the first call of a process also loads the catalog
+        with CaptureQueriesContext(connection) as captured:
+            run()
+        for number, query in enumerate(captured.captured_queries, 1):
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, SUMMARY) " + query["sql"])
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            times = dict(re.findall(r"(Planning|Execution) Time: ([\d.]+) ms", plan))
+            print(f"\n--- {label}, query {number} of {len(captured.captured_queries)}\n{plan}")
+            summary.append((f"{label} ({number}/{len(captured.captured_queries)})", times))
+    print("\n| query | planning ms | execution ms |\n|---|---|---|")
+    for label, times in summary:
+        print(f"| {label} | {times.get('Planning', '?')} | {times.get('Execution', '?')} |")
+
+
 _handed_out: set[int] = set()
 
 

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import ROOT, free_port, production_env, setup_django, stop_server
+from bench.common import ROOT, explain_cases, free_port, production_env, setup_django, stop_server
 from bench.dataset import DB_NAME, build
 
 ENV = {**production_env(DB_NAME), "DJANGO_SETTINGS_MODULE": "bench.settings"}
@@ -35,8 +35,6 @@ def _explain(long_thread: int) -> None:
     this follows the code), with planning and execution times: the list's planning costs more than its
     execution."""
     from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     from conversations.models import Message
     from conversations.selectors.inbox import InboxFilters, inbox_page, live_row, visible_application_list
@@ -69,21 +67,7 @@ def _explain(long_thread: int) -> None:
         ),
         "live row (one per event per process)": lambda: live_row(conversation_id=long_thread),
     }
-    summary = []
-    for label, run in cases.items():
-        run()  # warm: the first call of a process also loads the catalog
-        with CaptureQueriesContext(connection) as captured:
-            run()
-        for number, query in enumerate(captured.captured_queries, 1):
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN (ANALYZE, BUFFERS, SUMMARY) " + query["sql"])
-                plan = "\n".join(row[0] for row in cursor.fetchall())
-            times = dict(re.findall(r"(Planning|Execution) Time: ([\d.]+) ms", plan))
-            print(f"\n--- {label}, query {number} of {len(captured.captured_queries)}\n{plan}")
-            summary.append((f"{label} ({number}/{len(captured.captured_queries)})", times))
-    print("\n| query | planning ms | execution ms |\n|---|---|---|")
-    for label, times in summary:
-        print(f"| {label} | {times.get('Planning', '?')} | {times.get('Execution', '?')} |")
+    explain_cases(cases)
 
 
 def _cpu_ms(pid: int) -> float:

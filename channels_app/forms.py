@@ -306,6 +306,77 @@ class PreferencesForm(SettingsForm):
     )
 
 
+# --- Service level -----------------------------------------------------------------------------------
+
+WEEKDAY_CHOICES = [
+    ("0", _("Monday")), ("1", _("Tuesday")), ("2", _("Wednesday")), ("3", _("Thursday")),
+    ("4", _("Friday")), ("5", _("Saturday")), ("6", _("Sunday")),
+]  # fmt: skip
+
+
+class ServiceLevelForm(SettingsForm):
+    """An Application's first-response target: minutes, and when the clock runs (always, or the same
+    opening hours on the chosen weekdays, in the Application's time zone). No minutes: no target."""
+
+    minutes = forms.IntegerField(
+        label=_("First response within (minutes)"),
+        required=False,
+        min_value=1,
+        max_value=60 * 24 * 30,
+        help_text=_("Empty: no target."),
+    )
+    always = forms.BooleanField(label=_("The clock always runs (no business hours)"), required=False)
+    days = forms.MultipleChoiceField(
+        label=_("Business days"), choices=WEEKDAY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    opens = forms.TimeField(
+        label=_("Opens at"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    closes = forms.TimeField(
+        label=_("Closes at"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone of the business hours"),
+        choices=_time_zone_choices,
+        error_messages={
+            "invalid_choice": _(
+                "“%(value)s” is not a time zone we know: choose one from the list, e.g. America/Sao_Paulo."
+            ),
+        },
+    )
+
+    @classmethod
+    def initial_for(cls, level: Any) -> dict[str, Any]:
+        if level is None:
+            return {"always": True, "time_zone": settings.TIME_ZONE, "days": ["0", "1", "2", "3", "4"]}
+        hours = level.business_hours
+        return {
+            "minutes": level.first_response_minutes,
+            "always": not hours,
+            "days": [str(day) for day, _o, _c in hours] or ["0", "1", "2", "3", "4"],
+            "opens": hours[0][1] if hours else None,
+            "closes": hours[0][2] if hours else None,
+            "time_zone": level.time_zone,
+        }
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("minutes") and not data.get("always"):
+            opens, closes = data.get("opens"), data.get("closes")
+            if not data.get("days"):
+                self.add_error("days", _("Choose the business days, or let the clock always run."))
+            if opens is None or closes is None or closes <= opens:
+                self.add_error("closes", _("Give the opening and closing time; it closes after it opens."))
+        return data
+
+    def business_hours(self) -> list[list[Any]]:
+        data = self.cleaned_data
+        if data.get("always"):
+            return []
+        opens, closes = data["opens"].strftime("%H:%M"), data["closes"].strftime("%H:%M")
+        return [[int(day), opens, closes] for day in sorted(data["days"])]
+
+
 class NotificationSettingsForm(forms.Form):
     """The profile's notification switches (UserPreferences.NOTIFICATION_FIELDS)."""
 

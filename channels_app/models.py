@@ -238,6 +238,33 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+class ServiceLevel(models.Model):
+    """An Application's first-response target: N minutes, counted always or only during business hours.
+
+    `business_hours` lists `[weekday, "HH:MM", "HH:MM"]` (0 = Monday) in `time_zone`; empty means the
+    clock always runs. Each conversation's due time is computed when the customer writes
+    (channels_app/service_levels.py) and stored with it, so a later change of target applies to new
+    questions only. Written only by channels_app/actions/applications.py.
+    """
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="service_level", verbose_name=_("Application")
+    )
+    first_response_minutes = models.PositiveIntegerField(verbose_name=_("first response within (minutes)"))
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone], verbose_name=_("time zone")
+    )
+    business_hours = models.JSONField(default=list, blank=True, verbose_name=_("business hours"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("service level")
+        verbose_name_plural = _("service levels")
+
+    def __str__(self) -> str:
+        return f"service level of {self.application_id}"
+
+
 class UserPreferences(models.Model):
     """A user's language and time zone, activated on every request (channels_app/preferences.py).
 

@@ -19,6 +19,7 @@ from channels_app.models import (
     HubDeliveryRetry,
     HubWebhook,
     Membership,
+    ServiceLevel,
 )
 
 WEBHOOK_LOGS_PER_PAGE = 20
@@ -70,6 +71,10 @@ def admin_channel_for(user: User, channel_id: int) -> Channel:
         )
     except (Channel.DoesNotExist, ValueError, TypeError):
         raise Http404("No such channel.") from None
+
+
+def service_level_of(application: Application) -> ServiceLevel | None:
+    return ServiceLevel.objects.filter(application=application).first()
 
 
 def application_channels(application: Application) -> QuerySet[Channel]:

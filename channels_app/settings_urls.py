@@ -15,6 +15,11 @@ urlpatterns = [
     path("applications/<int:application_id>/", views.application_detail, name="application"),
     path("applications/<int:application_id>/key/", views.application_key, name="application_key"),
     path(
+        "applications/<int:application_id>/service-level/",
+        views.application_service_level,
+        name="application_service_level",
+    ),
+    path(
         "applications/<int:application_id>/test-connection/",
         views.application_test_connection,
         name="application_test_connection",

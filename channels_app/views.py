@@ -29,6 +29,7 @@ from channels_app.actions.applications import (
     do_create_application,
     do_replace_api_key,
     do_set_accept_unsigned,
+    do_set_service_level,
     do_update_application,
 )
 from channels_app.actions.channels import (
@@ -52,6 +53,7 @@ from channels_app.forms import (
     ChannelCreateForm,
     ChannelForm,
     RetryLogsForm,
+    ServiceLevelForm,
     TestMessageForm,
     WebhookLogFilterForm,
 )
@@ -155,9 +157,29 @@ def _application_page(
         "channels": selectors.application_channels(application),
         "webhooks": application.hub_webhooks.order_by("event_type"),
         "webhook_url": webhook_url(application),
+        "service_level_form": forms.get("service_level_form")
+        or ServiceLevelForm(initial=ServiceLevelForm.initial_for(selectors.service_level_of(application))),
         "section": "applications",
     }
     return render(request, "settings/application_detail.html", context, status=status)
+
+
+@require_POST
+@settings_admin_required
+def application_service_level(request: AuthenticatedRequest, application_id: int) -> HttpResponse:
+    application = application_for(request.user, application_id, admin=True)
+    form = ServiceLevelForm(request.POST)
+    if not form.is_valid():
+        return _application_page(request, application, status=400, service_level_form=form)
+    do_set_service_level(
+        actor=request.user,
+        application=application,
+        minutes=form.cleaned_data["minutes"],
+        time_zone=form.cleaned_data["time_zone"],
+        business_hours=form.business_hours(),
+    )
+    messages.success(request, _("First-response target saved."))
+    return redirect("settings:application", application.pk)
 
 
 @require_http_methods(["GET", "POST"])

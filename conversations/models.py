@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -5,6 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from channels_app.models import Application, Channel
+
+AT_RISK_SHARE = 0.25
+AT_RISK_MIN = timedelta(minutes=5)
 
 
 class Person(models.Model):
@@ -81,6 +86,12 @@ class Conversation(models.Model):
     # Last time the customer wrote: WhatsApp/Messenger/Instagram service windows start from it.
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     unread_count = models.PositiveIntegerField(default=0)
+    # The current cycle once the customer wrote in it (see ConversationCycle); empty while resolved or
+    # reopened by an agent. The webhook's one-statement path takes only conversations that have one, so
+    # opening a cycle (rare) stays off the hottest path.
+    open_cycle = models.ForeignKey(
+        "ConversationCycle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,6 +108,56 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"conversation #{self.pk} with {self.contact_id}"
+
+
+class ConversationCycle(models.Model):
+    """One stretch of a conversation, from its opening (created, or reopened) to its resolution.
+
+    The reports read these rows, not the messages: the customer's first message of the cycle
+    (`customer_at`), the first agent reply after it (set by the reply action), the resolution (set by
+    the status action). A customer writing to a resolved conversation, or an agent reopening it, starts
+    the next cycle.
+    """
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="cycles")
+    opened_at = models.DateTimeField()
+    reopened = models.BooleanField(default=False)
+    # The first customer message of the cycle: the first-response clock starts here.
+    customer_at = models.DateTimeField(null=True, blank=True)
+    # The Application's service level, applied when the customer wrote; empty without a target.
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["application", "opened_at"], name="cycle_opened"),
+            models.Index(fields=["application", "customer_at"], name="cycle_customer"),
+            models.Index(fields=["application", "resolved_at"], name="cycle_resolved"),
+            # The one unresolved cycle of a conversation (the reply and status actions look it up).
+            models.Index(
+                fields=["conversation"], condition=Q(resolved_at__isnull=True), name="cycle_unresolved"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"cycle #{self.pk} of conversation #{self.conversation_id}"
+
+    def at_risk_from(self) -> datetime | None:
+        """From when a still unanswered question is "about to breach": the last quarter of its target
+        (at least the last 5 minutes). The inbox and the reports flag it alike."""
+        due, asked = self.first_response_due_at, self.customer_at
+        if due is None or asked is None:
+            return None
+        return due - max((due - asked) * AT_RISK_SHARE, AT_RISK_MIN)
 
 
 class Message(models.Model):
@@ -166,6 +227,18 @@ class Message(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
             models.Index(fields=["hub_message_id"], name="message_hub_id"),
             models.Index(fields=["direction", "created_at"], name="delivery_review"),
+            # The reports: the last stretch not rolled up yet (MessageVolume) and one agent's customer
+            # messages, by channel and time; the delivery outcome of replies, from the index alone on
+            # PostgreSQL (the included columns are ignored where covering indexes do not exist).
+            models.Index(
+                fields=["channel", "created_at"], include=["direction", "author"], name="report_volume"
+            ),
+            models.Index(
+                fields=["channel", "created_at"],
+                include=["status"],
+                condition=Q(direction="out"),
+                name="report_delivery",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,3 +372,40 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} #{self.pk} ({self.outcome})"
+
+
+class MessageVolume(models.Model):
+    """How many messages each channel received or sent in each quarter hour (UTC), per author.
+
+    The reports' message counts, kept by the worker (conversations/actions/rollup.py) from facts that
+    never change (channel, direction, author, creation time): any time zone's hours and days are whole
+    quarter hours, so one rollup answers every viewer. `author_id` 0: no author (customer messages,
+    replies sent by no agent).
+    """
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField()  # the quarter hour's start
+    direction = models.CharField(max_length=3)  # "in" or "out": notes and activity lines are not counted
+    author_id = models.IntegerField(default=0)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "bucket", "direction", "author_id"], name="one_volume_per_quarter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.count} {self.direction} on channel {self.channel_id} at {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class RollupMark(models.Model):
+    """Up to when MessageVolume holds every message (one row): the reports count what follows it from
+    the messages themselves."""
+
+    name = models.CharField(max_length=40, unique=True)
+    rolled_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} rolled up until {self.rolled_until:%Y-%m-%d %H:%M}"

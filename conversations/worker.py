@@ -40,6 +40,7 @@ from conversations.actions.replies import (
     do_send_step,
     send_to_hub,
 )
+from conversations.actions.rollup import do_roll_up_message_volume
 from conversations.actions.snooze import do_wake_due_snoozes
 
 log = logging.getLogger("conversations.worker")
@@ -107,6 +108,23 @@ def housekeep_forever(stop: threading.Event) -> None:
         prune_once()
         while not stop.wait(settings.PRUNE_INTERVAL):
             prune_once()
+    finally:
+        connection.close()
+
+
+def roll_up_forever(stop: threading.Event) -> None:
+    """The reports' message counts (conversations/actions/rollup.py) every REPORT_ROLLUP_INTERVAL s,
+    in their own thread: the first pass of a big history backfills for a while."""
+    try:
+        while True:
+            try:
+                do_roll_up_message_volume()
+            except Exception:  # like the sweep: logged, and tried again next time
+                log.exception("report rollup failed")
+            finally:
+                close_old_connections()
+            if stop.wait(settings.REPORT_ROLLUP_INTERVAL):
+                return
     finally:
         connection.close()
 
@@ -317,7 +335,8 @@ def build_worker(
 
 
 def start_sweeper(stop: threading.Event, interval: float | None = None) -> list[threading.Thread]:
-    """The recovery sweep and housekeeping, each in a daemon thread, until `stop` is set."""
+    """The recovery sweep, housekeeping and the reports' rollup, each in a daemon thread, until `stop`
+    is set."""
     threads = [
         threading.Thread(
             target=sweep_forever,
@@ -326,6 +345,7 @@ def start_sweeper(stop: threading.Event, interval: float | None = None) -> list[
             daemon=True,
         ),
         threading.Thread(target=housekeep_forever, args=(stop,), name="housekeeping", daemon=True),
+        threading.Thread(target=roll_up_forever, args=(stop,), name="report-rollup", daemon=True),
     ]
     for thread in threads:
         thread.start()

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "channels",
     "channels_app",
     "conversations",
+    "reports",
     "integrations",
     "hubsandbox",
     # OpenAPI for /api/v1/ (schema and docs); the sidecar ships Swagger UI's files, served from our static.
@@ -202,6 +203,8 @@ SNOOZE_WAKE_INTERVAL = env.float("SNOOZE_WAKE_INTERVAL", default=15.0)
 # webhook deliveries that need no action are deleted after so many days (0: kept).
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)
 PRUNE_INTERVAL = env.float("PRUNE_INTERVAL", default=3600.0)
+# Seconds between the worker's passes over the reports' message counts (conversations/actions/rollup.py).
+REPORT_ROLLUP_INTERVAL = env.float("REPORT_ROLLUP_INTERVAL", default=60.0)
 
 # Secrets at rest (Hub API keys, webhook signing secrets) are Fernet-encrypted. Keys are comma separated;
 # the first encrypts, all decrypt, so a key can be rotated. Unset (development only): derived from SECRET_KEY.

@@ -46,6 +46,7 @@ urlpatterns = [
     # The translations of our scripts (static/js), in the request's language: gettext()/ngettext() in JS.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("review/", include("conversations.review_urls")),
+    path("reports/", include("reports.urls")),
     path("settings/", include("integrations.settings_urls")),
     path("", include("channels_app.urls")),
     path("", include("integrations.urls")),

@@ -1,10 +1,12 @@
-"""Applications: create, rename, replace the Hub key, test the connection, accept unsigned events.
+"""Applications: create, rename, replace the Hub key, test the connection, accept unsigned events, set
+the first-response target.
 
 Every admin write is audited in the transaction that makes it."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +18,7 @@ from channels_app.hub import HubClient, HubError
 from channels_app.models import (
     Application,
     Membership,
+    ServiceLevel,
 )
 
 log = logging.getLogger(__name__)
@@ -119,3 +122,49 @@ def do_set_accept_unsigned(*, actor: AuthUser, application: Application, accept:
                 changes=changes,
             )
     return locked
+
+
+def do_set_service_level(
+    *,
+    actor: AuthUser,
+    application: Application,
+    minutes: int | None,
+    time_zone: str,
+    business_hours: list[list[Any]],
+) -> ServiceLevel | None:
+    """Set the Application's first-response target (None minutes: remove it), audited. Questions asked
+    from now on get due times from it; those already asked keep theirs."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        level = ServiceLevel.objects.filter(application=locked).first()
+        before = _service_level_facts(level)
+        if minutes is None:
+            if level is not None:
+                level.delete()
+            level = None
+        else:
+            level = level or ServiceLevel(application=locked)
+            level.first_response_minutes = minutes
+            level.time_zone = time_zone
+            level.business_hours = business_hours
+            level.save()
+        changes = audit.diff(before, _service_level_facts(level))
+        if changes:
+            audit.record(
+                actor=actor,
+                action="application.service_level",
+                application=locked,
+                target=locked,
+                changes=changes,
+            )
+    return level
+
+
+def _service_level_facts(level: ServiceLevel | None) -> dict[str, Any]:
+    if level is None:
+        return {"first_response_minutes": None, "time_zone": "", "business_hours": []}
+    return {
+        "first_response_minutes": level.first_response_minutes,
+        "time_zone": level.time_zone,
+        "business_hours": level.business_hours,
+    }

@@ -56,6 +56,7 @@ from channels_app.hub.events import (
 from channels_app.hub.payloads import content_preview
 from channels_app.hub.signatures import verify
 from channels_app.models import Application, Channel
+from conversations.actions.cycles import note_customer_message
 from conversations.actions.statuses import do_record_status
 from conversations.events import publish_message_created
 from conversations.models import Contact, Conversation, Message, WebhookEvent
@@ -552,7 +553,8 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
 
     The common case of the hottest path: the delivery's row, the message and the thread's counters in
     one round trip instead of six, or the `duplicate` row of a repeated delivery. False, with nothing
-    written, for a customer seen for the first time, a repeat whose first delivery is still committing,
+    written, for a customer seen for the first time, a conversation without an open cycle (resolved,
+    or reopened by an agent: its cycle is kept in conversations/actions/cycles.py), a repeat whose first delivery is still committing,
     or a message stored before under another key: the general path then runs.
     """
     now = timezone.now()
@@ -583,7 +585,7 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
     sql = f"""
         WITH conv AS (
             SELECT c.id FROM {threads} c JOIN {contacts} k ON k.id = c.contact_id
-            WHERE k.channel_id = %s AND k.external_id = %s
+            WHERE k.channel_id = %s AND k.external_id = %s AND c.open_cycle_id IS NOT NULL
         ), ev AS (
             INSERT INTO {rows} ({", ".join(row_columns)}) SELECT {values}
             WHERE EXISTS (SELECT 1 FROM conv) AND NOT EXISTS (
@@ -664,6 +666,7 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
     ):
         return False
 
+    note_customer_message(conversation_id=conversation_id, at=now)
     _count_inbound(conversation_id=conversation_id, message_id=message.pk, now=now, sent_at=sent_at)
 
     publish_message_created(

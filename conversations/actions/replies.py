@@ -49,6 +49,7 @@ from channels_app.hub.client import HubClient, HubError, SendResult
 from channels_app.hub.content import ContentError, check_content, check_recipient, check_window
 from channels_app.hub.payloads import content_preview
 from channels_app.models import Application, Channel
+from conversations.actions.cycles import note_agent_reply
 from conversations.actions.statuses import (
     DELIVERY_STATUSES,
     apply_status_change,
@@ -149,6 +150,7 @@ def do_send_reply(
                 next_attempt_at=now,
             )
             Conversation.objects.filter(pk=conversation.pk).update(last_message=message, last_activity_at=now)
+            note_agent_reply(conversation_id=conversation.pk, author_id=message.author_id, at=now)
             publish_message_created(
                 application_id=conversation.application_id,
                 conversation_id=conversation.pk,

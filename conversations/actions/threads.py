@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from channels_app.access import AuthUser, person_name, visible_application_ids
 from channels_app.hub.events import clean_text
 from conversations.actions.activity import record_activity
+from conversations.actions.cycles import note_status_change
 from conversations.events import publish_conversation_updated
 from conversations.models import Activity, Contact, Conversation
 
@@ -84,13 +85,17 @@ def do_set_status(*, conversation: Conversation, status: str, actor: AuthUser) -
         # Reopening a snoozed conversation by hand is waking it ("Alice woke this up").
         woke = locked.status == Conversation.Status.SNOOZED and status == Conversation.Status.OPEN
         verb = Activity.WOKE if woke else STATUS_ACTIVITY[status]
+        old, now = locked.status, timezone.now()
         locked.status = status
         locked.snoozed_until = None
-        locked.status_changed_at = timezone.now()
+        locked.status_changed_at = now
         locked.status_changed_by = actor
+        note_status_change(conversation=locked, old=old, actor_id=actor.pk, at=now)
         record_activity(conversation=locked, verb=verb, actor=actor)
         return _save(
-            conversation, locked, ["status", "snoozed_until", "status_changed_at", "status_changed_by"]
+            conversation,
+            locked,
+            ["status", "snoozed_until", "status_changed_at", "status_changed_by", "open_cycle"],
         )
 
 

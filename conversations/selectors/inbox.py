@@ -19,13 +19,16 @@ from django.utils.translation import pgettext_lazy
 from channels_app.access import User, application_for, visible_application_ids, visible_applications
 from channels_app.hub.capabilities import ChannelKind
 from channels_app.models import Application, Channel
-from conversations.models import Contact, Conversation, Message
+from conversations.models import Contact, Conversation, ConversationCycle, Message
 
 INBOX_PAGE_SIZE = 30
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The row partial's every field; the Application's encrypted Hub key is never decrypted for a row. Also
 # what a cached row is keyed by (conversations/templatetags/fragments.py): the partial reads nothing else.
-ROW_RELATED = ("application", "channel", "contact", "assignee", "last_message", "last_message__author")
+ROW_RELATED = (
+    *("application", "channel", "contact", "assignee", "last_message", "last_message__author"),
+    "open_cycle",  # the first-response target's flag
+)
 ROW_DEFERRED = ("application__hub_api_key",)
 # A list joins the four that differ per row, and reads the Application's name and the channel's kind from
 # those two small tables by id (two trivial queries): with all six joined, PostgreSQL spent ten times
@@ -36,7 +39,7 @@ _LIST_JOINED = ("contact", "assignee", "last_message", "last_message__author")
 # the list's Python time at 30 rows. A field the partial read beyond these would cost a query per row,
 # which the inbox's query-count tests catch.
 ROW_FIELDS = (
-    *("application_id", "channel_id", "contact_id", "assignee_id", "last_message_id"),
+    *("application_id", "channel_id", "contact_id", "assignee_id", "last_message_id", "open_cycle_id"),
     *("status", "unread_count", "last_activity_at"),
     *("contact__display_name", "contact__external_id"),
     *("assignee__username", "assignee__first_name", "assignee__last_name"),
@@ -50,6 +53,9 @@ ROW_FIELDS = (
 )
 
 
+CYCLE_FIELDS = ("id", "customer_at", "first_response_due_at", "first_response_at")
+
+
 def _list_rows() -> QuerySet[Conversation]:
     return (
         Conversation.objects.select_related(*_LIST_JOINED)
@@ -57,6 +63,8 @@ def _list_rows() -> QuerySet[Conversation]:
         .prefetch_related(
             Prefetch("application", queryset=Application.objects.only("id", "name")),
             Prefetch("channel", queryset=Channel.objects.only("id", "kind")),
+            # Only for rows with an open cycle (none: no query); what the row's target flag reads.
+            Prefetch("open_cycle", queryset=ConversationCycle.objects.only(*CYCLE_FIELDS)),
         )
     )
 

@@ -202,7 +202,7 @@ class Timing:
     p90: timedelta | None
 
 
-def _timing(durations: list[float]) -> Timing:
+def timing_of(durations: list[float]) -> Timing:
     if not durations:
         return Timing(0, None, None)
     durations.sort()
@@ -221,7 +221,7 @@ def review_timings(*, messages: QuerySet[ReviewedMessage]) -> dict[str, Timing]:
             to_delivered.append(max((delivered - created).total_seconds(), 0.0))
         if read:
             to_read.append(max((read - created).total_seconds(), 0.0))
-    return {"delivered": _timing(to_delivered), "read": _timing(to_read)}
+    return {"delivered": timing_of(to_delivered), "read": timing_of(to_read)}
 
 
 def review_filter_choices(*, user: User) -> dict[str, object]:

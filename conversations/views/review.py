@@ -96,7 +96,7 @@ def review_list(request: AuthenticatedRequest) -> HttpResponse:
     )
 
 
-def _safe_cell(value: Any) -> Any:
+def safe_cell(value: Any) -> Any:
     # A cell starting with = + - @ is a formula to a spreadsheet: message text and names come from
     # customers and agents, so such cells are prefixed with ' (OWASP "CSV injection").
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
@@ -177,7 +177,7 @@ def review_export(request: AuthenticatedRequest) -> HttpResponseBase:
     def lines() -> Iterator[str]:
         yield CSV_BOM + writer.writerow(csv_header(zone))
         for message in rows.iterator(chunk_size=500):
-            yield writer.writerow([_safe_cell(cell) for cell in _csv_row(message, zone)])
+            yield writer.writerow([safe_cell(cell) for cell in _csv_row(message, zone)])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(timezone=zone).strftime("%Y%m%d-%H%M")

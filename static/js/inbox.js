@@ -958,6 +958,21 @@
     });
   }
 
+  // A first-response target's pill (inbox_row.html) carries its due time and when it is at risk: the
+  // row is drawn once and cached, so the clock, not the server, turns it orange and then red.
+  function flagTargets(root) {
+    var now = Date.now();
+    (root || document).querySelectorAll("[data-sla-due]").forEach(function (pill) {
+      var due = Date.parse(pill.dataset.slaDue);
+      var risk = Date.parse(pill.dataset.slaRisk);
+      var state = now >= due ? "bad" : now >= risk ? "warn" : "";
+      pill.classList.toggle("bad", state === "bad");
+      pill.classList.toggle("warn", state === "warn");
+      pill.title = state === "bad" ? gettext("First-response target breached") : state === "warn" ? gettext("First-response target about to breach") : "";
+      pill.dataset.slaState = state || "ok";
+    });
+  }
+
   // The tab's title names the open thread's contact (inbox.html draws it for a full page; opening
   // another thread or renaming the contact swaps only parts of the page).
   var TITLE_SUFFIX = gettext("Inbox") + " · Hubdash";
@@ -971,11 +986,15 @@
 
   htmx.onLoad(function (element) {
     formatTimes(element);
+    flagTargets(element);
     syncTitle();
   });
   setInterval(function () {
     formatTimes(document);
   }, 60000);
+  setInterval(function () {
+    flagTargets(document);
+  }, 15000);
 
   // --- Start --------------------------------------------------------------------------------------------------
 
@@ -983,4 +1002,5 @@
   // is observed: a thread opens at its newest message without loading older ones first.
   prepareThread();
   formatTimes(document);
+  flagTargets(document);
 })();

@@ -62,7 +62,9 @@ def test_every_main_page_passes_axe(open_browser, app_a, admin, language, viewpo
     open_inbox(desk.page, f"/conversations/{conversation.pk}/")
     expect(desk.page.locator("#thread")).to_be_visible()
     found["thread"] = violations(desk.page)
-    for name, path in (("review", "/review/"), ("settings", "/settings/"), ("profile", "/profile/")):
+    pages = (("review", "/review/"), ("settings", "/settings/"), ("profile", "/profile/"))
+    reports = (("reports", "/reports/"), ("volume", "/reports/volume/"), ("agents", "/reports/agents/"))
+    for name, path in pages + reports:
         desk.page.goto(path)
         found[name] = violations(desk.page)
     visitor.page.goto("/accounts/login/")

@@ -187,6 +187,13 @@ MATRIX: dict[str, Row] = {
         API_405, (U, U, U, 403, 403, 202, 404, 202)
     ),
     "api/v1/<path:rest>": Row(ALL_404, ALL_404),  # any other URL under the API: its JSON 404
+    # --- reports (every member; an agent sees their own figures; others' Applications never) -----
+    "reports/": Row((L, L, L, 200, 200, 200, 200, 200), ALL_405, shows=True),
+    "reports/volume/": Row((L, L, L, 200, 200, 200, 200, 200), ALL_405, shows=True),
+    "reports/delivery/": Row((L, L, L, 200, 200, 200, 200, 200), ALL_405, shows=True),
+    "reports/agents/": Row((L, L, L, 200, 200, 200, 200, 200), ALL_405, shows=True),
+    "reports/conversations/": Row((L, L, L, 404, 404, 404, 404, 404), ALL_405),  # no figure asked
+    "reports/export/<slug:table>.csv": Row((L, L, L, 200, 200, 200, 200, 200), ALL_405),
     # --- delivery review (admins of an Application and superusers; agents 403) --------------------
     "review/": Row((L, L, L, 403, 403, 200, 200, 200), ALL_405, shows=True),
     "review/export.csv": Row((L, L, L, 403, 403, 200, 200, 200), ALL_405, shows=True),
@@ -206,6 +213,10 @@ MATRIX: dict[str, Row] = {
     "settings/applications/<int:application_id>/key/": Row(
         ALL_405,
         (L, L, L, 403, 403, 200, 404, 200),  # empty key: errors, no Hub call
+    ),
+    "settings/applications/<int:application_id>/service-level/": Row(
+        ALL_405,
+        (L, L, L, 403, 403, 400, 404, 400),  # no time zone: errors, nothing stored
     ),
     "settings/applications/<int:application_id>/test-connection/": Row(
         ALL_405,
@@ -408,6 +419,7 @@ class World:
             "token": "not-a-valid-token",
             "contact_id": self.contact.pk,
             "rest": "no/such/endpoint/",
+            "table": "agents",
             **self.integration,
         }
 
