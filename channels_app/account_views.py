@@ -13,14 +13,20 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from channels_app.access import AuthenticatedRequest
-from channels_app.actions.preferences import do_note_browser_time_zone, do_update_preferences
-from channels_app.forms import PreferencesForm
-from channels_app.preferences import forget_preferences, preferences_of
+from channels_app.actions.preferences import (
+    do_note_browser_time_zone,
+    do_update_notification_settings,
+    do_update_preferences,
+)
+from channels_app.forms import NotificationSettingsForm, PreferencesForm
+from channels_app.models import UserPreferences
+from channels_app.preferences import Preferences, forget_preferences, preferences_of
 
 
 class SignInView(auth_views.LoginView):
@@ -50,5 +56,27 @@ def profile(request: AuthenticatedRequest) -> HttpResponse:
     return render(
         request,
         "profile/index.html",
-        {"form": form, "default_time_zone": settings.TIME_ZONE, "has_time_zone": bool(current.time_zone)},
+        {
+            "form": form,
+            "notifications_form": _notifications_form(current),
+            "default_time_zone": settings.TIME_ZONE,
+            "has_time_zone": bool(current.time_zone),
+        },
     )
+
+
+def _notifications_form(current: Preferences, data: Any = None) -> NotificationSettingsForm:
+    initial = dict(zip(UserPreferences.NOTIFICATION_FIELDS, current.notifications, strict=True))
+    return NotificationSettingsForm(data, initial=initial)
+
+
+@require_POST
+@login_required
+def notification_settings(request: AuthenticatedRequest) -> HttpResponse:
+    """The profile's notification switches (a form of its own, beside language and time zone)."""
+    form = _notifications_form(preferences_of(request.user), request.POST)
+    if form.is_valid():  # checkboxes: any post is valid, an unticked box is False
+        do_update_notification_settings(actor=request.user, settings_on=form.cleaned_data)
+        forget_preferences(request.user)
+        messages.success(request, _("Notification settings saved."))
+    return redirect(reverse("profile") + "#notifications")

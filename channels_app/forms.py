@@ -462,3 +462,16 @@ class ServiceLevelForm(SettingsForm):
             return []
         opens, closes = data["opens"].strftime("%H:%M"), data["closes"].strftime("%H:%M")
         return [[int(day), opens, closes] for day in sorted(data["days"])]
+
+
+class NotificationSettingsForm(forms.Form):
+    """The profile's notification switches (UserPreferences.NOTIFICATION_FIELDS)."""
+
+    desktop_new_conversation = forms.BooleanField(required=False, label=_("A new conversation"))
+    desktop_assigned_message = forms.BooleanField(
+        required=False, label=_("A customer's message in a conversation assigned to me")
+    )
+    sound_new_conversation = forms.BooleanField(required=False, label=_("A new conversation"))
+    sound_assigned_message = forms.BooleanField(
+        required=False, label=_("A customer's message in a conversation assigned to me")
+    )

@@ -292,7 +292,24 @@ class UserPreferences(models.Model):
     time_zone = models.CharField(
         max_length=64, blank=True, validators=[validate_time_zone], verbose_name=_("time zone")
     )
+    # Notifications in the inbox (static/js/triage.js): a desktop notification and/or a sound, for a new
+    # conversation and for a customer's message in a conversation assigned to this user.
+    desktop_new_conversation = models.BooleanField(default=True, verbose_name=_("desktop: new conversation"))
+    desktop_assigned_message = models.BooleanField(
+        default=True, verbose_name=_("desktop: message in a conversation assigned to me")
+    )
+    sound_new_conversation = models.BooleanField(default=False, verbose_name=_("sound: new conversation"))
+    sound_assigned_message = models.BooleanField(
+        default=False, verbose_name=_("sound: message in a conversation assigned to me")
+    )
     updated_at = models.DateTimeField(auto_now=True)
+
+    NOTIFICATION_FIELDS = (
+        "desktop_new_conversation",
+        "desktop_assigned_message",
+        "sound_new_conversation",
+        "sound_assigned_message",
+    )
 
     class Meta:
         verbose_name = _("user preferences")

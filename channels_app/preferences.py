@@ -25,10 +25,25 @@ from channels_app.models import UserPreferences, time_zone_names
 _CACHE = "_hubdash_preferences"
 
 
+# The notification settings' defaults, for a user without a preferences row (UserPreferences' defaults).
+_NOTIFY_DEFAULTS = tuple(
+    bool(getattr(UserPreferences._meta.get_field(name), "default", False))
+    for name in UserPreferences.NOTIFICATION_FIELDS
+)
+
+
 @dataclass(frozen=True)
 class Preferences:
     language: str = ""  # "" = the browser's
     time_zone: str = ""  # "" = not known yet: settings.TIME_ZONE
+    # UserPreferences.NOTIFICATION_FIELDS, in that order.
+    notifications: tuple[bool, ...] = _NOTIFY_DEFAULTS
+
+    @property
+    def notify(self) -> list[str]:
+        """The notifications on, as the inbox page tells its script: "desktop:new", "sound:assigned"…"""
+        names = ("desktop:new", "desktop:assigned", "sound:new", "sound:assigned")
+        return [name for name, on in zip(names, self.notifications, strict=True) if on]
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -41,11 +56,15 @@ def preferences_of(user: User) -> Preferences:
         return Preferences()
     cached = getattr(user, _CACHE, None)
     if cached is None:
-        row = UserPreferences.objects.filter(user_id=user.pk).values_list("language", "time_zone").first()
-        cached = Preferences(*row) if row else Preferences()
+        row = (
+            UserPreferences.objects.filter(user_id=user.pk)
+            .values_list("language", "time_zone", *UserPreferences.NOTIFICATION_FIELDS)
+            .first()
+        )
+        cached = Preferences(row[0], row[1], tuple(row[2:])) if row else Preferences()
         # A zone this machine no longer knows (tzdata removed it) must not break every page.
         if cached.time_zone and cached.time_zone not in time_zone_names():
-            cached = Preferences(cached.language, "")
+            cached = Preferences(cached.language, "", cached.notifications)
         setattr(user, _CACHE, cached)
     return cached
 

@@ -55,7 +55,10 @@ from conversations.live import (
     render_pong,
     render_presence,
     render_sync,
+    tab_counts_html,
 )
+from conversations.live_counts import board
+from conversations.selectors.inbox import CountGroups, tab_counts
 from conversations.selectors.thread import conversation_for
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            board.forget(self.counts_changed)  # ended without `disconnect`: no more counts for it
             if getattr(self, "groups_joined", None) and self.channel_layer is not None:
                 local_groups(self.channel_layer).forget(self.deliver)  # ended without `disconnect`
 
@@ -185,6 +189,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self._leave_all()
 
     async def _leave_all(self) -> None:
+        board.forget(self.counts_changed)
         groups, self.groups_joined = self.groups_joined, []
         for group in groups:
             await self._leave(group)
@@ -219,6 +224,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if previous is not None and previous != self.state.conversation_id:
                 await self._announce("left", conversation_id=previous)
             self.synced_at = time.time()
+            board.watch(self.counts_changed, self.application_ids)
             scope = content.get("scope")
             self.locale, html = await database_read(_sync_in_locale)(
                 self.browser_language,
@@ -293,6 +299,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         changed = await self._apply_access(await database_read(_access_of)(user))
+        if self.state is not None:
+            board.watch(self.counts_changed, self.application_ids)
         if changed and self.state is not None:
             # The list is rebuilt whole: rows of a new Application appear, those of a revoked one go.
             self.locale, html = await database_read(_sync_in_locale)(
@@ -307,6 +315,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=html)
 
     async def message_created(self, event: dict[str, Any]) -> None:
+        board.touch()  # a new or reopened conversation moves the tab counts
         await self._forward(event)
 
     async def message_status(self, event: dict[str, Any]) -> None:
@@ -316,6 +325,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self._forward(event)
 
     async def conversation_updated(self, event: dict[str, Any]) -> None:
+        board.touch()
         await self._forward(event)
 
     async def thread_item(self, event: dict[str, Any]) -> None:
@@ -366,6 +376,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         """The user's unread mentions changed (their own group): the nav's badge, redrawn."""
         self._missed_before(event)
         await self.send(text_data=await database_read(_badge_in_locale)(self.user, self.locale))
+
+    async def counts_changed(self, groups: CountGroups) -> None:
+        """The process recounted (live_counts.py): send this tab its view tabs' counts if they moved."""
+        if self.state is None or not self.groups_joined:
+            return
+        counts = tab_counts(
+            groups, filters=self.state.filters, viewer_id=self.user.pk, application_ids=self.application_ids
+        )
+        if counts != self.state.counts:
+            self.state.counts = counts
+            await self.send(text_data=tab_counts_html(counts))
 
 
 def _application_of(user: AuthUser, conversation_id: int) -> int | None:

@@ -7,7 +7,7 @@ sequence numbers, access changes) is channels_app/realtime.py; what an event dra
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from channels_app.hooks import send_event_on_commit
 from channels_app.realtime import application_group, send_on_commit, user_group
@@ -20,6 +20,9 @@ class MessageCreated(TypedDict):
     application_id: int
     conversation_id: int
     message_id: int
+    # A customer's message (ingest), and whether it started the conversation: what tabs notify of.
+    inbound: NotRequired[bool]
+    new_conversation: NotRequired[bool]
 
 
 class MessageStatusChanged(TypedDict):
@@ -71,17 +74,26 @@ def publish_conversation_updated(*, application_id: int, conversation_id: int) -
     )
 
 
-def publish_message_created(*, application_id: int, conversation_id: int, message_id: int) -> None:
+def publish_message_created(
+    *,
+    application_id: int,
+    conversation_id: int,
+    message_id: int,
+    inbound: bool = False,
+    new_conversation: bool = False,
+) -> None:
     """One event for a new message: it carries the row and the header too (live.py), so each tab gets
     one frame per message rather than one for the bubble and one for the conversation."""
-    publish_on_commit(
-        {
-            "type": "message.created",
-            "application_id": application_id,
-            "conversation_id": conversation_id,
-            "message_id": message_id,
-        }
-    )
+    event: MessageCreated = {
+        "type": "message.created",
+        "application_id": application_id,
+        "conversation_id": conversation_id,
+        "message_id": message_id,
+    }
+    if inbound:
+        event["inbound"] = True
+        event["new_conversation"] = new_conversation
+    publish_on_commit(event)
 
 
 def publish_thread_item(*, application_id: int, conversation_id: int, message_id: int) -> None:

@@ -19,6 +19,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.html import format_html
+
 from channels_app.database import database_read
 from channels_app.preferences import Locale, activated
 from conversations.live import (
@@ -34,6 +36,7 @@ from conversations.models import Conversation, Label
 from conversations.selectors.inbox import conversation_matches_search, labels_of, live_row
 from conversations.selectors.thread import assignable_agents, message_with_context
 from conversations.templatetags.fragments import NO_VIEWER
+from conversations.templatetags.inbox import preview_of
 
 
 @dataclass(frozen=True)
@@ -148,17 +151,42 @@ class SharedRender:
             # A note, an activity line or a reaction changes no row (its change, if any, has its own event).
             return parts or None
         parts.append(await self._row(viewer))
+        if kind == "message.created" and event.get("inbound"):
+            notice = self._notice(viewer)
+            if notice:
+                parts.append(notice)
         if open_thread and kind in ("message.created", "conversation.updated"):
             # "(me)" in the assignee list names the viewer: the header is drawn per viewer of the thread
             # (a handful of tabs at most), the row per variant.
             parts.append(await self.part(("thread", state.filters.as_query(), viewer.user_id, viewer.locale)))
         return parts
 
+    def _notice(self, viewer: Viewer) -> str:
+        """What the tab may notify of (static/js/triage.js decides by the user's settings): a new
+        conversation, or a customer's message in one assigned to this viewer."""
+        c = self.conversation
+        assert c is not None
+        if self.event.get("new_conversation"):
+            reason = "new"
+        elif c.assignee_id == viewer.user_id:
+            reason = "assigned"
+        else:
+            return ""
+        return format_html(
+            '<div data-live="notify" hidden data-reason="{}" data-conversation="{}" data-message="{}"'
+            ' data-title="{}" data-body="{}"></div>',
+            reason,
+            c.pk,
+            self.event.get("message_id", ""),
+            c.contact.label,
+            preview_of(c.last_message)[:200],
+        )
+
     async def _row(self, viewer: Viewer) -> str:
         c = self.conversation
         assert c is not None
         filters = viewer.state.filters
-        if not filters.matches(c, viewer_id=viewer.user_id) or (
+        if not filters.matches(c, viewer_id=viewer.user_id, keep_id=viewer.state.conversation_id) or (
             filters.q and not await self.part(("search", filters.q))
         ):
             if self._removal is None:

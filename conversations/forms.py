@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conversations.models import Label
@@ -98,3 +99,61 @@ class CannedReplyForm(forms.Form):
         ),
     )
     shared = forms.BooleanField(label=_("Shared with the whole team (admins)"), required=False)
+
+
+# --- Snoozing ----------------------------------------------------------------------------------------
+
+SNOOZE_PRESETS = (
+    ("1h", _("In 1 hour")),
+    ("tonight", _("Tonight (20:00)")),
+    ("tomorrow", _("Tomorrow 9:00")),
+    ("next_week", _("Next week (Monday 9:00)")),
+)
+
+
+def snooze_preset_time(preset: str, *, now: datetime) -> datetime | None:
+    """When a preset ends, in `now`'s time zone (the agent's, activated per request): "tonight" is
+    today 20:00 (tomorrow's once past), "next week" the coming Monday 9:00."""
+    local = timezone.localtime(now)
+    if preset == "1h":
+        return now + timedelta(hours=1)
+    if preset == "tonight":
+        tonight = local.replace(hour=20, minute=0, second=0, microsecond=0)
+        return tonight if tonight > local else _same_wall_time(tonight + timedelta(days=1))
+    if preset == "tomorrow":
+        return _same_wall_time(_at_nine(local + timedelta(days=1)))
+    if preset == "next_week":
+        return _same_wall_time(_at_nine(local + timedelta(days=7 - local.weekday())))
+    return None
+
+
+def _at_nine(value: datetime) -> datetime:
+    return value.replace(hour=9, minute=0, second=0, microsecond=0)
+
+
+def _same_wall_time(value: datetime) -> datetime:
+    """9:00 on that day even across a daylight-saving change (adding days kept the old offset)."""
+    return timezone.make_aware(value.replace(tzinfo=None), value.tzinfo)
+
+
+class SnoozeForm(forms.Form):
+    """A preset, or a custom time (the page's <input type="datetime-local">, in the agent's zone)."""
+
+    preset = forms.ChoiceField(choices=[("", ""), *SNOOZE_PRESETS], required=False)
+    until = forms.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        error_messages={"invalid": _("Enter a date and time.")},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        preset, until = data.get("preset"), data.get("until")
+        if preset:
+            data["until"] = snooze_preset_time(preset, now=timezone.now())
+        elif until is None and not self.errors:
+            raise forms.ValidationError(_("Choose when the conversation comes back."))
+        return data
+
+    def first_error(self) -> str:
+        return next(str(e) for errors in self.errors.values() for e in errors)

@@ -35,8 +35,17 @@ from django.utils.safestring import mark_safe
 from channels_app.access import AuthUser, access_widened_since, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, MEDIA_MIME_TYPES, capability
 from channels_app.hub.content import window_closes_at
+from conversations.forms import SNOOZE_PRESETS
 from conversations.models import Conversation, Label, Message
-from conversations.selectors.inbox import InboxFilters, inbox_changes, inbox_page, inbox_row, labels_of
+from conversations.selectors.inbox import (
+    InboxFilters,
+    count_groups,
+    inbox_changes,
+    inbox_page,
+    inbox_row,
+    labels_of,
+    tab_counts,
+)
 from conversations.selectors.mentions import unread_mentions
 from conversations.selectors.thread import assignable_agents, conversation_for, thread_changes, thread_page
 
@@ -70,6 +79,8 @@ class TabState:
     filters: InboxFilters
     conversation_id: int | None = None
     gen: int = 0
+    # The view tabs' counts the tab shows, as its last sync or count frame drew them (live_counts.py).
+    counts: dict[str, int] | None = None
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> TabState:
@@ -163,6 +174,7 @@ def thread_context(
     """`agents`, `labels`: the Application's members and labels, when the caller has them (fanout.py)."""
     return {
         "conversation": conversation,
+        "snooze_presets": SNOOZE_PRESETS,
         "agents": assignable_agents(application=conversation.application) if agents is None else agents,
         "application_labels": (
             labels_of(application_ids=[conversation.application_id]) if labels is None else labels
@@ -207,10 +219,24 @@ def row_html(
 ) -> str:
     """The row as this user's page should show it, or a removal when it no longer matches the filters
     (an action's answer; live events draw rows in fanout.py)."""
-    conversation = inbox_row(user=user, filters=filters, conversation_id=conversation_id)
+    conversation = inbox_row(user=user, filters=filters, conversation_id=conversation_id, keep_id=active_id)
     if conversation is None:
         return removal(conversation_id)
     return render_partial("inbox_row", {**base, "conversation": conversation, "active_id": active_id})
+
+
+def page_tab_counts(
+    *, user: AuthUser, filters: InboxFilters, application_ids: Collection[int]
+) -> dict[str, int]:
+    """The view tabs' counts for a page or a sync: one grouped query (live_counts.py keeps them live)."""
+    groups = count_groups(application_ids=application_ids)
+    return tab_counts(groups, filters=filters, viewer_id=user.pk, application_ids=application_ids)
+
+
+def tab_counts_html(counts: dict[str, int], *, oob: bool = False) -> str:
+    """The counts as a live frame's parts (or, `oob`, as an htmx response's out-of-band swaps)."""
+    html = render_partial("tab_counts", {"tab_counts": counts, "oob": oob})
+    return html if oob else frame(html)
 
 
 def messages_html(messages: list[Message], base: dict[str, Any]) -> str:
@@ -248,7 +274,8 @@ def render_sync(
     the region the tab just swapped in ("thread" or "list"); "all" after a (re)connect.
     """
     cursor = new_cursor()
-    base = base_context(user=user, filters=state.filters)
+    application_ids = visible_application_ids(user)
+    base = base_context(user=user, filters=state.filters, application_ids=application_ids)
     parsed = parse_cursor(since)
     fresh = parsed is None or timezone.now() - parsed > RESYNC_MAX_AGE
     since_at = (parsed - RESYNC_OVERLAP) if parsed else timezone.now()
@@ -262,7 +289,7 @@ def render_sync(
         complete = True  # the list did not change: live frames kept it current
     elif not fresh and not access_widened_since(user, since_at):
         rows, gone, complete = inbox_changes(
-            user=user, filters=state.filters, since=since_at, loaded_ids=loaded
+            user=user, filters=state.filters, since=since_at, loaded_ids=loaded, keep_id=state.conversation_id
         )
     if complete:
         context = {**base, "active_id": state.conversation_id}
@@ -276,6 +303,11 @@ def render_sync(
                 {**base, "page": page, "active_id": state.conversation_id, "cursor": cursor, "live": True},
             )
         )
+
+    if scope != "thread":
+        counts = page_tab_counts(user=user, filters=state.filters, application_ids=application_ids)
+        state.counts = counts
+        parts.append(render_partial("tab_counts", {"tab_counts": counts}))
 
     conversation = _visible_conversation(user, state.conversation_id) if scope != "list" else None
     if conversation is not None:

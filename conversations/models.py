@@ -13,6 +13,17 @@ AT_RISK_SHARE = 0.25
 AT_RISK_MIN = timedelta(minutes=5)
 
 
+class Person(models.Model):
+    """Contacts that agents linked as one person across channels (the same customer on WhatsApp and
+    Instagram). Only a grouping: each contact keeps its conversation and messages (actions/contacts.py)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"person #{self.pk}"
+
+
 class Contact(models.Model):
     """A customer as one channel knows them: the `from` of inbound and the `to` of outbound messages."""
 
@@ -20,6 +31,11 @@ class Contact(models.Model):
     external_id = models.CharField(max_length=128)
     display_name = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Agents' notes about the customer (the contact panel), and the person it is linked to, if any.
+    notes = models.TextField(blank=True)
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
 
     class Meta:
         constraints = [
@@ -71,6 +87,8 @@ class Conversation(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", pgettext_lazy("conversation status", "Open")
         PENDING = "pending", pgettext_lazy("conversation status", "Pending")
+        # Out of the open views until `snoozed_until` (the worker wakes it) or the customer writes.
+        SNOOZED = "snoozed", pgettext_lazy("conversation status", "Snoozed")
         RESOLVED = "resolved", pgettext_lazy("conversation status", "Resolved")
 
     # application and channel are copies of contact.channel's, so the inbox filters without joins.
@@ -91,6 +109,8 @@ class Conversation(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set while snoozed: when the worker reopens it (conversations/actions/snooze.py).
+    snoozed_until = models.DateTimeField(null=True, blank=True)
     last_message = models.ForeignKey(
         "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -115,6 +135,8 @@ class Conversation(models.Model):
                 fields=["application", "status", "-last_activity_at", "-id"], name="inbox_status_recent"
             ),
             models.Index(fields=["assignee", "-last_activity_at", "-id"], name="inbox_assignee_recent"),
+            # The worker's wake-up scan reads only the snoozed few, not the whole table.
+            models.Index(fields=["snoozed_until"], condition=Q(status="snoozed"), name="snoozed_due"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from conversations.views import inbox, media, teamwork
+from conversations.views import contacts, inbox, media, teamwork, triage
 
 urlpatterns = [
     path("", inbox.home, name="home"),
@@ -31,4 +31,12 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/notes/", teamwork.add_note, name="add_note"),
     path("conversations/<int:conversation_id>/labels/", teamwork.set_label, name="set_label"),
     path("mentions/", teamwork.mentions, name="mentions"),
+    path("conversations/<int:conversation_id>/snooze/", triage.snooze, name="snooze"),
+    path("conversations/bulk/", triage.bulk, name="bulk_action"),
+    path(
+        "conversations/<int:conversation_id>/contact/candidates/", contacts.candidates, name="link_candidates"
+    ),
+    path("conversations/<int:conversation_id>/contact/link/", contacts.link, name="link_contact"),
+    path("conversations/<int:conversation_id>/contact/unlink/", contacts.unlink, name="unlink_contact"),
+    path("conversations/<int:conversation_id>/contact/notes/", contacts.notes, name="contact_notes"),
 ]

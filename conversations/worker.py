@@ -41,6 +41,7 @@ from conversations.actions.replies import (
     send_to_hub,
 )
 from conversations.actions.rollup import do_roll_up_message_volume
+from conversations.actions.snooze import do_wake_due_snoozes
 
 log = logging.getLogger("conversations.worker")
 
@@ -50,6 +51,17 @@ def sweep_once() -> int:
         return do_recover_expired_leases()
     except Exception:  # a failed sweep (database briefly away) must not stop the worker; next one retries
         log.exception("recovery sweep failed")
+        return 0
+    finally:
+        close_old_connections()
+
+
+def wake_once() -> int:
+    """Reopen the snoozed conversations that are due; how many were woken."""
+    try:
+        return len(do_wake_due_snoozes())
+    except Exception:  # like the sweep: logged, and tried again at the next one
+        log.exception("waking snoozed conversations failed")
         return 0
     finally:
         close_old_connections()
@@ -67,9 +79,19 @@ def prune_once() -> None:
 
 
 def sweep_forever(stop: threading.Event, interval: float) -> None:
+    """The recovery sweep every `interval` s, and the snooze wake-up every SNOOZE_WAKE_INTERVAL s."""
+    wake_every = settings.SNOOZE_WAKE_INTERVAL
+    # The first wake-up at once: what came due while no worker ran comes back now.
+    next_wake, next_sweep = time.monotonic(), time.monotonic() + interval
     try:
-        while not stop.wait(interval):
-            sweep_once()
+        while not stop.wait(max(0.0, min(next_sweep, next_wake) - time.monotonic())):
+            now = time.monotonic()
+            if now >= next_wake:
+                wake_once()
+                next_wake = now + wake_every
+            if now >= next_sweep:
+                sweep_once()
+                next_sweep = now + interval
     finally:
         connection.close()  # this thread's own connection
 

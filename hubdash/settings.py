@@ -197,6 +197,8 @@ HUB_SEND_LEASE_SECONDS = env.float(
 )
 # How often `run_worker` makes pending replies whose worker died (lease expired) due again.
 WORKER_SWEEP_INTERVAL = env.float("WORKER_SWEEP_INTERVAL", default=30.0)
+# Seconds between the worker's passes that reopen snoozed conversations whose time has come.
+SNOOZE_WAKE_INTERVAL = env.float("SNOOZE_WAKE_INTERVAL", default=15.0)
 # Housekeeping (conversations/actions/housekeeping.py), run by the worker every PRUNE_INTERVAL seconds:
 # webhook deliveries that need no action are deleted after so many days (0: kept).
 WEBHOOK_EVENT_RETENTION_DAYS = env.int("WEBHOOK_EVENT_RETENTION_DAYS", default=30)

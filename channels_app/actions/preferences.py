@@ -66,3 +66,20 @@ def do_note_browser_time_zone(*, user: AuthUser, time_zone: str) -> bool:
         locked.save(update_fields=["time_zone", "updated_at"])
         _record(user, "preferences.time_zone_from_browser", {"time_zone": {"from": "", "to": time_zone}})
     return True
+
+
+def do_update_notification_settings(*, actor: AuthUser, settings_on: dict[str, bool]) -> UserPreferences:
+    """Which notifications the signed-in user gets (UserPreferences.NOTIFICATION_FIELDS), audited."""
+    unknown = set(settings_on) - set(UserPreferences.NOTIFICATION_FIELDS)
+    if unknown:
+        raise SettingsError(f"Unknown notification settings {sorted(unknown)!r}.")
+    with transaction.atomic():
+        locked = _locked_preferences(actor)
+        before = {name: getattr(locked, name) for name in settings_on}
+        changes = audit.diff(before, settings_on)
+        if changes:
+            for name, value in settings_on.items():
+                setattr(locked, name, value)
+            locked.save(update_fields=[*changes, "updated_at"])
+            _record(actor, "preferences.notifications_updated", changes)
+    return locked

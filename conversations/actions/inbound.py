@@ -518,19 +518,21 @@ def _count_inbound_set(*, message_id: int | str, now: datetime, sent_at: datetim
                 SELECT shown.direction = %s AND shown.sent_at > %s FROM {qn(msg.db_table)} shown
                 WHERE shown.id = {qn(conv.db_table)}.last_message_id
             ) THEN last_message_id ELSE {message_id if isinstance(message_id, str) else "%s"} END,
-            status_changed_at = CASE WHEN status = %s THEN %s ELSE status_changed_at END,
-            status_changed_by_id = CASE WHEN status = %s THEN NULL ELSE status_changed_by_id END,
-            status = CASE WHEN status = %s THEN %s ELSE status END
+            status_changed_at = CASE WHEN status IN (%s, %s) THEN %s ELSE status_changed_at END,
+            status_changed_by_id = CASE WHEN status IN (%s, %s) THEN NULL ELSE status_changed_by_id END,
+            snoozed_until = NULL,
+            status = CASE WHEN status IN (%s, %s) THEN %s ELSE status END
     """
-    resolved = Conversation.Status.RESOLVED
+    # A customer's message wakes a snoozed thread at once; only a snoozed one has a wake-up time.
+    closed = (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED)
     params = [
         at(now), at(now),
         at(sent_at), at(sent_at),  # NULL > x is not true: the first inbound message sets it
         Message.Direction.INBOUND, at(sent_at), *([] if isinstance(message_id, str) else [message_id]),
-        # Every SET reads the row as it was: a resolved thread reopens, "by the customer", now.
-        resolved, at(now),
-        resolved,
-        resolved, Conversation.Status.OPEN,
+        # Every SET reads the row as it was: a resolved or snoozed thread reopens, "by the customer", now.
+        *closed, at(now),
+        *closed,
+        *closed, Conversation.Status.OPEN,
     ]  # fmt: skip
     return sql, params
 
@@ -665,7 +667,10 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
         _finish(row, WebhookEvent.Outcome.DUPLICATE)
     else:
         publish_message_created(
-            application_id=channel.application_id, conversation_id=conversation_id, message_id=message_id
+            application_id=channel.application_id,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            inbound=True,  # a known customer: never a new conversation on this path
         )
         if reopened_now:
             _customer_reopened(channel, conversation_id)
@@ -677,6 +682,7 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
     now = timezone.now()
     sent_at: datetime = event.sent_at or now
     conversation_id = _returning_conversation_id(channel_id=channel.pk, external_id=event.sender)
+    new_conversation = conversation_id is None
     if conversation_id is None:
         contact = _get_or_create(Contact, channel=channel, external_id=event.sender)
         conversation_id = _get_or_create(
@@ -705,7 +711,11 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
     )
 
     publish_message_created(
-        application_id=channel.application_id, conversation_id=conversation_id, message_id=message.pk
+        application_id=channel.application_id,
+        conversation_id=conversation_id,
+        message_id=message.pk,
+        inbound=True,
+        new_conversation=new_conversation,
     )
     if reopened:
         _customer_reopened(channel, conversation_id)

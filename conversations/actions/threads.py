@@ -74,20 +74,29 @@ def do_assign(*, conversation: Conversation, assignee: AuthUser | None, actor: A
 
 
 def do_set_status(*, conversation: Conversation, status: str, actor: AuthUser) -> Conversation:
-    """Resolve, reopen or park (pending) a conversation."""
-    if status not in Conversation.Status.values:
+    """Resolve, reopen or park (pending) a conversation; leaving "snoozed" forgets its wake-up time.
+    Snoozing needs a time: `do_snooze` (actions/snooze.py)."""
+    if status not in Conversation.Status.values or status == Conversation.Status.SNOOZED:
         raise ThreadActionError(f"Unknown status {status!r}.")
     with transaction.atomic():
         locked = _locked(conversation)
         if locked.status == status:
             return conversation
+        # Reopening a snoozed conversation by hand is waking it ("Alice woke this up").
+        woke = locked.status == Conversation.Status.SNOOZED and status == Conversation.Status.OPEN
+        verb = Activity.WOKE if woke else STATUS_ACTIVITY[status]
         old, now = locked.status, timezone.now()
         locked.status = status
+        locked.snoozed_until = None
         locked.status_changed_at = now
         locked.status_changed_by = actor
         note_status_change(conversation=locked, old=old, actor_id=actor.pk, at=now)
-        record_activity(conversation=locked, verb=STATUS_ACTIVITY[status], actor=actor)
-        return _save(conversation, locked, ["status", "status_changed_at", "status_changed_by", "open_cycle"])
+        record_activity(conversation=locked, verb=verb, actor=actor)
+        return _save(
+            conversation,
+            locked,
+            ["status", "snoozed_until", "status_changed_at", "status_changed_by", "open_cycle"],
+        )
 
 
 def do_mark_read(*, conversation: Conversation, actor: AuthUser) -> Conversation:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -78,8 +78,9 @@ class InboxFilters:
 
     application_id: int | None = None
     kind: str = ""
-    status: str = ""  # "" = any status
-    assigned: str = "all"  # all | mine | unassigned
+    # The default view is the open conversations, so the list shrinks as an agent works; "all": any.
+    status: str = "open"
+    assigned: str = "all"  # all | mine | unassigned: the view tabs
     unread: bool = False
     q: str = ""
     labels: tuple[int, ...] = ()  # conversations with every one of these labels
@@ -102,7 +103,7 @@ class InboxFilters:
         return cls(
             application_id=int(application) if application.isdigit() else None,
             kind=kind if kind in {k.value for k in ChannelKind} else "",
-            status=status if status in Conversation.Status.values else "",
+            status=status if status in STATUS_CHOICES else DEFAULT_STATUS,
             assigned=assigned if assigned in {"mine", "unassigned"} else "all",
             unread=text("unread") in {"1", "true", "on"},
             q=text("q")[:100],
@@ -116,7 +117,7 @@ class InboxFilters:
             params["application"] = str(self.application_id)
         if self.kind:
             params["kind"] = self.kind
-        if self.status:
+        if self.status != DEFAULT_STATUS:
             params["status"] = self.status
         if self.assigned != "all":
             params["assigned"] = self.assigned
@@ -135,16 +136,24 @@ class InboxFilters:
     def active(self) -> bool:
         return bool(self.as_params())
 
-    def matches(self, conversation: Conversation, *, viewer_id: int | None) -> bool:
+    @property
+    def is_default(self) -> bool:
+        """Only the view tab may differ: the "clear filters" link shows otherwise."""
+        return not {k: v for k, v in self.as_params().items() if k != "assigned"}
+
+    def matches(
+        self, conversation: Conversation, *, viewer_id: int | None, keep_id: int | None = None
+    ) -> bool:
         """Whether the row belongs under these filters, from the row alone (no query); the search
-        term, which needs the database, is left to `conversation_matches_search`."""
+        term, which needs the database, is left to `conversation_matches_search`. `keep_id`: the
+        conversation the tab has open, which stays in the Unread view once read (until it reloads)."""
         return (
             (not self.application_id or conversation.application_id == self.application_id)
             and (not self.kind or conversation.channel.kind == self.kind)
-            and (not self.status or conversation.status == self.status)
+            and (self.status == "all" or conversation.status == self.status)
             and (self.assigned != "mine" or conversation.assignee_id == viewer_id)
             and (self.assigned != "unassigned" or conversation.assignee_id is None)
-            and (not self.unread or conversation.unread_count > 0)
+            and (not self.unread or conversation.unread_count > 0 or conversation.pk == keep_id)
             and (not self.labels or set(self.labels) <= {label.pk for label in conversation.labels.all()})
         )
 
@@ -157,6 +166,11 @@ def _label_ids(params: Mapping[str, str]) -> tuple[int, ...]:
         values += getlist("label")
     ids = sorted({int(v) for v in (v.strip() for v in values) if v.isdigit() and len(v) < 10})
     return tuple(ids[:10])
+
+
+DEFAULT_STATUS = "open"
+# The status selector: each status, or "all" (any).
+STATUS_CHOICES = (*Conversation.Status.values, "all")
 
 
 def sort_key(conversation: Conversation) -> str:
@@ -204,7 +218,11 @@ def visible_application_list(user: User) -> list[Application]:
 
 
 def inbox_conversations(
-    *, user: User, filters: InboxFilters, application_ids: Collection[int] | None = None
+    *,
+    user: User,
+    filters: InboxFilters,
+    application_ids: Collection[int] | None = None,
+    keep_id: int | None = None,
 ) -> QuerySet[Conversation]:
     """The conversations this user may see that match `filters`, newest activity first.
 
@@ -221,14 +239,15 @@ def inbox_conversations(
         qs = qs.filter(application_id=filters.application_id)
     if filters.kind:
         qs = qs.filter(channel__kind=filters.kind)
-    if filters.status:
+    if filters.status != "all":
         qs = qs.filter(status=filters.status)
     if filters.assigned == "mine":
         qs = qs.filter(assignee_id=user.pk)
     elif filters.assigned == "unassigned":
         qs = qs.filter(assignee__isnull=True)
     if filters.unread:
-        qs = qs.filter(unread_count__gt=0)
+        # The open thread stays in the Unread view once read (InboxFilters.matches).
+        qs = qs.filter(Q(unread_count__gt=0) | Q(pk=keep_id) if keep_id else Q(unread_count__gt=0))
     if filters.q:
         qs = _matching_search(qs, filters.q)
     through = Conversation.labels.through.objects
@@ -261,9 +280,11 @@ def inbox_page(
     before: str | None = None,
     limit: int = INBOX_PAGE_SIZE,
     application_ids: Collection[int] | None = None,
+    keep_id: int | None = None,
 ) -> InboxPage:
-    """One page of the inbox, keyset-paginated on (last_activity_at, id): stable while rows move up."""
-    qs = inbox_conversations(user=user, filters=filters, application_ids=application_ids)
+    """One page of the inbox, keyset-paginated on (last_activity_at, id): stable while rows move up.
+    `keep_id`: the open conversation, kept in the Unread view once read."""
+    qs = inbox_conversations(user=user, filters=filters, application_ids=application_ids, keep_id=keep_id)
     cursor = parse_sort_key(before)
     if cursor:
         at, pk = cursor
@@ -274,9 +295,12 @@ def inbox_page(
     return InboxPage(rows=rows, next_cursor=sort_key(rows[-1]) if has_more and rows else None)
 
 
-def inbox_row(*, user: User, filters: InboxFilters, conversation_id: int) -> Conversation | None:
+def inbox_row(
+    *, user: User, filters: InboxFilters, conversation_id: int, keep_id: int | None = None
+) -> Conversation | None:
     """One row as the inbox would show it under `filters`, or None when it does not belong there."""
-    return inbox_conversations(user=user, filters=filters).filter(pk=conversation_id).first()
+    qs = inbox_conversations(user=user, filters=filters, keep_id=keep_id)
+    return qs.filter(pk=conversation_id).first()
 
 
 def filter_choices(*, user: User, applications: list[Application] | None = None) -> dict[str, object]:
@@ -287,7 +311,7 @@ def filter_choices(*, user: User, applications: list[Application] | None = None)
     return {
         "applications": applications,
         "kinds": [(k.value, k.label) for k in ChannelKind],
-        "statuses": Conversation.Status.choices,
+        "statuses": [*Conversation.Status.choices, ("all", _("All statuses"))],
         "assigned_choices": InboxFilters.ASSIGNED_CHOICES,
         "labels": labels_of(application_ids=[a.pk for a in applications]),
     }
@@ -312,14 +336,20 @@ def filters_for(
 
 
 def inbox_changes(
-    *, user: User, filters: InboxFilters, since: datetime, loaded_ids: list[int], limit: int = 200
+    *,
+    user: User,
+    filters: InboxFilters,
+    since: datetime,
+    loaded_ids: list[int],
+    limit: int = 200,
+    keep_id: int | None = None,
 ) -> tuple[list[Conversation], set[int], bool]:
     """Rows a reconnecting browser must refresh: those with activity since `since` and those it shows.
 
     Returns (rows to upsert, loaded ids that no longer belong to the list, complete). `complete` is
     False when more than `limit` rows moved: the browser then takes a fresh first page instead.
     """
-    qs = inbox_conversations(user=user, filters=filters)
+    qs = inbox_conversations(user=user, filters=filters, keep_id=keep_id)
     recent = list(qs.filter(last_activity_at__gte=since)[: limit + 1])
     if len(recent) > limit:
         return [], set(), False
@@ -327,3 +357,57 @@ def inbox_changes(
     rows = {c.pk: c for c in [*recent, *shown]}
     gone = set(loaded_ids) - set(rows)
     return sorted(rows.values(), key=sort_key, reverse=True), gone, True
+
+
+# --- The view tabs' counts -------------------------------------------------------------------------
+
+TABS = ("mine", "unassigned", "all")
+# One count per (Application, channel kind, status, assignee): a handful of groups however many
+# conversations there are, from which every tab of every user's view is summed in memory.
+CountGroups = list[tuple[int, str, str, int | None, int]]
+
+
+def count_groups(*, application_ids: Collection[int]) -> CountGroups:
+    """The conversations of these Applications counted by what the tabs and filters tell apart: one
+    grouped query, whose result size does not grow with the number of conversations."""
+    if not application_ids:
+        return []
+    rows = (
+        Conversation.objects.filter(application_id__in=list(application_ids))
+        .values_list("application_id", "channel__kind", "status", "assignee_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [(app, kind, status, assignee, n) for app, kind, status, assignee, n in rows]
+
+
+TAB_LABELS = {
+    "mine": pgettext_lazy("view tab", "Mine"),
+    "unassigned": pgettext_lazy("view tab", "Unassigned"),
+    "all": pgettext_lazy("view tab", "All"),
+}
+
+
+def view_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(tab, label, count) in the order the tabs show."""
+    return [(tab, str(TAB_LABELS[tab]), counts[tab]) for tab in TABS]
+
+
+def tab_counts(
+    groups: CountGroups, *, filters: InboxFilters, viewer_id: int, application_ids: Collection[int]
+) -> dict[str, int]:
+    """Each view tab's count under the tab's status, Application and channel filters (not the search
+    term or "unread": those would need the database per event)."""
+    counts = dict.fromkeys(TABS, 0)
+    visible = set(application_ids)
+    for app, kind, status, assignee, n in groups:
+        if app not in visible or (filters.application_id and app != filters.application_id):
+            continue
+        if (filters.kind and kind != filters.kind) or (filters.status != "all" and status != filters.status):
+            continue
+        counts["all"] += n
+        if assignee is None:
+            counts["unassigned"] += n
+        elif assignee == viewer_id:
+            counts["mine"] += n
+    return counts

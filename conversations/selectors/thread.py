@@ -18,7 +18,7 @@ from django.http import Http404
 from channels_app.access import AuthUser, User, visible_applications
 from channels_app.hub.message_content import parse_content
 from channels_app.models import Application, Membership
-from conversations.models import Conversation, Message, MessageStatusChange, SendAttempt
+from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
 from conversations.selectors.inbox import ROW_DEFERRED
 
 THREAD_PAGE_SIZE = 40
@@ -77,10 +77,16 @@ def _messages() -> QuerySet[Message]:
 class ThreadPage:
     messages: list[Message]
     has_older: bool
+    # More messages after these (a page opened at a search hit, or one page of them catching up).
+    has_newer: bool = False
 
     @property
     def oldest_id(self) -> int | None:
         return self.messages[0].pk if self.messages else None
+
+    @property
+    def newest_id(self) -> int | None:
+        return self.messages[-1].pk if self.messages else None
 
 
 def thread_page(
@@ -103,7 +109,7 @@ def thread_page(
     if not team_items:
         ids = ids.filter(direction__in=CUSTOMER_DIRECTIONS)
     if after_id is not None:
-        ids = ids.filter(id__gt=after_id).order_by("id")[:limit]
+        ids = ids.filter(id__gt=after_id).order_by("id")[: limit + 1]  # one more: is there a newer page?
     else:
         if before_id is not None:
             ids = ids.filter(id__lt=before_id)
@@ -114,10 +120,38 @@ def thread_page(
         Message.objects.select_related("author").defer(*AUTHOR_DEFERRED).filter(pk__in=ids).order_by("id")
     )
     has_older = after_id is not None or len(messages) > limit
-    if len(messages) > limit:
+    has_newer = after_id is not None and len(messages) > limit
+    if has_newer:
+        messages = messages[:limit]  # the extra one is the newest
+    elif len(messages) > limit:
         messages = messages[len(messages) - limit :]  # the extra one is the oldest
     attach_choices(messages)
-    return ThreadPage(messages=messages, has_older=has_older)
+    return ThreadPage(messages=messages, has_older=has_older, has_newer=has_newer)
+
+
+def matching_message_id(*, conversation: Conversation, term: str) -> int | None:
+    """The newest message of the thread whose preview or text holds `term` (a search hit), if any."""
+    hit = (
+        Message.objects.filter(conversation=conversation)
+        .filter(Q(preview__icontains=term) | Q(content__text__icontains=term))
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return hit
+
+
+def thread_page_around(
+    *, conversation: Conversation, message_id: int, limit: int = THREAD_PAGE_SIZE
+) -> ThreadPage:
+    """The thread opened at one message (a search hit): it and the messages just before and after it,
+    with sentinels that load the rest both ways. Two keyset pages on the id, two queries."""
+    half = limit // 2
+    before = thread_page(conversation=conversation, before_id=message_id + 1, limit=half)
+    after = thread_page(conversation=conversation, after_id=message_id, limit=half)
+    messages = [*before.messages, *after.messages]
+    attach_choices(messages)  # a prompt and its answer may straddle the two pages
+    return ThreadPage(messages=messages, has_older=before.has_older, has_newer=after.has_newer)
 
 
 def attach_choices(messages: Iterable[Message]) -> None:
@@ -241,9 +275,83 @@ def message_timeline(*, message: Message) -> MessageTimeline:
 
 def assignable_agents(*, application: Application) -> list[AuthUser]:
     """Active users who may answer this Application (members of it)."""
-    members = Membership.objects.filter(application=application).values("user_id")
+    return agents_of(application_ids=[application.pk])
+
+
+def agents_of(*, application_ids: Collection[int]) -> list[AuthUser]:
+    """Active members of any of these Applications (the bulk bar's assignees: each assignment is still
+    checked against the conversation's own Application)."""
+    members = Membership.objects.filter(application_id__in=list(application_ids)).values("user_id")
     return list(
         get_user_model()
         .objects.filter(is_active=True, pk__in=members)
         .order_by("first_name", "last_name", "username")
     )
+
+
+# --- The contact panel ----------------------------------------------------------------------------------
+
+CANDIDATES_LIMIT = 8
+
+
+@dataclass
+class ContactPanel:
+    contact: Contact
+    # This contact and the ones linked to it, each with its channel and conversation, oldest first.
+    linked: list[Contact]
+
+    @property
+    def first_seen(self) -> datetime:
+        return min(c.created_at for c in self.linked)
+
+    @property
+    def last_seen(self) -> datetime | None:
+        seen = [c.conversation.last_inbound_at for c in self.linked if c.conversation.last_inbound_at]
+        return max(seen) if seen else None
+
+
+def contact_panel(*, conversation: Conversation) -> ContactPanel:
+    """The panel beside a thread: its contact, and every contact linked to it with their conversations
+    (one query for the linked contacts, joined to their channels and conversations)."""
+    contact = conversation.contact
+    if contact.person_id is None:
+        linked = Contact.objects.select_related("channel", "conversation", "conversation__assignee").filter(
+            pk=contact.pk
+        )
+    else:
+        linked = (
+            Contact.objects.select_related("channel", "conversation", "conversation__assignee")
+            .filter(person_id=contact.person_id)
+            .order_by("created_at", "id")
+        )
+    return ContactPanel(contact=contact, linked=list(linked))
+
+
+def link_candidates(*, conversation: Conversation, term: str) -> list[Contact]:
+    """Contacts of the same Application an agent may link this one to: not itself nor already linked,
+    whose name or channel id holds `term`."""
+    term = term.strip()[:100]
+    if len(term) < 2:
+        return []
+    contact = conversation.contact
+    qs = (
+        Contact.objects.select_related("channel")
+        .filter(channel__application_id=conversation.application_id)
+        .filter(Q(display_name__icontains=term) | Q(external_id__icontains=term))
+        .exclude(pk=contact.pk)
+    )
+    if contact.person_id:
+        qs = qs.exclude(person_id=contact.person_id)
+    return list(qs.order_by("-id")[:CANDIDATES_LIMIT])
+
+
+def contact_for(user: AuthUser, contact_id: int) -> Contact:
+    """A contact of an Application this user may see, or 404 (another tenant's is never hinted at)."""
+    contact = (
+        Contact.objects.select_related("channel")
+        .filter(pk=contact_id, channel__application__in=visible_applications(user))
+        .first()
+    )
+    if contact is None:
+        raise Http404("No such contact.")
+    return contact

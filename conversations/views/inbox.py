@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseLocation
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
 from channels_app.models import Application, WhatsAppTemplate
+from channels_app.preferences import preferences_of
 from conversations.actions.notes import do_read_mentions
 from conversations.actions.reactions import AGENT_REACTIONS
 from conversations.actions.replies import do_retry_reply, do_send_reply
@@ -38,12 +39,15 @@ from conversations.actions.threads import (
     do_set_status,
 )
 from conversations.actions.uploads import do_discard_upload, do_store_upload, signed_url
+from conversations.forms import SNOOZE_PRESETS
 from conversations.live import (
     base_context,
     frame,
     new_cursor,
+    page_tab_counts,
     render_partial,
     row_html,
+    tab_counts_html,
     thread_context,
     thread_state_html,
 )
@@ -53,9 +57,19 @@ from conversations.selectors.inbox import (
     filter_choices,
     filters_for,
     inbox_page,
+    view_tabs,
     visible_application_list,
 )
-from conversations.selectors.thread import conversation_for, message_for, message_timeline, thread_page
+from conversations.selectors.thread import (
+    agents_of,
+    contact_panel,
+    conversation_for,
+    matching_message_id,
+    message_for,
+    message_timeline,
+    thread_page,
+    thread_page_around,
+)
 
 # --- pages -----------------------------------------------------------------------------------------
 
@@ -75,10 +89,18 @@ def _page_context(
 ) -> dict[str, Any]:
     cursor = new_cursor()  # before any read: the browser's resync starts here
     ids = [a.pk for a in applications]
+    counts = page_tab_counts(user=request.user, filters=filters, application_ids=ids)
     return {
         **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
         **filter_choices(user=request.user, applications=applications),
-        "page": inbox_page(user=request.user, filters=filters, before=before, application_ids=ids),
+        "page": inbox_page(
+            user=request.user, filters=filters, before=before, application_ids=ids, keep_id=active_id
+        ),
+        "tab_counts": counts,
+        "view_tabs": view_tabs(counts),
+        "snooze_presets": SNOOZE_PRESETS,
+        "bulk_agents": [a for a in agents_of(application_ids=ids) if a.pk != request.user.pk],
+        "notify": preferences_of(request.user).notify,
         "active_id": active_id,
         "cursor": cursor,
     }
@@ -103,7 +125,10 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     # Without JavaScript, `before` pages through whole pages ("Older conversations" link).
     context = _page_context(request, filters, applications, active_id=None, before=before)
     if _wants(request, "inbox-list-wrap"):
-        return render(request, "conversations/partials/inbox_list.html", context)
+        # Other filters: the tabs' counts follow them (out of band: the tabs sit outside the list).
+        response = render(request, "conversations/partials/inbox_list.html", context)
+        response.content += tab_counts_html(context["tab_counts"], oob=True).encode()
+        return response
     return render(request, "conversations/inbox.html", {**context, "conversation": None})
 
 
@@ -121,10 +146,19 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
         # Already read: no locking transaction (three round trips) on every opening. A message that
         # arrives after the read above reaches the open thread live, and the page marks it read then.
         conversation = do_mark_read(conversation=conversation, actor=request.user)
+    # From a search: the thread opens at the newest message that matched, with what surrounds it.
+    hit = matching_message_id(conversation=conversation, term=filters.q) if filters.q else None
+    thread = (
+        thread_page_around(conversation=conversation, message_id=hit)
+        if hit
+        else thread_page(conversation=conversation)
+    )
     context = {
         **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
         **thread_context(conversation),
-        "thread": thread_page(conversation=conversation),
+        "thread": thread,
+        "search_hit_id": hit,
+        "panel": contact_panel(conversation=conversation),
         "cursor": cursor,
     }
     if _wants(request, "thread-pane"):

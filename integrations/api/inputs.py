@@ -159,7 +159,10 @@ class ReplyInput(StrictSerializer):
 
 
 class StatusInput(StrictSerializer):
-    status = serializers.ChoiceField(choices=Conversation.Status.choices)
+    # Snoozing needs a time: the inbox's snooze form, not a bare status.
+    status = serializers.ChoiceField(
+        choices=[c for c in Conversation.Status.choices if c[0] != Conversation.Status.SNOOZED]
+    )
 
 
 class AssignInput(StrictSerializer):

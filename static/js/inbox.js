@@ -76,8 +76,13 @@
     }
     var siblings = sortedChildren(container, planned);
     var at = siblings.findIndex(function (s) { return s.id === el.id; });
-    if (existing && at >= 0 && siblings[at].key === key && existing.parentNode === container) {
-      el.setAttribute("hx-swap-oob", "outerHTML"); // same place: redraw in place
+    var triage = window.HubdashTriage;
+    if (triage && container.id === "inbox-list") triage.prepare(el);
+    var held = triage && container.id === "inbox-list" && existing && existing.parentNode === container &&
+      triage.hold(el, existing);
+    if (existing && at >= 0 && existing.parentNode === container && (held || siblings[at].key === key)) {
+      // Same place: redraw in place (or, while the agent triages, keep the place: static/js/triage.js).
+      el.setAttribute("hx-swap-oob", "outerHTML");
       return;
     }
     if (at >= 0) siblings.splice(at, 1);
@@ -125,10 +130,15 @@
       if (op === "meta") {
         pendingMeta.push(el.dataset);
         el.remove();
+      } else if (op === "notify") {
+        // Not shown: a customer wrote; static/js/triage.js decides whether to notify (the user's settings).
+        document.dispatchEvent(new CustomEvent("hubdash:notify", { detail: Object.assign({}, el.dataset) }));
+        el.remove();
       } else if (op === "upsert") {
         planUpsert(el, planned);
       } else if ((op === "replace" || op === "remove") && byId(el.id)) {
         if (op === "replace") keepRenameDraft(byId(el.id), el);
+        if (op === "replace" && window.HubdashTriage) window.HubdashTriage.keepOpen(byId(el.id), el);
         el.setAttribute("hx-swap-oob", op === "replace" ? "outerHTML" : "delete");
       } else {
         el.remove(); // nothing to replace or remove here: ignore rather than log an htmx error
@@ -271,7 +281,8 @@
       scope: scope || "all",
       since: since || state.cursor,
       conversation: thread ? Number(thread.dataset.conversationId) : null,
-      after: newestMessageId(thread),
+      // A thread opened at a search hit has a gap below: catch up from the newest message it stands for.
+      after: Math.max(newestMessageId(thread), Number(thread && thread.dataset.newestId) || 0),
       rows: loadedRowIds(),
       filters: currentFilters(),
     });
@@ -431,7 +442,15 @@
   function prepareThread() {
     var el = scroller();
     if (!el) return;
-    scrollToBottom();
+    // Opened from a search: at the matching message (static/js/triage.js marks it), not at the bottom.
+    var hit = openThread() && byId("msg-" + openThread().dataset.searchHit);
+    if (hit) {
+      hit.classList.add("is-search-hit");
+      hit.scrollIntoView({ block: "center" });
+      scroll.atBottom = false;
+    } else {
+      scrollToBottom();
+    }
     el.addEventListener("scroll", function () {
       scroll.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
       var jump = byId("jump-latest");
@@ -1144,7 +1163,9 @@
   var TITLE_SUFFIX = gettext("Inbox") + " · Hubdash";
   function syncTitle() {
     var name = byId("thread-title");
-    var title = (name ? name.textContent.trim() + " · " : "") + TITLE_SUFFIX;
+    // The unread count goes first (static/js/triage.js keeps it current).
+    var unread = window.HubdashTriage ? window.HubdashTriage.titlePrefix() : "";
+    var title = unread + (name ? name.textContent.trim() + " · " : "") + TITLE_SUFFIX;
     if (document.title !== title) document.title = title;
   }
 

@@ -25,3 +25,23 @@
     select.focus();
   });
 })();
+
+// Profile: the browser's notification permission, said in a sentence, and asked for on a click (browsers
+// ignore a request that no user gesture started). A refusal is shown; nothing else depends on it.
+(function () {
+  "use strict";
+  var status = document.getElementById("notification-permission");
+  var allow = document.getElementById("allow-notifications");
+  if (!status || !allow) return;
+  function show() {
+    var state = "Notification" in window ? Notification.permission : "unsupported";
+    status.dataset.permission = state;
+    status.textContent = status.dataset["text" + state.charAt(0).toUpperCase() + state.slice(1)] || "";
+    allow.hidden = state !== "default";
+  }
+  allow.addEventListener("click", function () {
+    var asked = Notification.requestPermission(show);
+    if (asked && asked.then) asked.then(show);
+  });
+  show();
+})();

@@ -144,14 +144,16 @@ def varied(app_a, agent_a, admin):
     [
         ("status=pending", {"pending_sms"}),
         ("status=resolved", {"resolved_mine"}),
-        ("kind=sms", {"pending_sms"}),
-        ("assigned=mine", {"resolved_mine"}),
-        ("assigned=unassigned", {"open_whatsapp", "pending_sms"}),
-        ("unread=1", {"pending_sms"}),
-        ("q=bia", {"pending_sms"}),
+        ("kind=sms&status=all", {"pending_sms"}),
+        ("assigned=mine&status=all", {"resolved_mine"}),
+        ("assigned=unassigned&status=all", {"open_whatsapp", "pending_sms"}),
+        ("unread=1&status=all", {"pending_sms"}),
+        ("q=bia&status=all", {"pending_sms"}),
         ("q=TAMANHO", {"open_whatsapp"}),
         ("q=boleto&status=open", {"admins"}),
-        ("", {"open_whatsapp", "pending_sms", "resolved_mine", "admins"}),
+        ("status=all", {"open_whatsapp", "pending_sms", "resolved_mine", "admins"}),
+        # The default view: the open ones only, so the list shrinks as agents resolve.
+        ("", {"open_whatsapp", "admins"}),
     ],
 )
 def test_filters_and_search_narrow_the_list(agent_a_client, varied, query, expected):
@@ -163,7 +165,10 @@ def test_filters_and_search_narrow_the_list(agent_a_client, varied, query, expec
 
 @pytest.mark.parametrize(
     "query",
-    ["status=pending", "status=resolved", "kind=sms", "assigned=mine", "assigned=unassigned", "unread=1", ""],
+    [
+        *("status=pending", "status=resolved", "status=all", "kind=sms&status=all"),
+        *("assigned=mine&status=all", "assigned=unassigned", "unread=1&status=all", ""),
+    ],
 )
 def test_a_live_event_places_a_row_exactly_where_the_page_would(agent_a, varied, query):
     # The page filters in SQL (inbox_conversations), a live event in memory (InboxFilters.matches, for

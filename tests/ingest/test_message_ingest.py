@@ -126,6 +126,33 @@ def test_a_customer_reopening_a_thread_leaves_one_activity_line_after_their_mess
     assert Conversation.objects.get().unread_count == 2  # the line is never unread
 
 
+def test_a_customer_message_wakes_a_snoozed_conversation_at_once(hub, app_a, whatsapp_a, agent_a):
+    post_event(hub, app_a, message_event(whatsapp_a))
+    snoozed_at = timezone.now() - timedelta(hours=1)
+    Conversation.objects.update(
+        status=Conversation.Status.SNOOZED,
+        snoozed_until=timezone.now() + timedelta(days=2),
+        status_changed_by=agent_a,
+        status_changed_at=snoozed_at,
+    )
+
+    post_event(hub, app_a, message_event(whatsapp_a))
+
+    conversation = Conversation.objects.get()
+    assert (conversation.status, conversation.snoozed_until) == (Conversation.Status.OPEN, None)
+    assert conversation.status_changed_by is None
+    assert conversation.status_changed_at > snoozed_at + timedelta(minutes=59)
+
+
+def test_a_customer_message_leaves_a_pending_conversation_pending(hub, app_a, whatsapp_a):
+    post_event(hub, app_a, message_event(whatsapp_a))
+    Conversation.objects.update(status=Conversation.Status.PENDING)
+
+    post_event(hub, app_a, message_event(whatsapp_a))
+
+    assert Conversation.objects.get().status == Conversation.Status.PENDING
+
+
 def test_message_delivered_late_joins_the_thread_without_replacing_the_newer_preview(hub, app_a, whatsapp_a):
     newer = message_event(whatsapp_a, timestamp=1767225660, content={"type": "text", "text": "second"})
     older = message_event(whatsapp_a, timestamp=1767225600, content={"type": "text", "text": "first"})

@@ -313,6 +313,7 @@ MATRIX: dict[str, Row] = {
     # --- the JavaScript catalog (translations of static/js: public, like the scripts themselves) -----
     "jsi18n/": Row(PUBLIC_200, ALL_405),
     # --- the user's own API tokens (every signed-in user; the token is agent_a's) ------------------
+    "profile/notifications/": Row(ALL_405, (L, L, L, 302, 302, 302, 302, 302)),  # the user's own
     "profile/api-tokens/": Row(
         (L, L, L, 200, 200, 200, 200, 200),
         (L, L, L, 200, 200, 200, 200, 200),  # no name: the form again, no token
@@ -412,6 +413,30 @@ MATRIX: dict[str, Row] = {
         shows=True,
     ),
     "settings/canned-replies/<int:reply_id>/delete/": Row(SIGNED_OUT_405, (L, L, L, 403, 404, 302, 404, 302)),
+    "conversations/<int:conversation_id>/snooze/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 422, 404, 422, 404, 422),  # no time given: refused, nothing changed
+    ),
+    # No conversation in the URL: the ids are checked one by one (another tenant's are "not found").
+    "conversations/bulk/": Row(SIGNED_OUT_405, (L, L, L, 422, 422, 422, 422, 422)),  # no ids, no action
+    "conversations/<int:conversation_id>/contact/candidates/": Row(
+        (L, L, L, 200, 404, 200, 404, 200), SIGNED_OUT_405
+    ),
+    "conversations/<int:conversation_id>/contact/link/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 422, 404, 422, 404, 422),  # to itself: refused
+        data=lambda world: {"other": world.contact.pk},
+    ),
+    "conversations/<int:conversation_id>/contact/unlink/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 302, 404, 302, 404, 302),  # not linked: nothing to undo
+        data=lambda world: {"contact": world.contact.pk},
+    ),
+    "conversations/<int:conversation_id>/contact/notes/": Row(
+        SIGNED_OUT_405,
+        (L, L, L, 302, 404, 302, 404, 302),
+        data=lambda world: {"notes": world.contact.notes},  # the same notes
+    ),
 }
 
 # (pattern, persona, method) -> why: cases where the product answers differently from the table.

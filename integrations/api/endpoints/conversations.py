@@ -129,7 +129,8 @@ def inbox_filters(user: AuthUser, data: dict[str, Any]) -> InboxFilters:
     params = {
         "application": str(data.get("application") or ""),
         "kind": data.get("kind", ""),
-        "status": data.get("status", ""),
+        # The API lists every status unless asked (the inbox's default view is the open ones).
+        "status": data.get("status") or "all",
         "assigned": data.get("assigned", "all"),
         "unread": "1" if data.get("unread") else "",
         "q": data.get("q", ""),

@@ -1,0 +1,266 @@
+"""Working a busy queue in the browser: j/k through a list that holds still under live updates, focus
+that stays, snooze that a customer's message undoes, bulk resolve seen by a colleague, the unread count
+in the title."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.browser_support import ROWS, customer_writes, open_inbox, row_for
+from tests.support import wait_for
+
+pytestmark = pytest.mark.browser
+
+CUSTOMERS = [f"55219876500{n:02d}" for n in range(6)]
+
+
+def _row_ids(page) -> list[str]:
+    return page.locator(ROWS).evaluate_all("els => els.map(e => e.dataset.conversationId)")
+
+
+def _open_thread_id(page) -> str:
+    return page.locator("#thread").get_attribute("data-conversation-id")
+
+
+def _customers_write(hub, channel, customers, text="Olá") -> None:
+    for customer in customers:
+        customer_writes(hub, channel, customer, f"{text} de {customer}")
+
+
+def test_j_visits_every_row_once_while_messages_arrive_on_other_rows(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS)
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    expect(desk.page.locator(ROWS)).to_have_count(len(CUSTOMERS))
+    order = _row_ids(desk.page)
+    customer_of = {row_id: CUSTOMERS[len(CUSTOMERS) - 1 - i] for i, row_id in enumerate(order)}
+
+    visited = []
+    for step in range(len(order)):
+        desk.page.keyboard.press("j")
+        expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", order[step])
+        visited.append(_open_thread_id(desk.page))
+        # A customer further down and one already visited write: their rows would jump to the top.
+        for other in {order[-1], order[0]} - {order[step]}:
+            text = f"nova mensagem {step}"
+            customer_writes(hub_a, whatsapp, customer_of[other], text)
+            expect(desk.page.locator(f"#conv-{other} .conv-preview")).to_contain_text(text)
+        expect(desk.page.locator(f"#conv-{order[step]}")).to_have_class(re.compile(r"\bis-active\b"))
+
+    assert visited == order  # each row once, in the order the agent started with
+    # The list says it held updates back, and puts the rows in order when asked.
+    held = desk.page.locator("#held-bar")
+    expect(held).to_be_visible()
+    held.click()
+    expect(held).to_be_hidden()
+    expect(desk.page.locator(ROWS).first).to_have_attribute("data-conversation-id", re.compile(r"\d+"))
+    assert _row_ids(desk.page)[0] in {order[0], order[-1]}
+
+
+def test_focus_stays_on_the_row_after_a_live_update(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS[:3])
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    desk.page.keyboard.press("j")
+    first = _row_ids(desk.page)[0]
+    expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", first)
+    focused = "document.activeElement && document.activeElement.closest('.conv-row') ? document.activeElement.closest('.conv-row').id : ''"
+    assert desk.page.evaluate(focused) == f"conv-{first}"  # the control: focus is on the row
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[2], "outra pergunta")  # the first row is CUSTOMERS[2]
+
+    expect(desk.page.locator(f"#conv-{first} .conv-preview")).to_contain_text("outra pergunta")
+    assert desk.page.evaluate(focused) == f"conv-{first}"
+    expect(desk.page.locator(f"#conv-{first}")).to_have_class(re.compile(r"\bis-active\b"))
+    desk.page.keyboard.press("j")  # and the keyboard goes on from there
+    expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", _row_ids(desk.page)[1])
+
+
+def test_a_snoozed_conversation_disappears_and_comes_back_when_the_customer_writes(
+    open_browser, hub_a, app_a, agent_a
+):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Preciso de ajuda")
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    desk.page.keyboard.press("j")
+    expect(desk.page.locator("#thread")).to_be_visible()
+
+    desk.page.keyboard.press("z")
+    desk.page.locator(".snooze-form [data-snooze=tomorrow]").click()
+
+    expect(row_for(desk.page, CUSTOMERS[0])).to_have_count(0)
+    expect(desk.page.locator("#thread .thread-header .status-pill")).to_have_text("Snoozed")
+    expect(desk.page.locator("#tab-count-all")).to_have_text("0")
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Ainda estou esperando")
+
+    row = row_for(desk.page, CUSTOMERS[0])
+    expect(row).to_have_count(1)
+    expect(row).to_have_attribute("data-status", "open")
+    expect(desk.page.locator("#tab-count-all")).to_have_text("1")
+
+
+def test_bulk_resolve_of_three_selected_rows_updates_another_agents_tab(
+    open_browser, hub_a, app_a, agent_a, admin
+):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS[:4])
+    alice = open_browser(agent_a)
+    ada = open_browser(admin)
+    open_inbox(alice.page)
+    open_inbox(ada.page)
+    expect(ada.page.locator("#tab-count-all")).to_have_text("4")
+
+    boxes = alice.page.locator(f"{ROWS} .row-select")
+    boxes.nth(0).click()
+    boxes.nth(2).click(modifiers=["Shift"])  # a range: the first three
+    expect(alice.page.locator("#bulk-count")).to_contain_text("3")
+    alice.page.locator("#bulk-form [data-bulk=resolve]").click()
+
+    expect(alice.page.locator(ROWS)).to_have_count(1)
+    expect(alice.page.locator("#inbox-toast")).to_contain_text("Done for 3 conversations.")
+    expect(ada.page.locator(ROWS)).to_have_count(1)
+    expect(ada.page.locator("#tab-count-all")).to_have_text("1")
+    expect(row_for(ada.page, CUSTOMERS[0])).to_have_count(1)  # the oldest, not selected
+
+
+def test_the_title_shows_the_unread_count(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Primeira")
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    expect(desk.page).to_have_title("(1) Inbox · Hubdash")
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[1], "Segunda")
+
+    expect(desk.page).to_have_title("(2) Inbox · Hubdash")
+    expect(desk.page.locator("link[rel=icon]")).to_have_attribute("data-count", "2")
+
+
+def test_day_separators_and_search_hits_in_the_thread(open_browser, hub_a, app_a, agent_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversations.models import Message
+    from tests.inbox.inbox_support import add_message, make_conversation
+
+    conversation = make_conversation(app_a, name="Renata", text="Bom dia, o boleto venceu")
+    later = add_message(conversation, content={"type": "text", "text": "Alguém pode ver?"})
+    today = add_message(conversation, content={"type": "text", "text": "Ainda sem resposta sobre o boleto"})
+    now = timezone.now()
+    Message.objects.filter(pk=conversation.last_message_id).update(created_at=now - timedelta(days=9))
+    Message.objects.filter(pk=later.pk).update(created_at=now - timedelta(days=1))
+    Message.objects.filter(pk=today.pk).update(created_at=now)
+    desk = open_browser(agent_a)
+
+    open_inbox(desk.page, "/?q=boleto")
+    row = row_for(desk.page, "Renata")
+    expect(row.locator("mark.search-hit")).to_have_text("boleto")
+    row.locator("a.conv-link").click()
+
+    separators = desk.page.locator("#thread .day-separator")
+    expect(separators).to_have_count(3)
+    expect(separators.nth(1)).to_have_text("Yesterday")
+    expect(separators.nth(2)).to_have_text("Today")
+    hit = desk.page.locator(f"#msg-{today.pk}")  # the newest that matched
+    expect(hit).to_have_class(re.compile(r"\bis-search-hit\b"))
+    expect(hit.locator("mark.search-hit")).to_have_text("boleto")
+    expect(desk.page.locator(f"#msg-{later.pk} mark")).to_have_count(0)
+
+
+# Records each notification the page creates, then lets the browser's own Notification show it.
+RECORD_NOTIFICATIONS = """
+(() => {
+  const Real = window.Notification;
+  window.__notifications = [];
+  class Recorded extends Real {
+    constructor(title, options) {
+      super(title, options);
+      window.__notifications.push({ title, body: (options || {}).body || "" });
+    }
+  }
+  Object.defineProperty(Recorded, "permission", { get: () => Real.permission });
+  Recorded.requestPermission = (...args) => Real.requestPermission(...args);
+  window.Notification = Recorded;
+})();
+"""
+
+
+def test_a_desktop_notification_fires_for_a_message_to_a_conversation_assigned_to_me(
+    open_browser, hub_a, app_a, agent_a
+):
+    from conversations.models import Conversation
+
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Oi")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[1], "Olá")
+    Conversation.objects.filter(contact__external_id=CUSTOMERS[0]).update(assignee=agent_a)
+    desk = open_browser(agent_a, permissions=["notifications"])
+    desk.context.add_init_script(RECORD_NOTIFICATIONS)
+    open_inbox(desk.page)
+    assert desk.page.evaluate("Notification.permission") == "granted"
+
+    customer_writes(hub_a, whatsapp, CUSTOMERS[1], "de alguém sem dono")  # the control: not mine
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Meu pedido chegou quebrado")
+
+    wait_for(lambda: desk.page.evaluate("window.__notifications.length"), timeout=10, what="a notification")
+    notes = desk.page.evaluate("window.__notifications")
+    assert notes == [{"title": f"{CUSTOMERS[0]} wrote", "body": "Meu pedido chegou quebrado"}]
+
+
+def test_the_profile_says_when_the_browser_blocks_notifications(open_browser, app_a, agent_a, stack):
+    desk = open_browser(agent_a)
+    desk.context.add_init_script(
+        "Object.defineProperty(Notification, 'permission', { get: () => 'denied' });"
+    )
+
+    desk.page.goto("/profile/")
+
+    status = desk.page.locator("#notification-permission")
+    expect(status).to_have_attribute("data-permission", "denied")
+    expect(status).to_contain_text("blocks notifications")
+    expect(desk.page.locator("#allow-notifications")).to_be_hidden()
+    desk.page.locator("#notifications button[type=submit]").click()  # saving still works
+    expect(desk.page.locator(".flash")).to_contain_text("Notification settings saved.")
+
+
+def test_the_contact_panel_shows_the_linked_contacts_other_channel(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    instagram = app_a.channels.get(kind="instagram")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Oi pelo WhatsApp")
+    customer_writes(hub_a, instagram, "17841400000000001", "Oi pelo Instagram")
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    row_for(desk.page, CUSTOMERS[0]).locator("a.conv-link").click()
+    panel = desk.page.locator("#thread .contact-panel")
+    expect(panel).to_contain_text(CUSTOMERS[0])
+    expect(panel.locator(".contact-linked-item")).to_have_count(1)
+
+    panel.get_by_label("Link the same person on another channel").fill("178414")
+    panel.locator(".link-candidate [data-action=link]").click()
+
+    expect(panel.locator(".contact-linked-item")).to_have_count(2)
+    other = panel.locator(".contact-linked-item", has_text="17841400000000001")
+    expect(other.locator(".kind-icon")).to_have_attribute("aria-label", "Instagram")
+    other.locator("a").click()  # that channel's conversation, with the same person beside it
+    expect(desk.page.locator("#thread .thread-header")).to_contain_text("17841400000000001")
+    expect(desk.page.locator("#thread .contact-panel")).to_contain_text(CUSTOMERS[0])
+
+
+def test_the_contact_panel_waits_behind_its_button_on_a_phone(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    customer_writes(hub_a, whatsapp, CUSTOMERS[0], "Oi")
+    desk = open_browser(agent_a, viewport={"width": 390, "height": 844})
+    open_inbox(desk.page)
+    row_for(desk.page, CUSTOMERS[0]).locator("a.conv-link").click()
+
+    panel = desk.page.locator("#thread .contact-panel")
+    expect(panel).not_to_have_attribute("open", "")
+    expect(panel.locator(".contact-facts")).to_be_hidden()
+    panel.locator("summary").click()
+    expect(panel.locator(".contact-facts")).to_be_visible()
