@@ -471,7 +471,9 @@ class NotificationSettingsForm(forms.Form):
     desktop_assigned_message = forms.BooleanField(
         required=False, label=_("A customer's message in a conversation assigned to me")
     )
+    desktop_mention = forms.BooleanField(required=False, label=_("A colleague's note that mentions me"))
     sound_new_conversation = forms.BooleanField(required=False, label=_("A new conversation"))
     sound_assigned_message = forms.BooleanField(
         required=False, label=_("A customer's message in a conversation assigned to me")
     )
+    sound_mention = forms.BooleanField(required=False, label=_("A colleague's note that mentions me"))

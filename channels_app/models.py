@@ -293,22 +293,27 @@ class UserPreferences(models.Model):
         max_length=64, blank=True, validators=[validate_time_zone], verbose_name=_("time zone")
     )
     # Notifications in the inbox (static/js/triage.js): a desktop notification and/or a sound, for a new
-    # conversation and for a customer's message in a conversation assigned to this user.
+    # conversation, for a customer's message in a conversation assigned to this user, and for a colleague's
+    # note that mentions this user.
     desktop_new_conversation = models.BooleanField(default=True, verbose_name=_("desktop: new conversation"))
     desktop_assigned_message = models.BooleanField(
         default=True, verbose_name=_("desktop: message in a conversation assigned to me")
     )
+    desktop_mention = models.BooleanField(default=True, verbose_name=_("desktop: a note that mentions me"))
     sound_new_conversation = models.BooleanField(default=False, verbose_name=_("sound: new conversation"))
     sound_assigned_message = models.BooleanField(
         default=False, verbose_name=_("sound: message in a conversation assigned to me")
     )
+    sound_mention = models.BooleanField(default=False, verbose_name=_("sound: a note that mentions me"))
     updated_at = models.DateTimeField(auto_now=True)
 
     NOTIFICATION_FIELDS = (
         "desktop_new_conversation",
         "desktop_assigned_message",
+        "desktop_mention",
         "sound_new_conversation",
         "sound_assigned_message",
+        "sound_mention",
     )
 
     class Meta:

@@ -42,7 +42,14 @@ class Preferences:
     @property
     def notify(self) -> list[str]:
         """The notifications on, as the inbox page tells its script: "desktop:new", "sound:assigned"…"""
-        names = ("desktop:new", "desktop:assigned", "sound:new", "sound:assigned")
+        names = (
+            "desktop:new",
+            "desktop:assigned",
+            "desktop:mention",
+            "sound:new",
+            "sound:assigned",
+            "sound:mention",
+        )
         return [name for name, on in zip(names, self.notifications, strict=True) if on]
 
     @property

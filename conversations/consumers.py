@@ -373,9 +373,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=render_presence(event))
 
     async def mentions_changed(self, event: dict[str, Any]) -> None:
-        """The user's unread mentions changed (their own group): the nav's badge, redrawn."""
+        """The user's unread mentions changed (their own group): the nav's badge, redrawn; for a new note
+        of an Application this socket sees, its notice too (drawn only if the user still sees it)."""
         self._missed_before(event)
-        await self.send(text_data=await database_read(_badge_in_locale)(self.user, self.locale))
+        note_id = event.get("note_id")
+        if not isinstance(note_id, int) or event.get("application_id") not in self.application_ids:
+            note_id = None
+        await self.send(text_data=await database_read(_badge_in_locale)(self.user, self.locale, note_id))
 
     async def counts_changed(self, groups: CountGroups) -> None:
         """The process recounted (live_counts.py): send this tab its view tabs' counts if they moved."""
@@ -405,9 +409,9 @@ def _sync_in_locale(browser_language: str, *, user: AuthUser, **sync: Any) -> tu
         return locale, render_sync(user=user, **sync)
 
 
-def _badge_in_locale(user: AuthUser, locale: Locale) -> str:
+def _badge_in_locale(user: AuthUser, locale: Locale, note_id: int | None = None) -> str:
     with activated(locale):
-        return render_mentions_badge(user)
+        return render_mentions_badge(user, note_id=note_id)
 
 
 def _access_of(user: AuthUser) -> tuple[frozenset[int], bool]:

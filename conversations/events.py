@@ -107,7 +107,32 @@ def publish_thread_item(*, application_id: int, conversation_id: int, message_id
     )
 
 
+class MentionsChanged(TypedDict):
+    """A user's unread mentions changed, sent to their own group only: the nav's badge is redrawn. With
+    `note_id`, a new note mentions them: their tabs may also notify of it (consumers.py checks access)."""
+
+    type: Literal["mentions.changed"]
+    application_id: NotRequired[int]
+    conversation_id: NotRequired[int]
+    note_id: NotRequired[int]
+
+
 def publish_mentions_changed(*, user_ids: list[int]) -> None:
     """These users' count of unread mentions changed: their open tabs redraw the nav's badge."""
+    event: MentionsChanged = {"type": "mentions.changed"}
     for user_id in user_ids:
-        send_on_commit(user_group(user_id), {"type": "mentions.changed"})
+        send_on_commit(user_group(user_id), dict(event))
+
+
+def publish_mentioned(
+    *, user_ids: list[int], application_id: int, conversation_id: int, note_id: int
+) -> None:
+    """A note mentions these users: one event each (the badge and the notice in one frame)."""
+    event: MentionsChanged = {
+        "type": "mentions.changed",
+        "application_id": application_id,
+        "conversation_id": conversation_id,
+        "note_id": note_id,
+    }
+    for user_id in user_ids:
+        send_on_commit(user_group(user_id), dict(event))

@@ -19,8 +19,6 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.html import format_html
-
 from channels_app.database import database_read
 from channels_app.preferences import Locale, activated
 from conversations.live import (
@@ -28,6 +26,7 @@ from conversations.live import (
     frame,
     messages_html,
     new_cursor,
+    notice,
     removal,
     render_partial,
     thread_context,
@@ -172,14 +171,12 @@ class SharedRender:
             reason = "assigned"
         else:
             return ""
-        return format_html(
-            '<div data-live="notify" hidden data-reason="{}" data-conversation="{}" data-message="{}"'
-            ' data-title="{}" data-body="{}"></div>',
-            reason,
-            c.pk,
-            self.event.get("message_id", ""),
-            c.contact.label,
-            preview_of(c.last_message)[:200],
+        return notice(
+            reason=reason,
+            conversation_id=c.pk,
+            message_id=self.event.get("message_id", ""),
+            title=c.contact.label,
+            body=preview_of(c.last_message),
         )
 
     async def _row(self, viewer: Viewer) -> str:

@@ -32,7 +32,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from channels_app.access import AuthUser, access_widened_since, visible_application_ids
+from channels_app.access import AuthUser, access_widened_since, person_name, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, MEDIA_MIME_TYPES, capability
 from channels_app.hub.content import window_closes_at
 from conversations.forms import SNOOZE_PRESETS
@@ -46,7 +46,7 @@ from conversations.selectors.inbox import (
     labels_of,
     tab_counts,
 )
-from conversations.selectors.mentions import unread_mentions
+from conversations.selectors.mentions import unread_mention_of, unread_mentions
 from conversations.selectors.thread import assignable_agents, conversation_for, thread_changes, thread_page
 
 LIVE_MARK = "<!--live-->"
@@ -328,11 +328,38 @@ def render_sync(
     return frame(*parts, cursor=cursor, gen=state.gen, kind="sync")
 
 
-def render_mentions_badge(user: AuthUser) -> str:
-    """The nav's mentions link with the user's unread count, as a frame."""
-    return frame(
-        render_to_string("conversations/partials/mentions_link.html", {"count": unread_mentions(user=user)})
+def notice(*, reason: str, conversation_id: int, message_id: int | str, title: str, body: str) -> str:
+    """A `notify` element: not shown; the tab may notify of it (static/js/triage.js decides by the user's
+    settings and skips the thread the agent is looking at). `reason`: "new", "assigned" or "mention"."""
+    return format_html(
+        '<div data-live="notify" hidden data-reason="{}" data-conversation="{}" data-message="{}"'
+        ' data-title="{}" data-body="{}"></div>',
+        reason,
+        conversation_id,
+        message_id,
+        title,
+        body[:200],
     )
+
+
+def render_mentions_badge(user: AuthUser, *, note_id: int | None = None) -> str:
+    """The nav's mentions link with the user's unread count, as a frame; with `note_id` (a new note
+    mentions the user), also its notice, if the user still sees its Application and has not read it."""
+    parts: list[str] = [
+        render_to_string("conversations/partials/mentions_link.html", {"count": unread_mentions(user=user)})
+    ]
+    mention = unread_mention_of(user=user, note_id=note_id) if note_id is not None else None
+    if mention is not None:
+        parts.append(
+            notice(
+                reason="mention",
+                conversation_id=mention.conversation_id,
+                message_id=mention.note_id,
+                title=person_name(mention.note.author),
+                body=str(mention.note.content.get("text", "")),
+            )
+        )
+    return frame(*parts)
 
 
 def render_presence(event: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from channels_app.access import AuthUser
 from channels_app.hub.events import clean_text
 from channels_app.models import Membership
-from conversations.events import publish_mentions_changed, publish_thread_item
+from conversations.events import publish_mentioned, publish_mentions_changed, publish_thread_item
 from conversations.models import Conversation, Mention, Message
 
 MAX_NOTE_LENGTH = 10_000
@@ -98,7 +98,12 @@ def do_add_note(
                 conversation_id=conversation.pk,
                 message_id=note.pk,
             )
-            publish_mentions_changed(user_ids=[u.pk for u in mentioned if u.pk != author.pk])
+            publish_mentioned(
+                user_ids=[u.pk for u in mentioned if u.pk != author.pk],
+                application_id=conversation.application_id,
+                conversation_id=conversation.pk,
+                note_id=note.pk,
+            )
     except IntegrityError:
         existing = Message.objects.filter(idempotency_key=key, conversation=conversation).first()
         if existing is None:

@@ -385,8 +385,11 @@
     if (!("Notification" in window) || Notification.permission !== "granted") return; // denied: nothing breaks
     var title = notice.reason === "new"
       ? interpolate(gettext("New conversation: %s"), [notice.title])
-      : interpolate(gettext("%s wrote"), [notice.title]);
-    // One per message however many tabs are open: the browser replaces a notification with the same tag.
+      : notice.reason === "mention"
+        ? interpolate(gettext("%s mentioned you in a note"), [notice.title])
+        : interpolate(gettext("%s wrote"), [notice.title]);
+    // One per message (a note is a message too) however many tabs are open: the browser replaces a
+    // notification with the same tag.
     var shown = new Notification(title, { body: notice.body, tag: "hubdash-message-" + notice.message });
     shown.onclick = function () {
       window.focus();

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browser_support import ROWS, customer_writes, open_inbox, row_for
+from tests.browser.browser_support import ROWS, customer_writes, open_inbox, open_thread, row_for
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
@@ -211,6 +211,31 @@ def test_a_desktop_notification_fires_for_a_message_to_a_conversation_assigned_t
     wait_for(lambda: desk.page.evaluate("window.__notifications.length"), timeout=10, what="a notification")
     notes = desk.page.evaluate("window.__notifications")
     assert notes == [{"title": f"{CUSTOMERS[0]} wrote", "body": "Meu pedido chegou quebrado"}]
+
+
+def test_a_desktop_notification_fires_when_a_colleague_mentions_me_in_a_note(
+    open_browser, hub_a, app_a, agent_a, admin
+):
+    customer_writes(hub_a, app_a.channels.get(kind="whatsapp"), CUSTOMERS[0], "Oi")
+    ada = open_browser(admin, permissions=["notifications"])
+    ada.context.add_init_script(RECORD_NOTIFICATIONS)
+    open_inbox(ada.page)  # the list, not the thread: she is not looking at it
+    alice = open_browser(agent_a)
+    open_inbox(alice.page)
+    open_thread(alice.page, CUSTOMERS[0])
+
+    alice.page.keyboard.press("n")
+    box = alice.page.locator("#note-text")
+    box.press_sequentially("@ad")
+    expect(alice.page.locator("#mention-picker .picker-item").first).to_contain_text("@ada")
+    box.press("Enter")  # picks the member
+    box.press_sequentially("can you call her back?")
+    box.press("Enter")  # adds the note
+
+    expect(ada.page.locator("#nav-mentions .nav-badge")).to_have_text("1")
+    wait_for(lambda: ada.page.evaluate("window.__notifications.length"), timeout=10, what="a notification")
+    notes = ada.page.evaluate("window.__notifications")
+    assert notes == [{"title": "Alice Agent mentioned you in a note", "body": "@ada can you call her back?"}]
 
 
 def test_the_profile_says_when_the_browser_blocks_notifications(open_browser, app_a, agent_a, stack):
