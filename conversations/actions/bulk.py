@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from channels_app.access import AuthUser, visible_application_ids
 from channels_app.audit import record
+from conversations.actions.labels import do_set_label
 from conversations.actions.snooze import do_snooze
 from conversations.actions.threads import (
     ThreadActionError,
@@ -22,7 +23,6 @@ from conversations.actions.threads import (
     do_mark_unread,
     do_set_status,
 )
-from conversations.actions.labels import do_set_label
 from conversations.models import Conversation, Label
 
 BULK_ACTIONS = (

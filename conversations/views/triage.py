@@ -79,7 +79,12 @@ def bulk(request: AuthenticatedRequest) -> HttpResponse:
             label = None
     try:
         result = do_bulk_action(
-            conversation_ids=ids, action=action, actor=request.user, assignee=assignee, until=until, label=label
+            conversation_ids=ids,
+            action=action,
+            actor=request.user,
+            assignee=assignee,
+            until=until,
+            label=label,
         )
     except ThreadActionError as error:
         return HttpResponse(frame(_toast(str(error))), status=422)

@@ -26,7 +26,9 @@ def activity_verbs(conversation: Conversation) -> list[str]:
 
 
 def bulk(client, **data):
-    return client.post(reverse("bulk_action"), data, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/")
+    return client.post(
+        reverse("bulk_action"), data, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="http://testserver/"
+    )
 
 
 def test_the_bulk_bar_offers_the_visible_applications_labels_only(agent_a_client, app_a, app_b):
@@ -50,7 +52,9 @@ def test_bulk_add_label_labels_each_with_an_activity_line_an_audit_entry_and_its
     already.labels.add(vip)
     untouched = make_conversation(app_a)
 
-    response = bulk(agent_a_client, action="label_add", label=vip.pk, ids=[*(c.pk for c in chosen), already.pk])
+    response = bulk(
+        agent_a_client, action="label_add", label=vip.pk, ids=[*(c.pk for c in chosen), already.pk]
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -87,7 +91,9 @@ def test_a_label_goes_only_on_its_own_applications_conversations(agent_a_client,
     vip = Label.objects.create(application=app_a, name="VIP", colour=RED)
     mine, other_app = make_conversation(app_a), make_conversation(app_b)
 
-    html = bulk(agent_a_client, action="label_add", label=vip.pk, ids=[mine.pk, other_app.pk]).content.decode()
+    html = bulk(
+        agent_a_client, action="label_add", label=vip.pk, ids=[mine.pk, other_app.pk]
+    ).content.decode()
 
     assert "Done for 1 conversation. 1 refused: That label belongs to another Application." in html
     assert labels_on(mine) == ["VIP"]
