@@ -100,8 +100,11 @@ def do_bulk_action(
             continue
         before = {"status": conversation.status, "assignee": conversation.assignee_id}
         if label is not None and action in ("label_add", "label_remove"):
+            was_on = conversation.labels.filter(pk=label.pk).exists()
             on = action == "label_add"
-            label_change = {"label": {"from": None if on else label.name, "to": label.name if on else None}}
+            label_change = {
+                "label": {"from": label.name if was_on else None, "to": label.name if on else None}
+            }
         else:
             label_change = {}
         try:

@@ -68,6 +68,7 @@ def test_bulk_add_label_labels_each_with_an_activity_line_an_audit_entry_and_its
     entries = AuditEntry.objects.filter(action="conversation.bulk_label_add")
     assert sorted(int(e.target_id) for e in entries) == sorted([*(c.pk for c in chosen), already.pk])
     assert entries.filter(target_id=str(chosen[0].pk)).get().changes["label"] == {"from": None, "to": "VIP"}
+    assert entries.filter(target_id=str(already.pk)).get().changes["label"] == {"from": "VIP", "to": "VIP"}
 
 
 def test_bulk_remove_label_takes_it_off(agent_a_client, app_a):
