@@ -12,23 +12,35 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Aggregate,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncHour
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels_app.models import Channel, Membership
 from conversations.actions.rollup import COUNTED, rolled_until
-from conversations.models import ConversationCycle, Message, MessageVolume
+from conversations.models import Conversation, ConversationCycle, Message, MessageVolume
 from conversations.selectors.review import Timing, timing_of
 from reports.scope import ReportScope
 
 DELIVERY_STATUSES = ("pending", "enqueued", "sent", "delivered", "read", "failed")
 TOP_ERRORS = 10
+_Row = TypeVar("_Row", ConversationCycle, Message)
 
 
 class _Percentile(Aggregate):
@@ -67,11 +79,20 @@ def _timings(rows: QuerySet[Any], start: str, end: str, key: str | None) -> dict
     return {group: timing_of(values) for group, values in seconds.items()}
 
 
+def _labelled(qs: QuerySet[_Row], scope: ReportScope) -> QuerySet[_Row]:
+    """The rows of conversations that have every label of the scope's label filter (one EXISTS per
+    label, as the inbox's filter: no join that would repeat rows)."""
+    through = Conversation.labels.through.objects
+    for label_id in scope.labels:
+        qs = qs.filter(Exists(through.filter(conversation_id=OuterRef("conversation_id"), label_id=label_id)))
+    return qs
+
+
 def cycles(scope: ReportScope) -> QuerySet[ConversationCycle]:
     qs = ConversationCycle.objects.filter(application_id__in=scope.application_ids)
     if scope.channel_id:
         qs = qs.filter(channel_id=scope.channel_id)
-    return qs
+    return _labelled(qs, scope)
 
 
 def _in_range(name: str, scope: ReportScope) -> Q:
@@ -199,8 +220,11 @@ def timings(scope: ReportScope, *, per: tuple[str, ...] = ("agent", "channel")) 
 
 
 def messages(scope: ReportScope) -> QuerySet[Message]:
-    return Message.objects.filter(
-        channel_id__in=scope.channel_ids, created_at__gte=scope.start, created_at__lt=scope.end
+    return _labelled(
+        Message.objects.filter(
+            channel_id__in=scope.channel_ids, created_at__gte=scope.start, created_at__lt=scope.end
+        ),
+        scope,
     )
 
 
@@ -218,8 +242,8 @@ def _volume_parts(scope: ReportScope) -> tuple[QuerySet[MessageVolume], QuerySet
     """The range's messages as two parts: the worker's quarter-hour counts up to the rollup's mark (whole
     quarters in every zone), and the messages after it. With an agent chosen, their customer messages
     (of the conversations assigned to them now) all come from the messages: assignment is not a fact a
-    rollup can keep."""
-    mark = rolled_until()
+    rollup can keep; nor are labels: with a label filter, every count comes from the messages."""
+    mark = None if scope.labels else rolled_until()
     split = min(max(mark, scope.start), scope.end) if mark else scope.start
     agent = scope.agent_id
     rolled = MessageVolume.objects.filter(
@@ -236,7 +260,7 @@ def _volume_parts(scope: ReportScope) -> tuple[QuerySet[MessageVolume], QuerySet
         tail = tail.filter(direction=Message.Direction.OUTBOUND, author_id=agent) | messages(
             scope
         ).order_by().filter(direction=Message.Direction.INBOUND, conversation__assignee_id=agent)
-    return rolled, tail
+    return rolled, _labelled(tail, scope)
 
 
 def _hourly(scope: ReportScope) -> list[tuple[datetime, str, int]]:

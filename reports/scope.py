@@ -7,7 +7,7 @@ the reports too, but every figure is then narrowed to their own work, whatever t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from urllib.parse import urlencode
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from channels_app.access import AuthUser, visible_applications
 from channels_app.models import Channel, Membership
+from conversations.models import Label
 
 # A longer range is cut to this many days before its end (a year of days reads in one page).
 MAX_DAYS = 366
@@ -29,6 +30,7 @@ class ReportScope:
     channel_id: int | None
     agent_id: int | None  # everyone's figures when None
     own_only: bool  # an agent's view: agent_id is the viewer, and cannot be changed
+    labels: tuple[int, ...]  # only conversations with every one of these labels (none: all)
     first_day: date
     last_day: date  # included
     zone: tzinfo
@@ -52,6 +54,7 @@ class ReportScope:
             "application": self.application_ids[0] if len(self.application_ids) == 1 else "",
             "channel": self.channel_id or "",
             "agent": "" if self.own_only else (self.agent_id or ""),
+            "labels": ",".join(str(i) for i in self.labels),
             "date_from": self.first_day.isoformat(),
             "date_to": self.last_day.isoformat(),
             **extra,
@@ -70,10 +73,12 @@ def build_scope(
     agent_id: int | None,
     date_from: date | None,
     date_to: date | None,
+    labels: Sequence[int] = (),
     today: date | None = None,
 ) -> ReportScope:
     """The scope a user asked for, narrowed to what they may see. An Application they cannot see is the
-    same as no Application at all (their own, every one): nothing tells them it exists."""
+    same as no Application at all (their own, every one): nothing tells them it exists; so is a label
+    that is not one of the chosen Applications' labels (it is left out)."""
     visible = list(visible_applications(user).values_list("id", flat=True))
     admin_of = set(visible_applications(user, role=Membership.Role.ADMIN).values_list("id", flat=True))
     applications = [application_id] if application_id in visible else visible
@@ -82,6 +87,11 @@ def build_scope(
         Channel.objects.filter(application_id__in=applications).order_by("id").values_list("id", flat=True)
     )
     chosen_channel = channel_id if channel_id in channels else None
+    chosen_labels = (
+        Label.objects.filter(pk__in=list(labels), application_id__in=applications).order_by("pk")
+        if labels
+        else Label.objects.none()
+    )
     zone = timezone.get_current_timezone()
     today = today or timezone.localdate(timezone=zone)
     last = date_to or today
@@ -95,14 +105,18 @@ def build_scope(
         channel_id=chosen_channel,
         agent_id=user.pk if own_only else agent_id,
         own_only=own_only,
+        labels=tuple(chosen_labels.values_list("pk", flat=True)),
         first_day=first,
         last_day=last,
         zone=zone,
     )
 
 
-def scope_from_params(*, user: AuthUser, params: Mapping[str, object]) -> ReportScope:
-    """`params`: the cleaned values of the filter form (conversations.forms.ReviewFilterForm)."""
+def scope_from_params(
+    *, user: AuthUser, params: Mapping[str, object], labels: Sequence[int] = ()
+) -> ReportScope:
+    """`params`: the cleaned values of the filter form (conversations.forms.ReviewFilterForm); `labels`:
+    the label filter's ids (conversations.selectors.inbox.label_ids_of)."""
 
     def number(name: str) -> int | None:
         value = params.get(name)
@@ -119,4 +133,5 @@ def scope_from_params(*, user: AuthUser, params: Mapping[str, object]) -> Report
         agent_id=number("agent"),
         date_from=day("date_from"),
         date_to=day("date_to"),
+        labels=labels,
     )

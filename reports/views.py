@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET
 from channels_app.access import AuthenticatedRequest, visible_applications
 from channels_app.models import Channel, Membership
 from conversations.forms import ReviewFilterForm
+from conversations.selectors.inbox import label_ids_of, labels_of
 from conversations.selectors.review import Timing
 from conversations.views.review import CSV_BOM, safe_cell
 from reports import figures
@@ -37,7 +38,8 @@ LIST_PAGE_SIZE = 50
 def _scope(request: AuthenticatedRequest) -> tuple[ReportScope, ReviewFilterForm]:
     form = ReviewFilterForm(request.GET)
     form.is_valid()  # the refused values are left out of cleaned_data and said on the page
-    return scope_from_params(user=request.user, params=form.cleaned_data), form
+    labels = label_ids_of(request.GET)
+    return scope_from_params(user=request.user, params=form.cleaned_data, labels=labels), form
 
 
 def _choices(request: AuthenticatedRequest, scope: ReportScope) -> dict[str, Any]:
@@ -51,7 +53,8 @@ def _choices(request: AuthenticatedRequest, scope: ReportScope) -> dict[str, Any
     if not scope.own_only:
         members = Membership.objects.filter(application_id__in=scope.application_ids).values("user_id")
         agents = list(get_user_model().objects.filter(pk__in=members).order_by("first_name", "username"))
-    return {"applications": applications, "channels": channels, "agents": agents}
+    labels = labels_of(application_ids=[a.pk for a in applications])
+    return {"applications": applications, "channels": channels, "agents": agents, "labels": labels}
 
 
 def _context(request: AuthenticatedRequest, report: str) -> tuple[ReportScope, dict[str, Any]]:

@@ -107,7 +107,7 @@ class InboxFilters:
             assigned=assigned if assigned in {"mine", "unassigned"} else "all",
             unread=text("unread") in {"1", "true", "on"},
             q=text("q")[:100],
-            labels=_label_ids(params),
+            labels=label_ids_of(params),
         )
 
     def as_params(self) -> dict[str, str]:
@@ -158,8 +158,9 @@ class InboxFilters:
         )
 
 
-def _label_ids(params: Mapping[str, str]) -> tuple[int, ...]:
-    """`labels=3,5` (a bookmarkable URL), or the filter form's repeated `label=3&label=5`."""
+def label_ids_of(params: Mapping[str, str]) -> tuple[int, ...]:
+    """`labels=3,5` (a bookmarkable URL), or the filter form's repeated `label=3&label=5` (the inbox's and
+    the reports' label filter)."""
     values: list[str] = str(params.get("labels") or "").split(",")
     getlist = getattr(params, "getlist", None)
     if getlist is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,6 +20,7 @@ from conversations.actions.snooze import do_snooze
 from conversations.actions.threads import NOT_ASSIGNABLE, ThreadActionError
 from conversations.forms import SnoozeForm
 from conversations.live import base_context, frame, row_html
+from conversations.selectors.teamwork import label_for
 from conversations.selectors.thread import conversation_for
 from conversations.views.inbox import _filters_of_page, _refused, _thread_action
 
@@ -57,6 +58,7 @@ def bulk(request: AuthenticatedRequest) -> HttpResponse:
         return HttpResponse(frame(_toast(_("Select conversations and an action."))), status=422)
     assignee: AuthUser | None = None
     until = None
+    label = None
     if action == "assign":
         value = data.get("assignee", "")
         if value == "me":
@@ -70,9 +72,19 @@ def bulk(request: AuthenticatedRequest) -> HttpResponse:
         if not form.is_valid():
             return HttpResponse(frame(_toast(form.first_error())), status=422)
         until = form.cleaned_data["until"]
+    elif action in ("label_add", "label_remove"):
+        try:  # a label of an Application the agent sees; another tenant's is as unknown ("Choose a label.")
+            label = label_for(request.user, data.get("label", ""))
+        except Http404:
+            label = None
     try:
         result = do_bulk_action(
-            conversation_ids=ids, action=action, actor=request.user, assignee=assignee, until=until
+            conversation_ids=ids,
+            action=action,
+            actor=request.user,
+            assignee=assignee,
+            until=until,
+            label=label,
         )
     except ThreadActionError as error:
         return HttpResponse(frame(_toast(str(error))), status=422)

@@ -1,5 +1,5 @@
 """Working a busy queue in the browser: j/k through a list that holds still under live updates, focus
-that stays, snooze that a customer's message undoes, bulk resolve seen by a colleague, the unread count
+that stays, snooze that a customer's message undoes, bulk resolve and bulk label seen by a colleague, the unread count
 in the title."""
 
 import re
@@ -126,6 +126,34 @@ def test_bulk_resolve_of_three_selected_rows_updates_another_agents_tab(
     expect(ada.page.locator(ROWS)).to_have_count(1)
     expect(ada.page.locator("#tab-count-all")).to_have_text("1")
     expect(row_for(ada.page, CUSTOMERS[0])).to_have_count(1)  # the oldest, not selected
+
+
+def test_bulk_label_of_two_selected_rows_shows_its_chip_in_another_agents_tab(
+    open_browser, hub_a, app_a, agent_a, admin
+):
+    from conversations.models import Label
+
+    vip = Label.objects.create(application=app_a, name="VIP", colour=Label.COLOURS[0][0])
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS[:3])
+    alice = open_browser(agent_a)
+    ada = open_browser(admin)
+    open_inbox(alice.page)
+    open_inbox(ada.page)
+    expect(ada.page.locator("#tab-count-all")).to_have_text("3")
+
+    boxes = alice.page.locator(f"{ROWS} .row-select")
+    boxes.nth(0).click()
+    boxes.nth(1).click()
+    expect(alice.page.locator("#bulk-count")).to_contain_text("2")
+    alice.page.locator("#bulk-label").select_option(str(vip.pk))
+    alice.page.locator("#bulk-form [data-bulk=label_add]").click()
+
+    expect(alice.page.locator("#inbox-toast")).to_contain_text("Done for 2 conversations.")
+    chips = f'{ROWS} .label-chip[data-label="{vip.pk}"]'
+    expect(alice.page.locator(chips)).to_have_count(2)
+    expect(ada.page.locator(chips)).to_have_count(2)
+    expect(ada.page.locator(ROWS)).to_have_count(3)
 
 
 def test_the_title_shows_the_unread_count(open_browser, hub_a, app_a, agent_a):
