@@ -19,6 +19,7 @@ from integrations.models import WebhookEvent
 from integrations.representations import KIND_CHOICES
 
 UNKNOWN_FIELD = _("Unknown field.")
+NOT_TEXT = _("Must be a string.")
 
 
 class StrictSerializer(serializers.Serializer):
@@ -30,6 +31,18 @@ class StrictSerializer(serializers.Serializer):
             unknown = sorted(str(key) for key in data if key not in writable)
             if unknown:
                 raise serializers.ValidationError({name: [UNKNOWN_FIELD] for name in unknown})
+            # DRF's CharField takes a number and stores its text ("display_name": 2e-198): the schema says
+            # string, so a number is the client's mistake, said rather than guessed at.
+            not_text = sorted(
+                name
+                for name, field in self.fields.items()
+                if isinstance(field, serializers.CharField)
+                and name in data
+                and data[name] is not None
+                and not isinstance(data[name], str)
+            )
+            if not_text:
+                raise serializers.ValidationError({name: [NOT_TEXT] for name in not_text})
         return super().to_internal_value(data)
 
 
