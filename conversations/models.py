@@ -304,6 +304,7 @@ class Activity(models.TextChoices):
     LABEL_REMOVED = "label_removed", "Label removed"
     SNOOZED = "snoozed", "Snoozed"
     WOKE = "woke", "Woke up"
+    CUSTOMER_WOKE = "customer_woke", "Woke up: the customer wrote"
 
 
 STATUS_RANK: dict[str, int] = {

@@ -14,10 +14,11 @@ from channels_app.service_levels import due_at, schedule_for
 from conversations.models import Conversation, ConversationCycle
 
 
-def note_customer_message(*, conversation_id: int, at: datetime) -> None:
+def note_customer_message(*, conversation_id: int, at: datetime) -> str:
     """The customer wrote: start the first-response clock of the current cycle, opening one if needed.
 
     Called in the inbound message's transaction, before its counters reopen a resolved conversation.
+    Returns the conversation's status, read under its row lock (what the customer's message found).
     """
     conversation = (
         Conversation.objects.select_for_update()
@@ -25,7 +26,7 @@ def note_customer_message(*, conversation_id: int, at: datetime) -> None:
         .get(pk=conversation_id)
     )
     if conversation.open_cycle_id is not None:
-        return
+        return conversation.status
     schedule = schedule_for(conversation.application_id)
     due = due_at(schedule, at) if schedule else None
     # Reopened by an agent and waiting for the customer: the clock of that cycle starts now.
@@ -50,6 +51,7 @@ def note_customer_message(*, conversation_id: int, at: datetime) -> None:
             first_response_due_at=due,
         )
     Conversation.objects.filter(pk=conversation_id).update(open_cycle=cycle)
+    return conversation.status
 
 
 def note_agent_reply(*, conversation_id: int, author_id: int | None, at: datetime) -> None:

@@ -538,15 +538,16 @@ def _count_inbound_set(*, message_id: int | str, now: datetime, sent_at: datetim
 
 
 def _reopened_sql(now: datetime) -> tuple[str, list[Any]]:
-    """After `_count_inbound_set`'s UPDATE, whether it reopened the thread: only a resolved thread's
-    `status_changed_at` became this very `now`."""
+    """After `_count_inbound_set`'s UPDATE, whether it reopened the thread: only a resolved or snoozed
+    thread's `status_changed_at` became this very `now` (RETURNING sees only the new row: which of the
+    two it was is read before, see `_customer_reopened`)."""
     at = Conversation._meta.get_field("status_changed_at").get_db_prep_value(now, connection)
     return "status_changed_at = %s", [at]
 
 
 def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent_at: datetime) -> bool:
     """The thread's counters for a new inbound message, in one UPDATE (see `_count_inbound_set`).
-    True when the message reopened a resolved thread."""
+    True when the message reopened a resolved or snoozed thread."""
     assignments, params = _count_inbound_set(message_id=message_id, now=now, sent_at=sent_at)
     reopened, reopened_params = _reopened_sql(now)
     table = connection.ops.quote_name(Conversation._meta.db_table)
@@ -559,10 +560,13 @@ def _count_inbound(*, conversation_id: int, message_id: int, now: datetime, sent
     return bool(row and row[0])
 
 
-def _customer_reopened(channel: Channel, conversation_id: int) -> None:
-    """The activity line of a thread the customer reopened by writing (after their message's event)."""
+def _customer_reopened(channel: Channel, conversation_id: int, *, was: str) -> None:
+    """The activity line of a thread the customer reopened by writing (after their message's event):
+    "reopened" for a resolved one, "woke up: the customer wrote" for a snoozed one. `was`: its status
+    before the message."""
     thread = Conversation(pk=conversation_id, channel_id=channel.pk, application_id=channel.application_id)
-    record_activity(conversation=thread, verb=Activity.REOPENED, actor=None)
+    verb = Activity.CUSTOMER_WOKE if was == Conversation.Status.SNOOZED else Activity.REOPENED
+    record_activity(conversation=thread, verb=verb, actor=None)
 
 
 def _returning_conversation_id(*, channel_id: int, external_id: str) -> int | None:
@@ -619,7 +623,7 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
     # delivery of the same event to commit (then `dup` does not see it: the general path records it).
     sql = f"""
         WITH conv AS (
-            SELECT c.id FROM {threads} c JOIN {contacts} k ON k.id = c.contact_id
+            SELECT c.id, c.status FROM {threads} c JOIN {contacts} k ON k.id = c.contact_id
             WHERE k.channel_id = %s AND k.external_id = %s AND c.open_cycle_id IS NOT NULL
         ), ev AS (
             INSERT INTO {rows} ({", ".join(row_columns)}) SELECT {values}
@@ -641,7 +645,7 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
             RETURNING id
         )
         SELECT (SELECT id FROM conv), (SELECT id FROM ev), (SELECT id FROM msg), (SELECT id FROM dup),
-            (SELECT reopened FROM counted)
+            (SELECT reopened FROM counted), (SELECT status FROM conv)
     """
     params = [
         channel.pk, event.sender,
@@ -652,7 +656,7 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        conversation_id, row_id, message_id, repeat_id, reopened_now = cursor.fetchone()
+        conversation_id, row_id, message_id, repeat_id, reopened_now, was = cursor.fetchone()
     if repeat_id is None and row_id is None:  # nothing written
         row.dedup_key, row.outcome = None, ""
         return False
@@ -673,7 +677,9 @@ def _apply_in_one_statement(row: WebhookEvent, key: str, channel: Channel, event
             inbound=True,  # a known customer: never a new conversation on this path
         )
         if reopened_now:
-            _customer_reopened(channel, conversation_id)
+            # `was` is this statement's snapshot: only a status changed between it and the row lock
+            # (resolved and snoozed at the same instant) could name the wrong one of the two.
+            _customer_reopened(channel, conversation_id, was=was)
     return True
 
 
@@ -705,7 +711,7 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
     ):
         return False
 
-    note_customer_message(conversation_id=conversation_id, at=now)
+    was = note_customer_message(conversation_id=conversation_id, at=now)
     reopened = _count_inbound(
         conversation_id=conversation_id, message_id=message.pk, now=now, sent_at=sent_at
     )
@@ -718,5 +724,5 @@ def _store_inbound(channel: Channel, event: InboundMessage) -> bool:
         new_conversation=new_conversation,
     )
     if reopened:
-        _customer_reopened(channel, conversation_id)
+        _customer_reopened(channel, conversation_id, was=was)
     return True

@@ -7,7 +7,8 @@ directly, as an admin would in the Django admin: the Hub sends no names, only id
 without the fonts-noto-color-emoji package Chromium draws them as empty boxes.
 
 Selected with --screenshots (skipped otherwise). Writes docs/screenshots/inbox.png, thread.png, thread_team.png
-(1280x800) and thread-phone.png (390x844).
+(1280x800) and thread-phone.png (390x844), then inbox-pt-BR.png and thread-pt-BR.png: the same inbox and
+the team's thread for Alice once her profile says Português (Brasil), in America/Sao_Paulo.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from channels_app.actions.preferences import do_update_preferences
 from conversations.actions.labels import do_create_label, do_set_label
 from conversations.actions.notes import do_add_note
 from conversations.models import Contact, Conversation
@@ -29,6 +31,7 @@ pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 390, "height": 844}
+SAO_PAULO = "America/Sao_Paulo"
 HOUR_MS = 3_600_000
 # Sandbox status delays that leave a reply at the wanted status for the length of the test.
 DELAYS_FOR = {
@@ -125,7 +128,8 @@ class Demo:
 def _images_loaded(page: Any, timeout: float = 10.0) -> None:
     # Polled from here: wait_for_function evaluates its string with eval, which the pages' CSP refuses.
     deadline = time.monotonic() + timeout
-    check = "() => [...document.images].every(img => img.complete && img.naturalWidth > 0)"
+    # An <img> without a source is a placeholder (the composer's hidden preview of an attachment).
+    check = "() => [...document.images].every(img => !img.getAttribute('src') || img.naturalWidth > 0)"
     while not page.evaluate(check):
         assert time.monotonic() < deadline, "images did not load"
         page.wait_for_timeout(50)
@@ -133,8 +137,8 @@ def _images_loaded(page: Any, timeout: float = 10.0) -> None:
 
 def test_screenshots_of_the_inbox_and_a_thread(open_browser, hub_a, app_a, agent_a, admin):
     desks = {
-        "alice": open_browser(agent_a, timezone_id="America/Sao_Paulo"),
-        "ada": open_browser(admin, timezone_id="America/Sao_Paulo"),
+        "alice": open_browser(agent_a, timezone_id=SAO_PAULO),
+        "ada": open_browser(admin, timezone_id=SAO_PAULO),
     }
     demo = Demo(hub_a, app_a, desks)
     hub_a.configure(
@@ -212,13 +216,31 @@ def test_screenshots_of_the_inbox_and_a_thread(open_browser, hub_a, app_a, agent
     _images_loaded(page)
     page.screenshot(path=SHOTS / "thread_team.png")
 
-    phone = open_browser(
-        agent_a, viewport=PHONE, timezone_id="America/Sao_Paulo", is_mobile=True, has_touch=True
-    )
+    phone = open_browser(agent_a, viewport=PHONE, timezone_id=SAO_PAULO, is_mobile=True, has_touch=True)
     open_inbox(phone.page, f"/conversations/{joana.pk}/")
     expect(phone.page.locator(BUBBLES)).to_have_count(8)  # the seven messages and the team's note
     _images_loaded(phone.page)
     phone.page.screenshot(path=SHOTS / "thread-phone.png")
 
-    for name in ("inbox.png", "thread.png", "thread_team.png", "thread-phone.png"):
+    # The same desk in Portuguese: her profile's language and zone, as she would set them in the profile.
+    do_update_preferences(actor=agent_a, language="pt-br", time_zone=SAO_PAULO)
+    portuguese = open_browser(agent_a, timezone_id=SAO_PAULO, locale="pt-BR").page
+    open_inbox(portuguese, "/")
+    expect(portuguese.locator("html")).to_have_attribute("lang", "pt-br")
+    expect(portuguese.locator("#inbox-list [data-conversation-id]")).to_have_count(6)
+    portuguese.screenshot(path=SHOTS / "inbox-pt-BR.png")
+    open_inbox(portuguese, f"/conversations/{joana.pk}/")
+    expect(portuguese.locator(".msg-note")).to_have_count(1)
+    _images_loaded(portuguese)
+    portuguese.screenshot(path=SHOTS / "thread-pt-BR.png")
+
+    shots = (
+        "inbox.png",
+        "thread.png",
+        "thread_team.png",
+        "thread-phone.png",
+        "inbox-pt-BR.png",
+        "thread-pt-BR.png",
+    )
+    for name in shots:
         assert (SHOTS / name).stat().st_size > 10_000, f"{name} looks empty"

@@ -144,6 +144,24 @@ def test_a_customer_message_wakes_a_snoozed_conversation_at_once(hub, app_a, wha
     assert conversation.status_changed_at > snoozed_at + timedelta(minutes=59)
 
 
+def test_a_customer_waking_a_snoozed_thread_leaves_one_woke_line_after_their_message(
+    hub, app_a, whatsapp_a, agent_a
+):
+    # On PostgreSQL a thread with an open cycle takes the one-statement path; on SQLite the general one.
+    post_event(hub, app_a, message_event(whatsapp_a))
+    Conversation.objects.update(
+        status=Conversation.Status.SNOOZED, snoozed_until=timezone.now() + timedelta(days=2), unread_count=0
+    )
+
+    post_event(hub, app_a, message_event(whatsapp_a))
+    post_event(hub, app_a, message_event(whatsapp_a))  # open already: no second line
+
+    items = list(Message.objects.order_by("id").values_list("direction", "content"))
+    assert [direction for direction, _ in items] == ["in", "in", "activity", "in"]
+    assert items[2][1] == {"activity": {"verb": "customer_woke"}}
+    assert Conversation.objects.get().unread_count == 2
+
+
 def test_a_customer_message_leaves_a_pending_conversation_pending(hub, app_a, whatsapp_a):
     post_event(hub, app_a, message_event(whatsapp_a))
     Conversation.objects.update(status=Conversation.Status.PENDING)

@@ -10,9 +10,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from channels_app.actions.webhooks import do_store_signing_secret
 from channels_app.models import Membership
 from conversations.actions.activity import record_activity
 from conversations.actions.replies import _due
+from conversations.actions.snooze import do_snooze
 from conversations.actions.threads import do_assign, do_set_status
 from conversations.models import Activity, Conversation, Message
 from tests.conftest import login
@@ -20,6 +22,7 @@ from tests.inbox.inbox_support import (
     add_message,
     make_conversation,
 )
+from tests.ingest.ingest_support import HUB_SECRET, message_event, post_event
 from tests.teamwork.teamwork_support import heard_by_two_tabs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -114,3 +117,22 @@ def test_an_assignment_reaches_the_open_thread_live_and_not_another_tenant(
 
     assert lines("".join(heard)) == ["Ada Admin assigned this to Alice Agent"]
     assert leaked == []
+
+
+def test_a_customer_waking_a_snoozed_thread_reaches_the_open_thread_live_and_not_another_tenant(
+    agent_a, agent_b, app_a, app_b, client
+):
+    do_store_signing_secret(application=app_a, hub_webhook_id="hook-activity", secret=HUB_SECRET)
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    post_event(client, app_a, message_event(whatsapp))
+    conversation = Conversation.objects.get()
+    do_snooze(conversation=conversation, until=timezone.now() + timedelta(days=1), actor=agent_a)
+
+    heard, leaked = heard_by_two_tabs(
+        agent_a, agent_b, conversation, lambda: post_event(client, app_a, message_event(whatsapp))
+    )
+
+    assert lines("".join(heard)) == ["Woke up: the customer wrote"]
+    assert leaked == []
+    page = login(agent_a).get(f"/conversations/{conversation.pk}/").content.decode()
+    assert lines(page)[-1] == "Woke up: the customer wrote"
