@@ -363,6 +363,9 @@
     pendingMeta = [];
     state.lastHeard = Date.now();
     metas.forEach(applyMeta);
+    // The open thread says which row is active: a frame (or a resync's list) may have been drawn for
+    // what the tab showed before the agent moved on, and must not take the highlight away.
+    markActiveRow();
     scheduleAfterChange();
   });
 
