@@ -364,8 +364,9 @@
     state.lastHeard = Date.now();
     metas.forEach(applyMeta);
     // The open thread says which row is active: a frame (or a resync's list) may have been drawn for
-    // what the tab showed before the agent moved on, and must not take the highlight away.
-    markActiveRow();
+    // what the tab showed before the agent moved on, and must not take the highlight away. Not while a
+    // row's thread is loading: that row is the active one already (j/k, a click), its thread not yet.
+    if (!document.querySelector("#inbox-list .conv-link.htmx-request")) markActiveRow();
     scheduleAfterChange();
   });
 
