@@ -52,7 +52,9 @@ def test_after_a_server_restart_the_thread_shows_every_message_once(
     desk.watch.allow(r"WebSocket connection to .* failed")
     desk.watch.allow(r"^console: \[object Event\] \(.*/htmx-[\d.]+\.min\.js\)$")
     # A live frame drawn just before the restart may ask for the icon sprite while daphne is down.
-    desk.watch.allow(r"^console: Failed to load resource: net::ERR_CONNECTION_REFUSED \(.*/static/icons\.svg")
+    desk.watch.allow(
+        r"^console: Failed to load resource: net::ERR_CONNECTION_(REFUSED|RESET) \(.*/static/icons\.svg"
+    )
 
     stack.daphne.restart()  # SIGKILL: a crash, the socket drops without a goodbye
     # Messages arrive at the new server while the page is still reconnecting.

@@ -34,6 +34,13 @@ def test_j_visits_every_row_once_while_messages_arrive_on_other_rows(open_browse
     desk = open_browser(agent_a)
     open_inbox(desk.page)
     expect(desk.page.locator(ROWS)).to_have_count(len(CUSTOMERS))
+    # The order to follow is the settled one: a live frame of the last customer's message may still move
+    # a row after the page loaded (nobody is on a row yet, so the list reorders freely).
+    newest_first = list(reversed(CUSTOMERS))
+    wait_for(
+        lambda: desk.page.locator(f"{ROWS} .conv-name").all_inner_texts() == newest_first,
+        what="the list in the order the customers wrote",
+    )
     order = _row_ids(desk.page)
     customer_of = {row_id: CUSTOMERS[len(CUSTOMERS) - 1 - i] for i, row_id in enumerate(order)}
 
