@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import models
+from django.db import models, transaction
 
 from channels_app.access import AuthUser
 from channels_app.crypto import last4
@@ -80,6 +80,28 @@ def record(
         target_repr=target_repr[:200],
         changes=changes or {},
     )
+
+
+def delete_recorded(
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model,
+    fields: list[str],
+    application: Application | None,
+    target: models.Model | None = None,
+) -> None:
+    """Delete `obj` with one audit entry that keeps its audited `fields` (as a change to nothing), in
+    one transaction: the deletions of settings (labels, canned replies, templates, webhooks) read alike."""
+    with transaction.atomic():
+        record(
+            actor=actor,
+            action=action,
+            application=application,
+            target=obj if target is None else target,
+            changes=diff(snapshot(obj, fields), {}),
+        )
+        obj.delete()
 
 
 def record_for_webhooks(

@@ -49,12 +49,11 @@ def do_add_template(
 
 def do_delete_template(*, actor: AuthUser, template: WhatsAppTemplate) -> None:
     """Remove a template from the library; replies already sent with it keep their text."""
-    with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action="template.deleted",
-            application=template.channel.application,
-            target=template.channel,
-            changes=audit.diff(audit.snapshot(template, _FIELDS), {}),
-        )
-        template.delete()
+    audit.delete_recorded(
+        actor=actor,
+        action="template.deleted",
+        obj=template,
+        fields=_FIELDS,
+        application=template.channel.application,
+        target=template.channel,
+    )

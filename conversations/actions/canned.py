@@ -115,12 +115,10 @@ def do_update_canned_reply(
 
 
 def do_delete_canned_reply(*, actor: AuthUser, reply: CannedReply) -> None:
-    with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action="canned_reply.deleted",
-            application=reply.application,
-            target=reply,
-            changes=audit.diff(audit.snapshot(reply, CANNED_FIELDS), {}),
-        )
-        reply.delete()
+    audit.delete_recorded(
+        actor=actor,
+        action="canned_reply.deleted",
+        obj=reply,
+        fields=CANNED_FIELDS,
+        application=reply.application,
+    )

@@ -87,15 +87,9 @@ def do_update_label(*, actor: AuthUser, label: Label, name: str, colour: str) ->
 
 def do_delete_label(*, actor: AuthUser, label: Label) -> None:
     """Remove the label from the Application and from every conversation that had it."""
-    with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action="label.deleted",
-            application=label.application,
-            target=label,
-            changes=audit.diff(audit.snapshot(label, LABEL_FIELDS), {}),
-        )
-        label.delete()
+    audit.delete_recorded(
+        actor=actor, action="label.deleted", obj=label, fields=LABEL_FIELDS, application=label.application
+    )
 
 
 def do_set_label(

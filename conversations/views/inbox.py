@@ -448,7 +448,7 @@ def set_status(request: AuthenticatedRequest, conversation_id: int) -> HttpRespo
         request,
         conversation,
         lambda: do_set_status(conversation=conversation, status=status, actor=request.user),
-        refused_title="Status not changed",
+        refused_title=_("Status not changed"),
     )
 
 
@@ -462,7 +462,7 @@ def rename_contact(request: AuthenticatedRequest, conversation_id: int) -> HttpR
         request,
         conversation,
         lambda: do_rename_contact(conversation=conversation, display_name=name, actor=request.user),
-        refused_title="Not renamed",
+        refused_title=_("Not renamed"),
     )
 
 

@@ -155,12 +155,11 @@ def do_rotate_secret(*, actor: AuthUser, subscription: WebhookSubscription) -> S
 def do_delete_subscription(*, actor: AuthUser, subscription: WebhookSubscription) -> None:
     """Remove it with its delivery log; nothing more is sent to its URL."""
     with transaction.atomic():
-        audit.record(
+        audit.delete_recorded(
             actor=actor,
             action="outgoing_webhook.deleted",
+            obj=subscription,
+            fields=_AUDITED,
             application=subscription.application,
-            target=subscription,
-            changes=audit.diff(audit.snapshot(subscription, _AUDITED), {}),
         )
-        subscription.delete()
         transaction.on_commit(forget_subscribed_applications)
