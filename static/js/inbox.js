@@ -139,6 +139,9 @@
       } else if ((op === "replace" || op === "remove") && byId(el.id)) {
         if (op === "replace") keepRenameDraft(byId(el.id), el);
         if (op === "replace" && window.HubdashTriage) window.HubdashTriage.keepOpen(byId(el.id), el);
+        if (op === "replace" && el.id === "inbox-list" && window.HubdashTriage) {
+          window.HubdashTriage.holdList(byId(el.id), el, compareKeys);
+        }
         el.setAttribute("hx-swap-oob", op === "replace" ? "outerHTML" : "delete");
       } else {
         el.remove(); // nothing to replace or remove here: ignore rather than log an htmx error
@@ -411,6 +414,22 @@
       state.cursor = minCursor(state.cursor, listAt);
       markActiveRow();
       sync("list", listAt);
+    }
+  });
+
+  // Opening threads, the last one asked for wins: a slower answer for a row the agent already left
+  // (j j, two clicks) is neither drawn over the newer thread nor pushed into the history.
+  var threadAsked = null;
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "thread-pane") threadAsked = event.detail.xhr;
+  });
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "thread-pane" && threadAsked && event.detail.xhr !== threadAsked) {
+      event.detail.shouldSwap = false;
     }
   });
 

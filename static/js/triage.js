@@ -68,6 +68,35 @@
       }
       return true;
     },
+    // A whole list from the server (the resync after a reconnect, an access change) while the agent
+    // triages: rows the tab shows keep their order, new rows go where they sort among them, and rows
+    // whose order changed count as held. `compare` orders two data-sort keys (ascending).
+    holdList: function (current, incoming, compare) {
+      var fresh = Array.prototype.slice.call(incoming.querySelectorAll(":scope > .conv-row"));
+      fresh.forEach(window.HubdashTriage.prepare);
+      if (!triaging() || !fresh.length) return;
+      var shown = {};
+      Array.prototype.forEach.call(current.querySelectorAll(":scope > .conv-row"), function (row, i) {
+        shown[row.id] = { index: i, key: row.getAttribute("data-sort") };
+      });
+      var kept = fresh
+        .filter(function (row) { return shown[row.id]; })
+        .sort(function (a, b) { return shown[a.id].index - shown[b.id].index; });
+      fresh.forEach(function (row) {
+        if (shown[row.id]) {
+          if (shown[row.id].key !== row.getAttribute("data-sort")) held[row.id] = true;
+          return;
+        }
+        var key = row.getAttribute("data-sort");
+        var at = kept.findIndex(function (other) { return compare(other.getAttribute("data-sort"), key) < 0; });
+        kept.splice(at < 0 ? kept.length : at, 0, row);
+      });
+      var place = document.createComment("rows");
+      fresh[0].before(place);
+      fresh.forEach(function (row) { row.remove(); });
+      place.replaceWith.apply(place, kept);
+      showHeldBar();
+    },
     // Before a live row replaces the old one: the browser's own facts win (which row is active, which
     // are selected), since a frame may have been drawn before the agent moved.
     prepare: function (incoming) {

@@ -5,12 +5,15 @@ how the inbox is read and driven (only through the markup contract of templates/
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from playwright.sync_api import expect
 
+from channels_app.actions.team import do_set_membership
 from tests.conftest import PASSWORD
 
 
@@ -180,3 +183,27 @@ def record_changes(page: Any, name: str, selector: str, attribute: str) -> None:
 def changes(page: Any, name: str, element_id: str | None = None) -> list[str]:
     entries = page.evaluate("name => (window.__changes || {})[name] || []", name)
     return [e["value"] for e in entries if element_id is None or e["id"] == element_id]
+
+
+def set_membership(**kwargs) -> None:
+    """`do_set_membership` as a request or the worker runs it: in a thread without an event loop.
+
+    Not in the test's own thread: Playwright's sync API keeps an asyncio loop running there, so the
+    action's after-commit publish (async_to_sync) would refuse to run and the event would be lost.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            do_set_membership(**kwargs)
+        except BaseException as error:  # re-raised in the test's thread
+            failure.append(error)
+        finally:
+            connection.close()  # this thread's own database connection
+
+    thread = threading.Thread(target=run, name="admin-action")
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "do_set_membership did not return in 10 s"
+    if failure:
+        raise failure[0]

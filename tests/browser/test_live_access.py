@@ -5,14 +5,10 @@ The grant and the revocation go through the product's action, from this process;
 over Redis to the agent's socket in daphne, which re-joins its groups and sends the rebuilt list.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
 
-from channels_app.actions.team import do_set_membership
-from tests.browser.browser_support import ROWS, customer_writes, open_inbox, row_for
+from tests.browser.browser_support import ROWS, customer_writes, open_inbox, row_for, set_membership
 
 pytestmark = pytest.mark.browser
 
@@ -71,27 +67,3 @@ def test_access_granted_and_revoked_while_the_inbox_is_open(
     # would also have brought the rows (so only the live access change can have done it).
     assert bob.page.evaluate("window.__sameDocument === true"), "the inbox was reloaded"
     assert len(sockets) == 1, f"the inbox opened {len(sockets)} websockets"
-
-
-def set_membership(**kwargs) -> None:
-    """`do_set_membership` as a request or the worker runs it: in a thread without an event loop.
-
-    Not in the test's own thread: Playwright's sync API keeps an asyncio loop running there, so the
-    action's after-commit publish (async_to_sync) would refuse to run and the event would be lost.
-    """
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            do_set_membership(**kwargs)
-        except BaseException as error:  # re-raised in the test's thread
-            failure.append(error)
-        finally:
-            connection.close()  # this thread's own database connection
-
-    thread = threading.Thread(target=run, name="admin-action")
-    thread.start()
-    thread.join(timeout=10)
-    assert not thread.is_alive(), "do_set_membership did not return in 10 s"
-    if failure:
-        raise failure[0]

@@ -7,7 +7,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.browser_support import ROWS, customer_writes, open_inbox, open_thread, row_for
+from tests.browser.browser_support import (
+    ROWS,
+    customer_writes,
+    open_inbox,
+    open_thread,
+    row_for,
+    set_membership,
+)
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
@@ -64,6 +71,75 @@ def test_j_visits_every_row_once_while_messages_arrive_on_other_rows(open_browse
     expect(held).to_be_hidden()
     expect(desk.page.locator(ROWS).first).to_have_attribute("data-conversation-id", re.compile(r"\d+"))
     assert _row_ids(desk.page)[0] in {order[0], order[-1]}
+
+
+def test_a_whole_new_list_keeps_the_order_the_agent_is_walking(
+    open_browser, hub_ab, app_a, app_b, agent_a, superuser
+):
+    """The server sends the list whole when the agent's access changes (and on a reconnect's resync
+    after too much happened): while she works down the list, its rows keep their places and j goes on."""
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_ab, whatsapp, CUSTOMERS[:4])
+    customer_writes(hub_ab, app_b.channels.get(kind="whatsapp"), CUSTOMERS[5], "Olá da Bravo")
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    newest_first = list(reversed(CUSTOMERS[:4]))
+    wait_for(
+        lambda: desk.page.locator(f"{ROWS} .conv-name").all_inner_texts() == newest_first,
+        what="the list in the order the customers wrote",
+    )
+    order = _row_ids(desk.page)
+    desk.page.keyboard.press("j")
+    desk.page.keyboard.press("j")
+    expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", order[1])
+    customer_writes(hub_ab, whatsapp, CUSTOMERS[0], "subiu para o topo")  # the last row: now the newest
+    expect(desk.page.locator(f"#conv-{order[-1]} .conv-preview")).to_contain_text("subiu para o topo")
+
+    set_membership(actor=superuser, user=agent_a, application=app_b, role="agent")
+
+    bravo = row_for(desk.page, CUSTOMERS[5])
+    expect(bravo).to_have_count(1)  # the list came whole, with Bravo's conversation
+    bravo_id = bravo.get_attribute("data-conversation-id")
+    assert _row_ids(desk.page) == [bravo_id, *order]  # Bravo's where it sorts; the rest held still
+    expect(desk.page.locator(f"#conv-{order[1]}")).to_have_class(re.compile(r"\bis-active\b"))
+    expect(desk.page.locator("#held-bar")).to_be_visible()
+    for step in (2, 3):
+        desk.page.keyboard.press("j")
+        expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", order[step])
+
+
+def test_the_thread_of_the_last_row_asked_for_wins(open_browser, hub_a, app_a, agent_a):
+    """j twice in quick succession: the second row's thread shows, even when the first one's answer is
+    slower (the first request is dropped, not drawn over the second)."""
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    _customers_write(hub_a, whatsapp, CUSTOMERS[:2])
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    wait_for(
+        lambda: desk.page.locator(f"{ROWS} .conv-name").all_inner_texts() == list(reversed(CUSTOMERS[:2])),
+        what="the list in the order the customers wrote",
+    )
+    first, second = _row_ids(desk.page)
+    slow: list = []
+    ended: list = []  # the first thread's request, once answered
+    desk.page.route(
+        f"**/conversations/{first}/**", lambda route: slow.append(route)
+    )  # its answer waits until released
+    for outcome in ("requestfinished", "requestfailed"):
+        desk.page.on(
+            outcome, lambda request: f"/conversations/{first}/" in request.url and ended.append(request)
+        )
+    desk.page.keyboard.press("j")
+    # Playwright delivers the page's events while the test is in one of its calls: ask the page something.
+    wait_for(lambda: desk.page.evaluate("true") and slow, what="the first thread's request")
+    desk.page.keyboard.press("j")
+    expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", second)
+    slow[0].continue_()  # the first thread's answer comes now, after the second one's
+    wait_for(lambda: desk.page.evaluate("true") and ended, what="the first thread's request to end")
+    # The page stays on the second row: its thread, its highlight, its address.
+    expect(desk.page.locator("#thread")).to_have_attribute("data-conversation-id", second)
+    expect(desk.page.locator(f"#conv-{second}")).to_have_class(re.compile(r"\bis-active\b"))
+    assert desk.page.url.rstrip("/").endswith(f"/conversations/{second}")
 
 
 def test_focus_stays_on_the_row_after_a_live_update(open_browser, hub_a, app_a, agent_a):
