@@ -23,6 +23,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -102,7 +103,7 @@ def _in_range(name: str, scope: ReportScope) -> Q:
 # --- The lists behind the figures: one queryset of cycles per figure --------------------------------
 
 CYCLE_FIGURES = (
-    *("opened", "reopened", "resolved", "answered", "unanswered"),
+    *("opened", "reopened", "resolved", "answered", "unanswered", "handled"),
     *("sla_all", "sla_met", "sla_breached", "sla_at_risk"),
 )
 
@@ -143,11 +144,27 @@ def figure_q(scope: ReportScope, figure: str, *, now: datetime) -> Q:
     raise ValueError(figure)
 
 
+def handled_q(scope: ReportScope, *, now: datetime) -> tuple[Q, Q]:
+    """The cycles in which someone (the scope's agent, if chosen) handled a conversation, as two
+    conditions: answered its question of the range first (by `first_responder`), or resolved it in the
+    range (by `resolved_by`). The per-agent count (`_handled`) and the list share them."""
+    answered = figure_q(scope, "answered", now=now) & Q(first_responder__isnull=False)
+    resolved = figure_q(scope, "resolved", now=now) & Q(resolved_by__isnull=False)
+    return answered, resolved
+
+
 def figure_cycles(
     scope: ReportScope, figure: str, *, now: datetime | None = None
 ) -> QuerySet[ConversationCycle]:
     """The cycles a figure counts (the report's numbers are the counts of these querysets)."""
     now = now or timezone.now()
+    if figure == "handled":
+        # Conversations, not cycles: an agent who answered one opening and resolved the next handled
+        # one conversation. Its last cycle that counts stands for it (one row each, keyset by id).
+        answered, resolved = handled_q(scope, now=now)
+        handled = cycles(scope).filter(answered | resolved).order_by()
+        last = handled.values("conversation_id").annotate(last=Max("pk")).values("last")
+        return ConversationCycle.objects.filter(pk__in=last)
     qs = cycles(scope).filter(figure_q(scope, figure, now=now))
     if figure == "sla_at_risk":
         risky = [c.pk for c in qs.only("customer_at", "first_response_due_at") if at_risk(c, now)]
@@ -372,6 +389,7 @@ def figure_title(figure: str) -> str:
         "sla_met": _("First-response target met"),
         "sla_breached": _("First-response target breached"),
         "sla_at_risk": _("First-response target at risk"),
+        "handled": _("Conversations handled"),
         "received": _("Customer messages"),
     }
     return str(titles.get(figure, figure))
@@ -432,14 +450,18 @@ class AgentRow:
 
 def _handled(scope: ReportScope) -> dict[int, int]:
     """Per agent, the conversations they handled: answered a question of the range first, or resolved
-    one in the range (each conversation once, however many times)."""
+    one in the range (each conversation once, however many times). The list behind each number is
+    `figure_cycles(scope, "handled")` with that agent chosen."""
+    answered_q, resolved_q = handled_q(scope, now=timezone.now())
     answered = (
-        figure_cycles(scope, "answered")
+        cycles(scope)
+        .filter(answered_q)
         .order_by()
         .values(agent=F("first_responder_id"), thread=F("conversation_id"))
     )
     resolved = (
-        figure_cycles(scope, "resolved")
+        cycles(scope)
+        .filter(resolved_q)
         .order_by()
         .values(agent=F("resolved_by_id"), thread=F("conversation_id"))
     )
@@ -447,9 +469,7 @@ def _handled(scope: ReportScope) -> dict[int, int]:
         return {}
     sql, params = answered.union(resolved).query.sql_with_params()  # UNION: distinct pairs
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT agent, count(*) FROM ({sql}) pairs WHERE agent IS NOT NULL GROUP BY agent", params
-        )
+        cursor.execute(f"SELECT agent, count(*) FROM ({sql}) pairs GROUP BY agent", params)
         return dict(cursor.fetchall())
 
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, TypeAlias, TypedDict
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -22,7 +22,8 @@ from channels_app.access import User, visible_applications
 from channels_app.hub.content import DELIVERY_REPORTING_KINDS
 from channels_app.models import Application, Channel, Membership
 from channels_app.selectors import can_use_settings
-from conversations.models import Message, MessageStatusChange
+from conversations.models import Conversation, Label, Message, MessageStatusChange
+from conversations.selectors.inbox import label_ids_of, labels_of
 
 REVIEW_PAGE_SIZE = 50
 REVIEW_STATUSES = ("pending", "enqueued", "sent", "delivered", "read", "failed")
@@ -64,6 +65,7 @@ class ReviewFilters:
     date_from: date | None = None
     date_to: date | None = None
     stuck: bool = False
+    labels: tuple[int, ...] = ()  # replies in conversations with every one of these labels
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> ReviewFilters:
@@ -90,6 +92,7 @@ class ReviewFilters:
             date_from=day("date_from"),
             date_to=day("date_to"),
             stuck=text("stuck") in ("1", "on", "true"),
+            labels=label_ids_of(params),
         )
 
     def as_params(self) -> dict[str, str]:
@@ -102,6 +105,8 @@ class ReviewFilters:
             "date_from": self.date_from.isoformat() if self.date_from else "",
             "date_to": self.date_to.isoformat() if self.date_to else "",
             "stuck": "1" if self.stuck else "",
+            # `labels=3,5`, as the inbox's and the reports' links write it
+            "labels": ",".join(str(i) for i in self.labels),
         }
         return {name: str(value) for name, value in params.items() if value}
 
@@ -163,7 +168,26 @@ def review_messages(
         qs = qs.filter(created_at__lt=_start_of(filters.date_to + timedelta(days=1)))
     if filters.stuck:
         qs = qs.filter(_stuck_q(cutoff))
+    through = Conversation.labels.through.objects
+    for label_id in filters.labels:
+        # One EXISTS per label (every label must be on the conversation), as the inbox and the reports
+        # filter: no join that would repeat a reply.
+        qs = qs.filter(Exists(through.filter(conversation_id=OuterRef("conversation_id"), label_id=label_id)))
     return qs
+
+
+def review_filters(*, user: User, params: Mapping[str, str]) -> ReviewFilters:
+    """The filters of a query string, with only the labels the user may filter by: those of the
+    Applications they review (of the chosen one, if one is). Another's label is left out, as the
+    reports leave it out, so nothing says it exists and a report's link and the review agree."""
+    filters = ReviewFilters.from_params(params)
+    if not filters.labels:
+        return filters
+    applications = review_applications(user)
+    if filters.application_id:
+        applications = applications.filter(pk=filters.application_id)
+    allowed = Label.objects.filter(pk__in=list(filters.labels), application__in=applications)
+    return replace(filters, labels=tuple(allowed.order_by("pk").values_list("pk", flat=True)))
 
 
 def _start_of(day: date) -> datetime:
@@ -248,6 +272,7 @@ def review_filter_choices(*, user: User) -> dict[str, object]:
         "agents": agents,
         "error_codes": error_codes,
         "statuses": REVIEW_STATUSES,
+        "labels": labels_of(application_ids=[a.pk for a in applications]),
     }
 
 

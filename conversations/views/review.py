@@ -39,6 +39,7 @@ from conversations.selectors.review import (
     can_review,
     review_counts,
     review_filter_choices,
+    review_filters,
     review_message_for,
     review_messages,
     review_page,
@@ -69,7 +70,7 @@ def lead_required(view: Any) -> Any:
 def _filters(request: AuthenticatedRequest) -> tuple[ReviewFilters, ReviewFilterForm]:
     """The filters of the query string, without the values the form refused (said on the page)."""
     form = ReviewFilterForm(request.GET)
-    return ReviewFilters.from_params(form.valid_params()), form
+    return review_filters(user=request.user, params=form.valid_params()), form
 
 
 @require_GET
