@@ -22,7 +22,9 @@ LONG_THREAD_MESSAGES = 50_000
 PASSWORD = "bench-pages-password"
 
 
-def build(conversations: int, messages: int) -> dict[str, int]:
+def build(
+    conversations: int, messages: int, long_thread_messages: int = LONG_THREAD_MESSAGES
+) -> dict[str, int]:
     """Seed the current database; returns the ids the benchmarks need."""
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -44,14 +46,14 @@ def build(conversations: int, messages: int) -> dict[str, int]:
     Membership.objects.create(user=agent, application=apps[0], role=Membership.Role.AGENT)
     a, b = apps[0].pk, apps[1].pk
     ca, cb = channels[0].pk, channels[1].pk
-    spread = messages - LONG_THREAD_MESSAGES
+    spread = messages - long_thread_messages
     with connection.cursor() as cur:
         # Every tenth contact and conversation belongs to Application B.
         cur.execute(
             """
-            INSERT INTO conversations_contact (channel_id, external_id, display_name, created_at)
+            INSERT INTO conversations_contact (channel_id, external_id, display_name, notes, created_at)
             SELECT CASE WHEN g %% 10 = 0 THEN %(cb)s ELSE %(ca)s END,
-                   '5521' || lpad(g::text, 9, '0'), 'Cliente ' || g, now()
+                   '5521' || lpad(g::text, 9, '0'), 'Cliente ' || g, '', now()
             FROM generate_series(1, %(n)s) AS g
             """,
             {"ca": ca, "cb": cb, "n": conversations},
@@ -75,7 +77,7 @@ def build(conversations: int, messages: int) -> dict[str, int]:
         count = last - first + 1
         message_columns = """
             (conversation_id, channel_id, direction, content, preview, status, error_code, error_message,
-             attempt_count, sent_at, created_at)
+             attempt_count, permanent_failure, reactions, quote, template, sent_at, created_at)
         """
         cur.execute(
             f"""
@@ -84,7 +86,7 @@ def build(conversations: int, messages: int) -> dict[str, int]:
                    CASE WHEN g %% 4 = 0 THEN 'out' ELSE 'in' END,
                    jsonb_build_object('type', 'text', 'text', 'pedido ref' || g || ' entrega prazo frete'),
                    'pedido ref' || g || ' entrega prazo frete',
-                   CASE WHEN g %% 4 = 0 THEN 'delivered' ELSE 'received' END, '', '', 0,
+                   CASE WHEN g %% 4 = 0 THEN 'delivered' ELSE 'received' END, '', '', 0, false, jsonb_build_object(), jsonb_build_object(), jsonb_build_object(),
                    now() - (g * interval '1 second'), now() - (g * interval '1 second')
             FROM generate_series(1, %(spread)s) AS g
             JOIN conversations_conversation v ON v.id = %(first)s + (g %% %(count)s)
@@ -97,11 +99,11 @@ def build(conversations: int, messages: int) -> dict[str, int]:
             SELECT %(conv)s, %(ca)s, CASE WHEN g %% 2 = 0 THEN 'out' ELSE 'in' END,
                    jsonb_build_object('type', 'text', 'text', 'mensagem longa ' || g),
                    'mensagem longa ' || g,
-                   CASE WHEN g %% 2 = 0 THEN 'read' ELSE 'received' END, '', '', 0,
+                   CASE WHEN g %% 2 = 0 THEN 'read' ELSE 'received' END, '', '', 0, false, jsonb_build_object(), jsonb_build_object(), jsonb_build_object(),
                    now() - ((%(n)s - g) * interval '1 second'), now() - ((%(n)s - g) * interval '1 second')
             FROM generate_series(1, %(n)s) AS g
             """,
-            {"conv": long_thread, "ca": ca, "n": LONG_THREAD_MESSAGES},
+            {"conv": long_thread, "ca": ca, "n": long_thread_messages},
         )
         cur.execute(
             """
