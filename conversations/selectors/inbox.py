@@ -370,16 +370,20 @@ CountGroups = list[tuple[int, str, str, int | None, int]]
 
 def count_groups(*, application_ids: Collection[int]) -> CountGroups:
     """The conversations of these Applications counted by what the tabs and filters tell apart: one
-    grouped query, whose result size does not grow with the number of conversations."""
+    grouped query, whose result size does not grow with the number of conversations. It groups by
+    channel (an index-only scan of `tab_counts`, no join) and names each channel's kind afterwards."""
     if not application_ids:
         return []
+    ids = list(application_ids)
     rows = (
-        Conversation.objects.filter(application_id__in=list(application_ids))
-        .values_list("application_id", "channel__kind", "status", "assignee_id")
-        .annotate(n=Count("id"))
+        Conversation.objects.filter(application_id__in=ids)
+        .values_list("application_id", "channel_id", "status", "assignee_id")
+        .annotate(n=Count("*"))  # count(*), not count(id): the id is not in the index
         .order_by()
     )
-    return [(app, kind, status, assignee, n) for app, kind, status, assignee, n in rows]
+    groups = list(rows)
+    kinds = dict(Channel.objects.filter(pk__in={row[1] for row in groups}).values_list("pk", "kind"))
+    return [(app, kinds[channel], status, assignee, n) for app, channel, status, assignee, n in groups]
 
 
 TAB_LABELS = {
