@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from channels_app.access import AuthUser, User, application_for, is_admin_of_any, visible_applications
 from channels_app.hub import HubClient, HubError, WebhookLog
+from channels_app.hub.content import ContentError
 from channels_app.models import (
     Application,
     AuditEntry,
@@ -20,6 +22,7 @@ from channels_app.models import (
     HubWebhook,
     Membership,
     ServiceLevel,
+    WhatsAppTemplate,
 )
 
 WEBHOOK_LOGS_PER_PAGE = 20
@@ -190,3 +193,25 @@ def resent_log_ids(application: Application, hub_webhook_id: str, log_ids: Itera
         .filter(Q(accepted=True) | Q(accepted__isnull=True))
         .values_list("hub_log_id", flat=True)
     )
+
+
+def library_template(
+    channel: Channel, *, params: list[str], pk: str = "", hub_template_id: str = ""
+) -> tuple[WhatsAppTemplate, dict[str, str]]:
+    """A template of the channel's library, by our id (the composer's picker) or by the Hub's (the
+    API), with its text rendered for the bubble. Raises ContentError when the channel has no such
+    template or `params` do not fill its variables exactly."""
+    templates = channel.templates.all()
+    if pk:
+        template = templates.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
+    else:
+        template = templates.filter(hub_template_id=hub_template_id).first() if hub_template_id else None
+    if template is None:
+        raise ContentError(_("Choose one of this channel's templates."))
+    params = [v.strip() for v in params]
+    template.text.check_params(params)
+    return template, {
+        "name": template.name,
+        "language": template.language,
+        "text": template.text.render(params),
+    }

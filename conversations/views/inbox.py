@@ -24,8 +24,9 @@ from django_htmx.http import HttpResponseLocation
 
 from channels_app.access import AuthenticatedRequest, AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
-from channels_app.models import Application, WhatsAppTemplate
+from channels_app.models import Application
 from channels_app.preferences import preferences_of
+from channels_app.selectors import library_template
 from conversations.actions.notes import do_read_mentions
 from conversations.actions.reactions import AGENT_REACTIONS
 from conversations.actions.replies import do_retry_reply, do_send_reply
@@ -273,31 +274,6 @@ def _refused(
     return HttpResponse(frame(html), status=422)
 
 
-def _chosen_template(
-    conversation: Conversation, data: QueryDict
-) -> tuple[WhatsAppTemplate | None, dict[str, str] | None]:
-    """The library template the picker chose (`template`: its id) with its rendered text, or (None, None).
-
-    Every variable must be filled, and no more given than it has: ContentError says which."""
-    value = data.get("template", "")
-    if not value:
-        return None, None
-    template = (
-        conversation.channel.templates.filter(pk=int(value)).first()
-        if value.isdigit() and len(value) < 19
-        else None
-    )
-    if template is None:
-        raise ContentError(_("Choose one of this channel's templates."))
-    params = [v.strip() for v in data.getlist("template_params")]
-    template.text.check_params(params)
-    return template, {
-        "name": template.name,
-        "language": template.language,
-        "text": template.text.render(params),
-    }
-
-
 @login_required
 @require_POST
 def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
@@ -313,7 +289,13 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
             upload = do_store_upload(
                 conversation=conversation, uploaded_by=request.user, file=request.FILES["file"]
             )
-        template, shown = _chosen_template(conversation, data)
+        template, shown = (
+            library_template(
+                conversation.channel, pk=data["template"], params=data.getlist("template_params")
+            )
+            if data.get("template")
+            else (None, None)
+        )
         content = build_reply_content(
             channel_kind=conversation.channel.kind,
             text=data.get("text", ""),

@@ -37,12 +37,18 @@ def stored_key(*, user_id: int, key: str) -> str:
 
 
 def do_send_api_reply(
-    *, conversation: Conversation, author: AuthUser, content: dict[str, Any], idempotency_key: str
+    *,
+    conversation: Conversation,
+    author: AuthUser,
+    content: dict[str, Any],
+    idempotency_key: str,
+    template: dict[str, str] | None = None,
 ) -> ApiReply:
     """Store the reply (the worker sends it), or return the one this key already stored.
 
     Raises IdempotencyConflict when the key stored a different reply, ContentError when the reply
-    cannot be sent (nothing is stored then).
+    cannot be sent (nothing is stored then). `template`: a library template's name and text, as the
+    bubble shows it (`channels_app.selectors.library_template`).
     """
     key = stored_key(user_id=author.pk, key=idempotency_key)
     existing = Message.objects.filter(idempotency_key=key).first()
@@ -50,7 +56,7 @@ def do_send_api_reply(
         return _replay(existing, conversation=conversation, content=content)
     try:
         message = do_send_reply(
-            conversation=conversation, author=author, content=content, idempotency_key=key
+            conversation=conversation, author=author, content=content, idempotency_key=key, template=template
         )
     except ContentError:
         # Lost a race to the same key on another conversation (the composer's wording would not fit).

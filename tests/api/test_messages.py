@@ -200,6 +200,52 @@ def test_content_the_channel_cannot_carry_is_a_422_and_stores_nothing(api_agent_
     assert not Message.objects.filter(direction="out").exists()
 
 
+TEMPLATE = {
+    "hub_template_id": "9b1e4c2a-55f0-4e3b-8d7a-2c6f1e0a9d34",
+    "name": "order_shipped",
+    "language": "pt_BR",
+    "category": "UTILITY",
+    "body": "Olá {{1}}, seu pedido {{2}} saiu hoje.",
+}
+
+
+def test_a_template_of_the_channels_library_is_sent_with_its_text(api_agent_a, conversation_a):
+    conversation_a.channel.templates.create(**TEMPLATE)
+
+    response = send(
+        api_agent_a,
+        conversation_a,
+        {"template_id": TEMPLATE["hub_template_id"], "template_params": ["Ana", "4411"]},
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["content"]["template"]["id"] == TEMPLATE["hub_template_id"]
+    assert body["preview"] == "Olá Ana, seu pedido 4411 saiu hoje."  # what the bubble and the row show
+    assert Message.objects.get(pk=body["id"]).template["name"] == "order_shipped"
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"template_id": "not-in-the-library", "template_params": ["Ana", "4411"]}, "templates"),
+        ({"template_id": TEMPLATE["hub_template_id"], "template_params": ["Ana"]}, "2"),  # one missing
+    ],
+)
+def test_a_template_outside_the_library_or_unfilled_is_a_422(api_agent_a, conversation_a, app_b, body, says):
+    conversation_a.channel.templates.create(**TEMPLATE)
+    # Another tenant's library holds the id asked for: it is still not this channel's.
+    app_b.channels.get(kind="whatsapp").templates.create(
+        **{**TEMPLATE, "hub_template_id": "not-in-the-library"}
+    )
+
+    response = send(api_agent_a, conversation_a, body)
+
+    assert response.status_code == 422, response.content
+    assert says in error_of(response)["message"]
+    assert not Message.objects.filter(direction="out").exists()
+
+
 def test_a_closed_whatsapp_window_is_a_422(api_agent_a, app_a):
     conversation = make_conversation(app_a, at=timezone.now() - timezone.timedelta(days=2))
 

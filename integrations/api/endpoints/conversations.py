@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from channels_app.access import AuthUser
 from channels_app.hub.content import ContentError, build_reply_content
+from channels_app.selectors import library_template
 from conversations.actions.replies import do_retry_reply
 from conversations.actions.threads import NOT_ASSIGNABLE, ThreadActionError, do_assign, do_set_status
 from conversations.models import Message, MessageStatusChange
@@ -325,7 +326,8 @@ class MessageList(ApiView):
         description=(
             "Stored at once as `pending`; the worker sends it to the Hub and its status moves on (watch "
             "`message.status_changed` webhooks or poll the message). Give exactly one of `text`, `media_url` "
-            "(with `media_type`, `caption`, `filename`) or `template_id` (WhatsApp, with `template_params`). "
+            "(with `media_type`, `caption`, `filename`) or `template_id` (WhatsApp: the Hub id of a template in "
+            "the channel's library, with `template_params` filling each of its variables). "
             "The content is checked against the channel first (length, media types, the service window): a "
             "refusal is a 422 and nothing is stored. 201 for a new reply; 200 when the Idempotency-Key "
             "already stored this very reply."
@@ -358,8 +360,19 @@ class MessageList(ApiView):
         data = parse_body(ReplyInput, request)
         try:
             content = build_reply_content(channel_kind=conversation.channel.kind, **data)
+            # A template must be one of the channel's library (as in the composer), which also names
+            # it and gives the text its bubble shows.
+            shown = (
+                library_template(
+                    conversation.channel,
+                    hub_template_id=data["template_id"],
+                    params=data.get("template_params", []),
+                )[1]
+                if data.get("template_id")
+                else None
+            )
             reply = do_send_api_reply(
-                conversation=conversation, author=user, content=content, idempotency_key=key
+                conversation=conversation, author=user, content=content, idempotency_key=key, template=shown
             )
         except IdempotencyConflict:
             raise IdempotencyKeyReused() from None
