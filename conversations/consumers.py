@@ -315,7 +315,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send(text_data=html)
 
     async def message_created(self, event: dict[str, Any]) -> None:
-        board.touch()  # a new or reopened conversation moves the tab counts
+        # A new or reopened conversation moves the tab counts; a customer's message, the unread number.
+        board.touch()
         await self._forward(event)
 
     async def message_status(self, event: dict[str, Any]) -> None:
@@ -325,7 +326,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self._forward(event)
 
     async def conversation_updated(self, event: dict[str, Any]) -> None:
-        board.touch()
+        board.touch()  # a status or an assignee moves the tab counts; a read or "mark unread", the unread one
         await self._forward(event)
 
     async def thread_item(self, event: dict[str, Any]) -> None:
@@ -382,7 +383,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=await database_read(_badge_in_locale)(self.user, self.locale, note_id))
 
     async def counts_changed(self, groups: CountGroups) -> None:
-        """The process recounted (live_counts.py): send this tab its view tabs' counts if they moved."""
+        """The process recounted (live_counts.py): send this tab its view tabs' counts and its view's unread
+        number if they moved."""
         if self.state is None or not self.groups_joined:
             return
         counts = tab_counts(

@@ -39,6 +39,7 @@ from conversations.forms import SNOOZE_PRESETS
 from conversations.models import Conversation, Label, Message
 from conversations.selectors.inbox import (
     InboxFilters,
+    TabCounts,
     count_groups,
     inbox_changes,
     inbox_page,
@@ -79,8 +80,9 @@ class TabState:
     filters: InboxFilters
     conversation_id: int | None = None
     gen: int = 0
-    # The view tabs' counts the tab shows, as its last sync or count frame drew them (live_counts.py).
-    counts: dict[str, int] | None = None
+    # The view tabs' counts (and the view's unread number) the tab shows, as its last sync or count
+    # frame drew them (live_counts.py).
+    counts: TabCounts | None = None
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> TabState:
@@ -225,15 +227,13 @@ def row_html(
     return render_partial("inbox_row", {**base, "conversation": conversation, "active_id": active_id})
 
 
-def page_tab_counts(
-    *, user: AuthUser, filters: InboxFilters, application_ids: Collection[int]
-) -> dict[str, int]:
+def page_tab_counts(*, user: AuthUser, filters: InboxFilters, application_ids: Collection[int]) -> TabCounts:
     """The view tabs' counts for a page or a sync: one grouped query (live_counts.py keeps them live)."""
     groups = count_groups(application_ids=application_ids)
     return tab_counts(groups, filters=filters, viewer_id=user.pk, application_ids=application_ids)
 
 
-def tab_counts_html(counts: dict[str, int], *, oob: bool = False) -> str:
+def tab_counts_html(counts: TabCounts, *, oob: bool = False) -> str:
     """The counts as a live frame's parts (or, `oob`, as an htmx response's out-of-band swaps)."""
     html = render_partial("tab_counts", {"tab_counts": counts, "oob": oob})
     return html if oob else frame(html)

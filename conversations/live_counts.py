@@ -1,12 +1,13 @@
-"""The view tabs' counts, kept live without a count query per websocket event.
+"""The view tabs' counts and the view's unread number, live without a count query per websocket event.
 
-Each server process holds one `CountBoard`. An event that may move a conversation between tabs
-(`message.created`: a new conversation or a reopened one; `conversation.updated`: a status or an
-assignee) only marks the board dirty. At most once per `DELAY` the board runs one grouped query
-(`count_groups`: per Application, channel kind, status and assignee; its size does not grow with the
-conversations) for every Application its sockets watch, and each socket sums its own tabs from that in
-memory and sends them only when they changed. A burst of 100 events costs one query per process, not
-100 per tab.
+Each server process holds one `CountBoard`. An event that may move a conversation between tabs or
+change whether it is unread (`message.created`: a new conversation, a reopened one, a customer's
+message; `conversation.updated`: a status, an assignee, a thread read or marked unread) only marks the
+board dirty. At most once per `DELAY` the board runs one grouped query (`count_groups`: per
+Application, channel kind, status and assignee, with the unread ones among them; its size does not grow
+with the conversations) for every Application its sockets watch, and each socket sums its own tabs and
+unread number from that in memory and sends them only when they changed. A burst of 100 events costs
+one query per process, not 100 per tab.
 """
 
 from __future__ import annotations

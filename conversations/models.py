@@ -135,8 +135,14 @@ class Conversation(models.Model):
                 fields=["application", "status", "-last_activity_at", "-id"], name="inbox_status_recent"
             ),
             models.Index(fields=["assignee", "-last_activity_at", "-id"], name="inbox_assignee_recent"),
-            # The view tabs' counts (selectors.inbox.count_groups): an index-only scan, no join, no sort.
-            models.Index(fields=["application", "channel", "status", "assignee"], name="tab_counts"),
+            # The view tabs' counts and the unread ones among them (selectors.inbox.count_groups): an
+            # index-only scan, no join, no sort. `unread_count` is a key column, not an INCLUDE one:
+            # PostgreSQL does not deduplicate an index that has INCLUDE columns, which made it eight
+            # times larger at 100k conversations (1362 pages against 166), and the planner then chose a
+            # sequential scan of the table (27-41 ms against 10 ms for this one).
+            models.Index(
+                fields=["application", "channel", "status", "assignee", "unread_count"], name="tab_counts"
+            ),
             # The worker's wake-up scan reads only the snoozed few, not the whole table.
             models.Index(fields=["snoozed_until"], condition=Q(status="snoozed"), name="snoozed_due"),
         ]

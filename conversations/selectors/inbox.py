@@ -363,27 +363,34 @@ def inbox_changes(
 # --- The view tabs' counts -------------------------------------------------------------------------
 
 TABS = ("mine", "unassigned", "all")
-# One count per (Application, channel kind, status, assignee): a handful of groups however many
-# conversations there are, from which every tab of every user's view is summed in memory.
-CountGroups = list[tuple[int, str, str, int | None, int]]
+# One count per (Application, channel kind, status, assignee), with how many of those have unread
+# messages: a handful of groups however many conversations there are, from which every tab of every
+# user's view, and its unread number, is summed in memory.
+CountGroups = list[tuple[int, str, str, int | None, int, int]]
 
 
 def count_groups(*, application_ids: Collection[int]) -> CountGroups:
-    """The conversations of these Applications counted by what the tabs and filters tell apart: one
-    grouped query, whose result size does not grow with the number of conversations. It groups by
-    channel (an index-only scan of `tab_counts`, no join) and names each channel's kind afterwards."""
+    """The conversations of these Applications counted by what the tabs and filters tell apart, and the
+    unread ones among them: one grouped query, whose result size does not grow with the number of
+    conversations. It groups by channel (an index-only scan of `tab_counts`, which carries
+    `unread_count` for the second count: no join, no heap) and names each channel's kind afterwards."""
     if not application_ids:
         return []
     ids = list(application_ids)
     rows = (
         Conversation.objects.filter(application_id__in=ids)
         .values_list("application_id", "channel_id", "status", "assignee_id")
-        .annotate(n=Count("*"))  # count(*), not count(id): the id is not in the index
+        # count(*), not count(id): the id is not in the index. Django refuses a filter on count(*);
+        # unread_count is never null and in the index, so counting it is the same and stays index-only.
+        .annotate(n=Count("*"), unread=Count("unread_count", filter=Q(unread_count__gt=0)))
         .order_by()
     )
     groups = list(rows)
     kinds = dict(Channel.objects.filter(pk__in={row[1] for row in groups}).values_list("pk", "kind"))
-    return [(app, kinds[channel], status, assignee, n) for app, channel, status, assignee, n in groups]
+    return [
+        (app, kinds[channel], status, assignee, n, unread)
+        for app, channel, status, assignee, n, unread in groups
+    ]
 
 
 TAB_LABELS = {
@@ -393,26 +400,40 @@ TAB_LABELS = {
 }
 
 
-def view_tabs(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+@dataclass(frozen=True)
+class TabCounts:
+    """What the view tabs show: each tab's count, and how many conversations of the current tab have
+    unread messages (the page title's and the favicon's number, static/js/triage.js)."""
+
+    tabs: dict[str, int]
+    unread: int
+
+
+def view_tabs(counts: TabCounts) -> list[tuple[str, str, int]]:
     """(tab, label, count) in the order the tabs show."""
-    return [(tab, str(TAB_LABELS[tab]), counts[tab]) for tab in TABS]
+    return [(tab, str(TAB_LABELS[tab]), counts.tabs[tab]) for tab in TABS]
 
 
 def tab_counts(
     groups: CountGroups, *, filters: InboxFilters, viewer_id: int, application_ids: Collection[int]
-) -> dict[str, int]:
+) -> TabCounts:
     """Each view tab's count under the tab's status, Application and channel filters (not the search
-    term or "unread": those would need the database per event)."""
+    term, labels or "unread": those would need the database per event), and the unread conversations of
+    the current tab under the same filters."""
     counts = dict.fromkeys(TABS, 0)
+    unread = dict.fromkeys(TABS, 0)
     visible = set(application_ids)
-    for app, kind, status, assignee, n in groups:
+    for app, kind, status, assignee, n, n_unread in groups:
         if app not in visible or (filters.application_id and app != filters.application_id):
             continue
         if (filters.kind and kind != filters.kind) or (filters.status != "all" and status != filters.status):
             continue
-        counts["all"] += n
+        tabs = ["all"]
         if assignee is None:
-            counts["unassigned"] += n
+            tabs.append("unassigned")
         elif assignee == viewer_id:
-            counts["mine"] += n
-    return counts
+            tabs.append("mine")
+        for tab in tabs:
+            counts[tab] += n
+            unread[tab] += n_unread
+    return TabCounts(tabs=counts, unread=unread[filters.assigned])

@@ -8,7 +8,9 @@
  * - Selection: a checkbox per row, `x`, Shift+click for a range, "Select all loaded"; the bulk bar acts
  *   on the selection (the server redraws the rows; other tabs hear it live).
  * - `z` opens the snooze menu of the open thread.
- * - The page title and the favicon carry the number of unread conversations in the loaded list.
+ * - The page title and the favicon carry the number of unread conversations of the current view (its
+ *   tab, status, Application and channel), every one, not only the loaded rows: the server counts them
+ *   with the view tabs' counts and keeps them live (`#view-unread`, partials/view_unread.html).
  */
 (function () {
   "use strict";
@@ -435,7 +437,8 @@
   var baseIcon = icon ? icon.href : "";
 
   function unreadCount() {
-    return rows().filter(function (row) { return Number(row.getAttribute("data-unread")) > 0; }).length;
+    var counted = byId("view-unread");
+    return counted ? Number(counted.getAttribute("data-count")) || 0 : 0;
   }
 
   function badgeIcon(n) {

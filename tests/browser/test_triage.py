@@ -15,6 +15,7 @@ from tests.browser.browser_support import (
     row_for,
     set_membership,
 )
+from tests.inbox.inbox_support import make_conversation
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser
@@ -250,6 +251,23 @@ def test_the_title_shows_the_unread_count(open_browser, hub_a, app_a, agent_a):
 
     expect(desk.page).to_have_title("(2) Inbox · Hubdash")
     expect(desk.page.locator("link[rel=icon]")).to_have_attribute("data-count", "2")
+
+
+def test_the_title_counts_every_unread_conversation_not_only_the_loaded_rows(open_browser, app_a, agent_a):
+    for n in range(40):  # more than the list's first page holds
+        make_conversation(app_a, name=f"Cliente {n:02d}", unread=1)
+    make_conversation(app_a, name="Já lida", unread=0)
+    desk = open_browser(agent_a)
+    open_inbox(desk.page)
+    expect(desk.page.locator(ROWS)).to_have_count(30)  # the rest is further down, not loaded
+
+    expect(desk.page).to_have_title("(40) Inbox · Hubdash")
+    expect(desk.page.locator("link[rel=icon]")).to_have_attribute("data-count", "40")
+
+    open_thread(desk.page, "Cliente 39")  # opening reads it; the count follows live
+
+    expect(desk.page).to_have_title("(39) Cliente 39 · Inbox · Hubdash")
+    expect(desk.page.locator("link[rel=icon]")).to_have_attribute("data-count", "39")
 
 
 def test_day_separators_and_search_hits_in_the_thread(open_browser, hub_a, app_a, agent_a):
