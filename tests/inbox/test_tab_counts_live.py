@@ -124,6 +124,11 @@ def test_the_page_and_the_sync_count_every_unread_conversation_of_the_view_not_o
     assert unread_in(agent_a_client.get("/?assigned=mine").content.decode()) == 1
     assert unread_in(agent_a_client.get("/?assigned=unassigned").content.decode()) == 39
     assert unread_in(agent_a_client.get("/?status=resolved").content.decode()) == 1
+    # Another tab chosen in place (htmx swaps the list): the number follows, out of band like the counts.
+    swapped = agent_a_client.get(
+        "/?assigned=mine", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inbox-list-wrap"
+    ).content.decode()
+    assert '<span id="view-unread" hidden hx-swap-oob="true" data-count="1">' in swapped
 
     async def scenario():
         inbox = await connect(agent_a, application)
