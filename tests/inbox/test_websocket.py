@@ -123,7 +123,8 @@ def test_ping_is_answered_and_garbage_is_ignored(agent_a, app_a):
 
 
 def test_new_message_reaches_the_open_thread_and_moves_its_row(agent_a, app_a):
-    conversation = make_conversation(app_a, name="Joana")
+    # Already unread: the message moves no count, so no count frame joins the event's (live_counts.py).
+    conversation = make_conversation(app_a, name="Joana", unread=1)
     other = make_conversation(app_a, name="Pedro")
 
     async def scenario():
@@ -153,7 +154,7 @@ def test_new_message_reaches_the_open_thread_and_moves_its_row(agent_a, app_a):
 
 def test_a_message_in_another_thread_updates_only_its_row(agent_a, app_a):
     open_one = make_conversation(app_a)
-    other = make_conversation(app_a)
+    other = make_conversation(app_a, unread=1)  # already unread: no count frame (live_counts.py)
 
     async def scenario():
         inbox = await connect(agent_a, application)

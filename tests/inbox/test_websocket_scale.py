@@ -50,7 +50,8 @@ def test_an_event_is_read_once_for_every_socket_of_the_process(app_a, agent_a, a
     others = [_user(f"agent{n}") for n in range(4)]
     for user in others:
         Membership.objects.create(user=user, application=app_a, role=Membership.Role.AGENT)
-    conversation = make_conversation(app_a, name="Joana")
+    # Already unread: the message moves no count, so no count frame joins the event's (live_counts.py).
+    conversation = make_conversation(app_a, name="Joana", unread=1)
     reads: list[int] = []
     real_live_row = fanout.live_row
 
@@ -230,7 +231,8 @@ def test_a_password_change_signs_out_the_other_browsers_sockets_only(app_a, agen
 
 
 def test_a_demoted_superuser_stops_hearing_applications_they_are_not_a_member_of(app_a, app_b, superuser):
-    conversation = make_conversation(app_b, name="Bruna")
+    # Already unread: "antes" moves no count, so no late count frame lands among the rebuilt ones.
+    conversation = make_conversation(app_b, name="Bruna", unread=1)
 
     async def scenario():
         _, inbox = await connect_with_client(superuser)
