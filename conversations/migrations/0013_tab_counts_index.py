@@ -15,6 +15,8 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='conversation',
-            index=models.Index(fields=['application', 'channel', 'status', 'assignee'], name='tab_counts'),
+            index=models.Index(
+                fields=['application', 'channel', 'status', 'assignee', 'unread_count'], name='tab_counts'
+            ),
         ),
     ]
