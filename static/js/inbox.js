@@ -218,8 +218,22 @@
       var nextFound = incoming.querySelector(".link-candidates");
       if (found && nextFound) nextFound.innerHTML = found.innerHTML;
       keepFocus(search, nextSearch);
+      // A search still waiting for its pause (or its answer) belonged to the old field, which htmx then
+      // drops: the new one asks again.
+      if (search.value) nextSearch.setAttribute("data-search-again", "");
     }
   }
+
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var field = document.querySelector("#thread .link-search input[data-search-again]");
+    if (!field || !field.form) return;
+    field.removeAttribute("data-search-again");
+    htmx.ajax("GET", field.form.getAttribute("hx-get"), {
+      target: field.form.getAttribute("hx-target"),
+      swap: "innerHTML",
+      values: { q: field.value },
+    });
+  });
 
   // Leaving the notes unchanged, or taking the colleague's: the field shows the saved notes again.
   function takeTheirNotes(field) {
