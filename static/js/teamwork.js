@@ -110,7 +110,6 @@
     picker.list.hidden = true;
     picker.list.textContent = "";
     picker.field.removeAttribute("aria-activedescendant");
-    picker.field.setAttribute("aria-expanded", "false");
     picker = null;
   }
 
@@ -173,7 +172,7 @@
       list.appendChild(li);
     });
     list.hidden = false;
-    picker.field.setAttribute("aria-expanded", "true");
+    // A textarea is a textbox, which has no aria-expanded: the active option says the list is open.
     picker.field.setAttribute("aria-activedescendant", list.id + "-" + picker.index);
   }
 

@@ -10,7 +10,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from channels_app.actions.preferences import do_update_preferences
-from conversations.models import Message
+from conversations.actions.canned import do_create_canned_reply
+from conversations.models import Label, Message
 from tests.browser.browser_support import open_inbox
 from tests.inbox.inbox_support import add_message, make_conversation
 
@@ -94,3 +95,61 @@ def test_delivered_and_read_differ_by_shape_and_name_and_new_messages_are_announ
     scroller = desk.page.locator("#thread-scroller")
     expect(scroller).to_have_attribute("aria-live", "polite")
     expect(scroller).to_have_attribute("role", "log")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("language", ["en", "pt-br"])
+def test_dialogs_menus_and_pickers_pass_axe_while_open(open_browser, app_a, admin, language, scheme) -> None:
+    """What opens over a page (dialogs, menus, pickers) is checked open, not only the page beneath."""
+    do_update_preferences(actor=admin, language=language, time_zone="America/Sao_Paulo")
+    conversation = _thread_with_replies(app_a, admin)
+    conversation.channel.templates.create(
+        hub_template_id="9b1e4c2a-55f0-4e3b-8d7a-2c6f1e0a9d34", name="order_shipped", language="pt_BR",
+        category="UTILITY", body="Olá {{1}}, seu pedido {{2}} saiu hoje.",
+    )  # fmt: skip
+    do_create_canned_reply(actor=admin, application=app_a, code="hello", title="Hi", body="Olá!", shared=True)
+    Label.objects.create(application=app_a, name="VIP", colour="#b42318")
+    desk = open_browser(admin, viewport=DESKTOP, color_scheme=scheme)
+    page = desk.page
+    found: dict[str, list[str]] = {}
+    open_inbox(page, f"/conversations/{conversation.pk}/")
+    expect(page.locator("#thread")).to_be_visible()
+
+    page.locator("body").press("?")
+    expect(page.locator("#shortcuts-dialog")).to_be_visible()
+    found["shortcuts dialog"] = violations(page)
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcuts-dialog")).to_be_hidden()
+
+    page.locator("#thread .msg-details").first.click()
+    expect(page.locator("#timeline-dialog")).to_be_visible()
+    expect(page.locator("#timeline-body")).not_to_be_empty()
+    found["a reply's details dialog"] = violations(page)
+    page.keyboard.press("Escape")
+    expect(page.locator("#timeline-dialog")).to_be_hidden()
+
+    for key, menu in (("z", ".thread-header .snooze-menu"), ("l", ".thread-header .label-menu")):
+        page.locator("body").press(key)
+        expect(page.locator(menu)).to_have_attribute("open", "")
+        found[f"menu {key}"] = violations(page)
+        page.keyboard.press("Escape")
+        page.locator(menu).evaluate("el => { el.open = false; }")
+
+    box = page.locator("#composer textarea[name=text]")
+    box.press_sequentially("/")
+    expect(page.locator("#canned-picker .picker-item")).to_have_count(1)
+    found["canned-reply picker"] = violations(page)
+    box.press("Escape")
+    box.fill("")
+
+    page.locator("#composer [data-action=show-template]").click()
+    expect(page.locator("#template-form")).to_be_visible()
+    found["template picker"] = violations(page)
+
+    page.goto(f"/settings/channels/{conversation.channel_id}/")
+    page.locator("button[data-confirm]").first.click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    found["confirmation dialog"] = violations(page)
+
+    report = [f"{where}: {problem}" for where, problems in found.items() for problem in problems]
+    assert report == [], "\n".join(report)
