@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.browser_support import customer_writes, open_inbox, open_thread
+from tests.browser.test_accessibility import violations
 
 pytestmark = pytest.mark.browser
 
@@ -12,10 +13,10 @@ CUSTOMER = "5521912345670"
 INSTAGRAM = "17841400000000009"
 
 
-def two_desks(open_browser, hub_a, app_a, first, second):
+def two_desks(open_browser, hub_a, app_a, first, second, **options):
     """Both agents with the customer's thread open."""
     customer_writes(hub_a, app_a.channels.get(kind="whatsapp"), CUSTOMER, "Oi, preciso de ajuda")
-    desks = [open_browser(first), open_browser(second)]
+    desks = [open_browser(first, **options), open_browser(second)]
     for desk in desks:
         open_inbox(desk.page)
         open_thread(desk.page, CUSTOMER)
@@ -56,10 +57,11 @@ def test_a_colleagues_notes_and_link_appear_in_the_other_agents_panel(
     assert alice.page.evaluate("window.__sameDocument === true")  # no reload
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_notes_being_written_are_kept_when_a_colleague_saves_theirs(
-    open_browser, hub_a, app_a, agent_a, admin
+    open_browser, hub_a, app_a, agent_a, admin, scheme
 ):
-    alice, ada = two_desks(open_browser, hub_a, app_a, agent_a, admin)
+    alice, ada = two_desks(open_browser, hub_a, app_a, agent_a, admin, color_scheme=scheme)
     alices_panel, adas_panel = panel_of(alice), panel_of(ada)
     field = alices_panel.get_by_label("Notes")
     field.click()
@@ -73,6 +75,7 @@ def test_notes_being_written_are_kept_when_a_colleague_saves_theirs(
     expect(conflict).to_be_visible()
     expect(field).to_have_value("Call after 18h")
     expect(field).to_be_focused()
+    assert violations(alice.page) == []  # the line and its button, readable in either scheme
     field.press_sequentially(", not before")
     expect(field).to_have_value("Call after 18h, not before")
 
