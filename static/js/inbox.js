@@ -1124,18 +1124,43 @@
     return { root: link, focus: link };
   }
 
+  // What the agent chose to load in this tab ("message id url"): a redraw of that bubble (a live frame, the
+  // resync after opening the thread) shows it again instead of asking a second time.
+  var mediaShown = {};
+
+  function mediaKey(box) {
+    var message = box.closest("[data-message-id]");
+    return message ? message.dataset.messageId + " " + (box.dataset.mediaUrl || "") : "";
+  }
+
+  function showMedia(box, focus) {
+    var href = loadableMediaUrl(box);
+    if (!href) return false;
+    var shown = mediaElement(box.dataset.mediaKind, href, box);
+    box.replaceWith(shown.root);
+    if (focus) shown.focus.focus(); // the button is gone: keep keyboard focus in the bubble
+    return true;
+  }
+
+  function keepShownMedia() {
+    document.querySelectorAll("#thread .msg-media-deferred").forEach(function (box) {
+      if (mediaShown[mediaKey(box)]) showMedia(box, false);
+    });
+  }
+
+  document.body.addEventListener("htmx:wsAfterMessage", keepShownMedia);
+  document.body.addEventListener("htmx:afterSettle", keepShownMedia);
+
   document.body.addEventListener("click", function (event) {
     var button = event.target.closest("[data-action=load-media]");
     var box = button && button.closest(".msg-media-deferred");
     if (!box) return;
-    var href = loadableMediaUrl(box);
-    if (!href) {
+    var key = mediaKey(box);
+    if (!showMedia(box, true)) {
       button.disabled = true;
       return;
     }
-    var shown = mediaElement(box.dataset.mediaKind, href, box);
-    box.replaceWith(shown.root);
-    shown.focus.focus(); // the button is gone: keep keyboard focus in the bubble
+    if (key) mediaShown[key] = true;
   });
 
   // --- Dialogs: shortcuts and a reply's status history ---------------------------------------------------

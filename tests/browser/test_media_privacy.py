@@ -47,6 +47,7 @@ def test_a_customers_image_loads_only_after_the_agent_clicks(open_browser, hub_a
     result = hub_a.customer_message(
         channel_id=str(whatsapp.hub_channel_id),
         sender=CUSTOMER,
+        message_id="wamid.photo-1",
         content={"type": "image", "image": {"url": image_url, "mimeType": "image/png", "caption": CAPTION}},
     )
     assert all(d["statusCode"] == 200 for d in result["deliveries"])
@@ -75,3 +76,13 @@ def test_a_customers_image_loads_only_after_the_agent_clicks(open_browser, hub_a
     expect(button).to_have_count(0)
     # Keyboard users keep their place: focus moved from the removed button to the image's link.
     expect(bubble.locator("a.msg-media-link")).to_be_focused()
+
+    # A redraw of the bubble (the customer reacts to the photo) keeps what the agent chose to load.
+    hub_a.customer_message(
+        channel_id=str(whatsapp.hub_channel_id),
+        sender=CUSTOMER,
+        content={"type": "reaction", "reaction": {"messageId": "wamid.photo-1", "emoji": "👍"}},
+    )
+    expect(bubble.locator(".reaction-badge[data-who=customer]")).to_contain_text("👍")
+    expect(bubble.locator("img.msg-image")).to_have_attribute("src", image_url)
+    expect(bubble.get_by_role("button", name="Load image")).to_have_count(0)
