@@ -332,6 +332,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def thread_item(self, event: dict[str, Any]) -> None:
         await self._forward(event)
 
+    async def contact_changed(self, event: dict[str, Any]) -> None:
+        """A contact's name, notes or links: the contact panel, for the tabs with one of its threads open."""
+        await self._forward(event)
+
     # --- who is here: "Alice is viewing", "Alice is replying…" -------------------------------------
 
     async def _announce(self, state: Any, *, conversation_id: int | None = None) -> None:

@@ -107,6 +107,30 @@ def publish_thread_item(*, application_id: int, conversation_id: int, message_id
     )
 
 
+class ContactChanged(TypedDict):
+    """A contact's name, notes or links changed: the contact panel of each listed conversation is drawn
+    again for the tabs that have it open. A contact has one conversation, so the list is this contact's
+    and, for a link or an unlink, those of every contact whose panel lists it (its person, before and
+    after). Rows and headers that show the name follow through `conversation.updated`."""
+
+    type: Literal["contact.changed"]
+    application_id: int
+    conversation_ids: list[int]
+
+
+def publish_contact_changed(*, application_id: int, conversation_ids: list[int]) -> None:
+    """The panels of these conversations changed. Not an outgoing webhook (integrations/): no event of
+    the public API carries contacts' notes or links."""
+    if not conversation_ids:
+        return
+    event: ContactChanged = {
+        "type": "contact.changed",
+        "application_id": application_id,
+        "conversation_ids": sorted(set(conversation_ids)),
+    }
+    send_on_commit(application_group(application_id), dict(event))
+
+
 class MentionsChanged(TypedDict):
     """A user's unread mentions changed, sent to their own group only: the nav's badge is redrawn. With
     `note_id`, a new note mentions them: their tabs may also notify of it (consumers.py checks access)."""

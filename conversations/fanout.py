@@ -33,7 +33,12 @@ from conversations.live import (
 )
 from conversations.models import Conversation, Label
 from conversations.selectors.inbox import conversation_matches_search, labels_of, live_row
-from conversations.selectors.thread import assignable_agents, message_with_context
+from conversations.selectors.thread import (
+    ContactPanel,
+    assignable_agents,
+    live_contact_panel,
+    message_with_context,
+)
 from conversations.templatetags.fragments import NO_VIEWER
 from conversations.templatetags.inbox import preview_of
 
@@ -62,6 +67,8 @@ class SharedRender:
         # Whole frames by (parts, gen, gap): tabs that show the same thing get the very same text.
         self._frames: dict[tuple[tuple[str, ...], int, bool], str] = {}
         self._removal: str | None = None
+        # Contact panels by conversation (`contact.changed`), read once however many locales draw them.
+        self._panels: dict[int, tuple[Conversation, ContactPanel] | None] = {}
 
     @classmethod
     def load(cls, event: dict[str, Any]) -> SharedRender:
@@ -82,9 +89,11 @@ class SharedRender:
             return self._draw_in_locale(key[:-1])
 
     def _draw_in_locale(self, key: tuple[Any, ...]) -> str:
+        kind = key[0]
+        if kind == "panel":
+            return self._panel(key[1])
         c = self.conversation
         assert c is not None
-        kind = key[0]
         if kind == "row":
             _, filters_query, viewer_id, active, multi_app = key
             context = {
@@ -115,6 +124,21 @@ class SharedRender:
             return render_partial("thread_header", context) + render_partial("window_state", context)
         raise ValueError(key)
 
+    def _panel(self, conversation_id: int) -> str:
+        """A thread's contact panel, or "" when the conversation is gone (the tab's next sync says so)."""
+        if conversation_id not in self._panels:
+            self._panels[conversation_id] = live_contact_panel(conversation_id=conversation_id)
+        loaded = self._panels[conversation_id]
+        if loaded is None:
+            return ""
+        conversation, panel = loaded
+        if conversation.application_id != self.event.get("application_id"):
+            return ""  # the tab's access was checked against the event's Application: show only its own
+        # The same partial as the page and the panel's own actions; no per-viewer word in it.
+        return render_partial(
+            "contact_panel", {"conversation": conversation, "panel": panel, "in_frame": True}
+        )
+
     async def part(self, key: tuple[Any, ...]) -> Any:
         future = self._parts.get(key)
         if future is None:
@@ -134,6 +158,8 @@ class SharedRender:
     async def parts_for(self, viewer: Viewer) -> list[str] | None:
         """The parts this event means for the tab, or None when it shows nothing of it."""
         event = self.event
+        if event.get("type") == "contact.changed":
+            return await self._panel_parts(viewer)
         conversation_id = event.get("conversation_id")
         if event.get("application_id") not in viewer.application_ids or not isinstance(conversation_id, int):
             return None
@@ -159,6 +185,19 @@ class SharedRender:
             # (a handful of tabs at most), the row per variant.
             parts.append(await self.part(("thread", state.filters.as_query(), viewer.user_id, viewer.locale)))
         return parts
+
+    async def _panel_parts(self, viewer: Viewer) -> list[str] | None:
+        """`contact.changed`: the panel, for a tab whose open thread is one of the event's conversations
+        (all of one Application, which the tab must see). Drawn once per conversation and locale."""
+        open_id = viewer.state.conversation_id
+        if (
+            self.event.get("application_id") not in viewer.application_ids
+            or open_id is None
+            or open_id not in self.event.get("conversation_ids", ())
+        ):
+            return None
+        panel = await self.part(("panel", open_id, viewer.locale))
+        return [panel] if panel else None
 
     def _notice(self, viewer: Viewer) -> str:
         """What the tab may notify of (static/js/triage.js decides by the user's settings): a new

@@ -48,7 +48,13 @@ from conversations.selectors.inbox import (
     tab_counts,
 )
 from conversations.selectors.mentions import unread_mention_of, unread_mentions
-from conversations.selectors.thread import assignable_agents, conversation_for, thread_changes, thread_page
+from conversations.selectors.thread import (
+    assignable_agents,
+    contact_panel,
+    conversation_for,
+    thread_changes,
+    thread_page,
+)
 
 LIVE_MARK = "<!--live-->"
 # A change written up to this long before a frame was rendered may still be committing (or its event
@@ -269,7 +275,7 @@ def render_sync(
     and whenever it shows another thread or other filters).
 
     Rows: those with activity since then and those the tab shows (some may have left its filters).
-    Thread: messages newer than `after_id` or changed since then, plus header and window. When too much
+    Thread: messages newer than `after_id` or changed since then, plus header, window and contact panel. When too much
     happened, or the cursor is unusable, whole regions are replaced instead. `scope` limits the answer to
     the region the tab just swapped in ("thread" or "list"); "all" after a (re)connect.
     """
@@ -325,6 +331,9 @@ def render_sync(
                 )
             )
         parts.append(thread_state_html(conversation, base))
+        # The panel too: a colleague's change to the contact while this tab was away has no other way in.
+        panel = {**base, "conversation": conversation, "panel": contact_panel(conversation=conversation)}
+        parts.append(render_partial("contact_panel", panel))
     return frame(*parts, cursor=cursor, gen=state.gen, kind="sync")
 
 

@@ -14,7 +14,8 @@ from channels_app.access import AuthUser
 from channels_app.audit import record
 from channels_app.hub.events import clean_text
 from conversations.actions.threads import ThreadActionError
-from conversations.models import Contact, Person
+from conversations.events import publish_contact_changed
+from conversations.models import Contact, Conversation, Person
 
 LINK_TO_ITSELF = _("A contact cannot be linked to itself.")
 LINK_ACROSS_APPLICATIONS = _("Only contacts of the same Application can be linked.")
@@ -34,6 +35,14 @@ def _audit(actor: AuthUser, action: str, contact: Contact, changes: dict[str, ob
         target_repr=f"{contact.label} ({contact.channel.display_name})",
         changes=changes,
     )
+
+
+def _publish_panels(application_id: int, contact_ids: list[int]) -> None:
+    """The panels of these contacts' conversations redraw live in the tabs that have them open."""
+    conversation_ids = list(
+        Conversation.objects.filter(contact_id__in=contact_ids).values_list("pk", flat=True)
+    )
+    publish_contact_changed(application_id=application_id, conversation_ids=conversation_ids)
 
 
 def do_link_contacts(*, contact: Contact, other: Contact, actor: AuthUser) -> Person:
@@ -70,6 +79,9 @@ def do_link_contacts(*, contact: Contact, other: Contact, actor: AuthUser) -> Pe
         if old_person:
             Person.objects.filter(pk=old_person).delete()
         _audit(actor, "contact.linked", mine, {"linked": {"from": None, "to": f"contact {theirs.pk}"}})
+        # Every panel of the person lists the others: all of them change (those that joined, too).
+        members = list(Contact.objects.filter(person=person).values_list("pk", flat=True))
+        _publish_panels(mine.channel.application_id, members)
         return person
 
 
@@ -87,6 +99,8 @@ def do_unlink_contact(*, contact: Contact, actor: AuthUser) -> None:
             Contact.objects.filter(person_id=person_id).update(person=None)
             Person.objects.filter(pk=person_id).delete()
         _audit(actor, "contact.unlinked", locked, {"person": {"from": person_id, "to": None}})
+        # Its own panel loses the others, and theirs lose it.
+        _publish_panels(locked.channel.application_id, [locked.pk, *(c.pk for c in remaining)])
 
 
 def do_save_contact_notes(*, contact: Contact, notes: str, actor: AuthUser) -> Contact:
@@ -101,4 +115,6 @@ def do_save_contact_notes(*, contact: Contact, notes: str, actor: AuthUser) -> C
         locked.notes = text
         locked.save(update_fields=["notes"])
         _audit(actor, "contact.notes_changed", locked, {"notes": {"from": before, "to": text}})
+        # A contact's notes are shown in its own panel only (linked contacts keep their own).
+        _publish_panels(locked.channel.application_id, [locked.pk])
     return locked

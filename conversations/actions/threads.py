@@ -16,7 +16,7 @@ from channels_app.access import AuthUser, person_name, visible_application_ids
 from channels_app.hub.events import clean_text
 from conversations.actions.activity import record_activity
 from conversations.actions.cycles import note_status_change
-from conversations.events import publish_conversation_updated
+from conversations.events import publish_contact_changed, publish_conversation_updated
 from conversations.models import Activity, Contact, Conversation
 
 
@@ -137,8 +137,13 @@ def do_rename_contact(*, conversation: Conversation, display_name: str, actor: A
         contact.display_name = name
         contact.save(update_fields=["display_name"])
         conversation.contact = contact
-        # A contact has one conversation (Conversation.contact is one-to-one): its row and header redraw.
+        # A contact has one conversation (Conversation.contact is one-to-one): its row and header redraw,
+        # and its panel (which names the contact). Linked contacts' rows, headers and panels show their
+        # own names and channel ids, never this one's: nothing of theirs changes.
         publish_conversation_updated(
             application_id=conversation.application_id, conversation_id=conversation.pk
+        )
+        publish_contact_changed(
+            application_id=conversation.application_id, conversation_ids=[conversation.pk]
         )
     return conversation

@@ -327,6 +327,18 @@ def contact_panel(*, conversation: Conversation) -> ContactPanel:
     return ContactPanel(contact=contact, linked=list(linked))
 
 
+def live_contact_panel(*, conversation_id: int) -> tuple[Conversation, ContactPanel] | None:
+    """A conversation's panel for a live event, read once per server process for every tab that has the
+    thread open (fanout.py): not scoped to a user, so each tab checks its own access first. None when
+    the conversation is gone."""
+    conversation = (
+        Conversation.objects.select_related("application", "contact").filter(pk=conversation_id).first()
+    )
+    if conversation is None:
+        return None
+    return conversation, contact_panel(conversation=conversation)
+
+
 def link_candidates(*, conversation: Conversation, term: str) -> list[Contact]:
     """Contacts of the same Application an agent may link this one to: not itself nor already linked,
     whose name or channel id holds `term`."""

@@ -138,6 +138,7 @@
         planUpsert(el, planned);
       } else if ((op === "replace" || op === "remove") && byId(el.id)) {
         if (op === "replace") keepRenameDraft(byId(el.id), el);
+        if (op === "replace" && el.classList.contains("contact-panel")) keepPanelDraft(byId(el.id), el);
         if (op === "replace" && window.HubdashTriage) window.HubdashTriage.keepOpen(byId(el.id), el);
         if (op === "replace" && el.id === "inbox-list" && window.HubdashTriage) {
           window.HubdashTriage.holdList(byId(el.id), el, compareKeys);
@@ -154,7 +155,19 @@
   // message, a colleague's assignment, a resync), often while the agent is typing the name. The redraw
   // keeps the form open with what was typed, and the keyboard in it: a field that vanished would send
   // the rest of the name to the shortcuts ("e" resolves the conversation).
-  var renameFocus = null;
+  var keptFocus = null; // the field a redraw replaced while the agent was in it, to focus its successor
+
+  function keepFocus(old, field) {
+    if (document.activeElement !== old) return;
+    var caret = typeof old.selectionStart === "number";
+    keptFocus = {
+      old: old,
+      id: field.id,
+      start: caret ? old.selectionStart : null,
+      end: caret ? old.selectionEnd : null,
+      scroll: old.scrollTop,
+    };
+  }
 
   function keepRenameDraft(current, incoming) {
     var open = current.querySelector("details.rename[open]");
@@ -165,18 +178,95 @@
     var field = next.querySelector("input[name=display_name]");
     if (!typed || !field) return;
     field.setAttribute("value", typed.value);
-    if (document.activeElement === typed) {
-      renameFocus = { old: typed, id: field.id, start: typed.selectionStart, end: typed.selectionEnd };
+    keepFocus(typed, field);
+  }
+
+  // The contact panel is redrawn live when a colleague renames the contact, edits its notes or links
+  // another channel (and at every resync), while this agent may be writing notes of their own. A draft
+  // (a value that differs from the notes the field was drawn with) or a field being edited (the focus in
+  // the notes form) stays as it is, with the caret; the colleague's notes wait in `data-theirs` and, when
+  // they differ from what the draft started from, a line says so and offers them ("Use their notes").
+  // A field the agent only visited, unchanged, takes the new notes once they leave it. The search for a
+  // contact to link keeps its words and results, and the panel stays open or closed as the agent left it.
+  function notesBase(field) {
+    return field.hasAttribute("data-base") ? field.getAttribute("data-base") : field.defaultValue;
+  }
+
+  function keepPanelDraft(current, incoming) {
+    if (current.open) incoming.setAttribute("open", "");
+    else incoming.removeAttribute("open");
+    var typed = current.querySelector("form.contact-notes textarea[name=notes]");
+    var field = incoming.querySelector("form.contact-notes textarea[name=notes]");
+    if (typed && field) {
+      var base = notesBase(typed);
+      var editing = typed.form.contains(document.activeElement);
+      if (editing || typed.value !== base) {
+        var theirs = field.value; // the notes as saved now (the incoming field is not shown yet)
+        field.textContent = typed.value;
+        field.setAttribute("data-base", base);
+        field.setAttribute("data-theirs", theirs);
+        var conflict = incoming.querySelector("[data-role=notes-conflict]");
+        if (conflict && theirs !== base && theirs !== typed.value) conflict.hidden = false;
+        keepFocus(typed, field);
+      }
+    }
+    var search = current.querySelector(".link-search input[name=q]");
+    var nextSearch = incoming.querySelector(".link-search input[name=q]");
+    if (search && nextSearch && (search.value || document.activeElement === search)) {
+      nextSearch.setAttribute("value", search.value);
+      var found = current.querySelector(".link-candidates");
+      var nextFound = incoming.querySelector(".link-candidates");
+      if (found && nextFound) nextFound.innerHTML = found.innerHTML;
+      keepFocus(search, nextSearch);
+      // A search still waiting for its pause (or its answer) belonged to the old field, which htmx then
+      // drops: the new one asks again.
+      if (search.value) nextSearch.setAttribute("data-search-again", "");
     }
   }
 
   document.addEventListener("htmx:oobAfterSwap", function () {
-    var saved = renameFocus;
-    var field = saved && byId(saved.id);
-    if (!field || field === saved.old) return; // another element of the frame: the header comes later
-    renameFocus = null;
+    var field = document.querySelector("#thread .link-search input[data-search-again]");
+    if (!field || !field.form) return;
+    field.removeAttribute("data-search-again");
+    htmx.ajax("GET", field.form.getAttribute("hx-get"), {
+      target: field.form.getAttribute("hx-target"),
+      swap: "innerHTML",
+      values: { q: field.value },
+    });
+  });
+
+  // Leaving the notes unchanged, or taking the colleague's: the field shows the saved notes again.
+  function takeTheirNotes(field) {
+    field.value = field.getAttribute("data-theirs");
+    field.removeAttribute("data-base");
+    field.removeAttribute("data-theirs");
+    var conflict = field.form && field.form.querySelector("[data-role=notes-conflict]");
+    if (conflict) conflict.hidden = true;
+  }
+
+  document.addEventListener("focusout", function (event) {
+    var field = event.target;
+    if (!field.matches || !field.matches("form.contact-notes textarea[data-theirs]")) return;
+    if (field.form && field.form.contains(event.relatedTarget)) return; // on to the form's own buttons
+    if (field.value === notesBase(field)) takeTheirNotes(field);
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-action=use-their-notes]");
+    var field = button && button.form && button.form.querySelector("textarea[data-theirs]");
+    if (!field) return;
+    takeTheirNotes(field);
     field.focus();
-    field.setSelectionRange(saved.start, saved.end);
+  });
+
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var saved = keptFocus;
+    var field = saved && byId(saved.id);
+    if (!field || field === saved.old) return; // another element of the frame: the field comes later
+    keptFocus = null;
+    field.focus();
+    if (saved.start !== null && field.setSelectionRange) field.setSelectionRange(saved.start, saved.end);
+    field.scrollTop = saved.scroll;
   });
 
   // Saving closes the form at once; the answer redraws the header with the new name.
