@@ -37,7 +37,13 @@ def _explain(long_thread: int) -> None:
     from django.contrib.auth import get_user_model
 
     from conversations.models import Message
-    from conversations.selectors.inbox import InboxFilters, inbox_page, live_row, visible_application_list
+    from conversations.selectors.inbox import (
+        InboxFilters,
+        count_groups,
+        inbox_page,
+        live_row,
+        visible_application_list,
+    )
     from conversations.selectors.thread import conversation_for, thread_page
 
     user = get_user_model().objects.get(username="bench")
@@ -66,6 +72,8 @@ def _explain(long_thread: int) -> None:
             user=user, filters=InboxFilters(q="Cliente 5001"), application_ids=ids
         ),
         "live row (one per event per process)": lambda: live_row(conversation_id=long_thread),
+        # On every inbox and thread page, each socket's resync and each process's recount.
+        "view tabs' counts and unread": lambda: count_groups(application_ids=ids),
     }
     explain_cases(cases)
 
