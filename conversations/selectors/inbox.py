@@ -386,7 +386,9 @@ def count_groups(*, application_ids: Collection[int]) -> CountGroups:
         .order_by()
     )
     groups = list(rows)
-    kinds = dict(Channel.objects.filter(pk__in={row[1] for row in groups}).order_by().values_list("pk", "kind"))
+    kinds = dict(
+        Channel.objects.filter(pk__in={row[1] for row in groups}).order_by().values_list("pk", "kind")
+    )
     return [
         (app, kinds[channel], status, assignee, n, unread)
         for app, channel, status, assignee, n, unread in groups
