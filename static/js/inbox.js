@@ -77,6 +77,8 @@
     var siblings = sortedChildren(container, planned);
     var at = siblings.findIndex(function (s) { return s.id === el.id; });
     var triage = window.HubdashTriage;
+    // A redraw keeps the element's open menus open (a bubble's React menu the agent is choosing from).
+    if (triage && existing) triage.keepOpen(existing, el);
     if (triage && container.id === "inbox-list") triage.prepare(el);
     var held = triage && container.id === "inbox-list" && existing && existing.parentNode === container &&
       triage.hold(el, existing);
@@ -1123,6 +1125,12 @@
     link.appendChild(img);
     return { root: link, focus: link };
   }
+
+  // Choosing an emoji closes the React menu (its redraws keep it open while the agent is choosing).
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var menu = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("details.msg-react");
+    if (menu) menu.open = false;
+  });
 
   // What the agent chose to load in this tab ("message id url"): a redraw of that bubble (a live frame, the
   // resync after opening the thread) shows it again instead of asking a second time.

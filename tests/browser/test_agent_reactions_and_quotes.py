@@ -52,3 +52,36 @@ def test_an_agent_reacts_and_quotes_a_customers_message(open_browser, hub_a, app
         what="the Hub got the quote-reply",
     )
     assert sent[0]["content"] == {"text": "Dois dias úteis", "replyTo": "wamid.q-1"}
+
+
+def test_the_react_menu_stays_open_when_its_bubble_is_redrawn(open_browser, hub_a, app_a, agent_a):
+    whatsapp = app_a.channels.get(kind="whatsapp")
+    channel_id = str(whatsapp.hub_channel_id)
+    hub_a.customer_message(
+        channel_id=channel_id,
+        sender=CUSTOMER,
+        message_id="wamid.q-2",
+        content={"type": "text", "text": "Oi?"},
+    )
+    desk = open_browser(agent_a)
+    page = desk.page
+    open_inbox(page)
+    open_thread(page, CUSTOMER)
+    question = bubble_with(page, "Oi?")
+    question.get_by_text("React").click()
+    expect(question.locator("details.msg-react")).to_have_attribute("open", "")
+
+    # The customer reacts to the same message meanwhile: the bubble is drawn again, with their reaction.
+    hub_a.customer_message(
+        channel_id=channel_id,
+        sender=CUSTOMER,
+        content={"type": "reaction", "reaction": {"messageId": "wamid.q-2", "emoji": "❤️"}},
+    )
+    expect(question.locator(".reaction-badge[data-who=customer]")).to_contain_text("❤️")
+
+    expect(question.locator("details.msg-react")).to_have_attribute(
+        "open", ""
+    )  # the agent's menu: still open
+    question.get_by_role("button", name="React with 👍").click()
+    expect(question.locator(".reaction-badge[data-who=agent]")).to_contain_text("👍")
+    expect(question.locator("details.msg-react")).not_to_have_attribute("open", "")  # chosen: it closes
