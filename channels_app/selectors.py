@@ -199,8 +199,9 @@ def library_template(
     channel: Channel, *, params: list[str], pk: str = "", hub_template_id: str = ""
 ) -> tuple[WhatsAppTemplate, dict[str, str]]:
     """A template of the channel's library, by our id (the composer's picker) or by the Hub's (the
-    API), with its text rendered for the bubble. Raises ContentError when the channel has no such
-    template or `params` do not fill its variables exactly."""
+    API), with its text rendered for the bubble from `params` exactly as they are sent (the caller
+    trims them). Raises ContentError when the channel has no such template or `params` do not fill
+    its variables exactly."""
     templates = channel.templates.all()
     if pk:
         template = templates.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
@@ -208,7 +209,6 @@ def library_template(
         template = templates.filter(hub_template_id=hub_template_id).first() if hub_template_id else None
     if template is None:
         raise ContentError(_("Choose one of this channel's templates."))
-    params = [v.strip() for v in params]
     template.text.check_params(params)
     return template, {
         "name": template.name,

@@ -289,10 +289,10 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
             upload = do_store_upload(
                 conversation=conversation, uploaded_by=request.user, file=request.FILES["file"]
             )
+        # Trimmed once: the Hub gets the parameters the bubble shows.
+        params = [v.strip() for v in data.getlist("template_params")]
         template, shown = (
-            library_template(
-                conversation.channel, pk=data["template"], params=data.getlist("template_params")
-            )
+            library_template(conversation.channel, pk=data["template"], params=params)
             if data.get("template")
             else (None, None)
         )
@@ -303,7 +303,7 @@ def reply(request: AuthenticatedRequest, conversation_id: int) -> HttpResponse:
             media_type=upload.media_kind if upload else data.get("media_type", ""),
             filename=upload.filename if upload and upload.media_kind == "document" else "",
             template_id=template.hub_template_id if template else "",
-            template_params=data.getlist("template_params") if template else (),
+            template_params=params if template else (),
             reply_to=(quote.hub_message_id or "") if quote else "",
         )
         message = do_send_reply(

@@ -11,19 +11,23 @@ pytestmark = pytest.mark.browser
 CUSTOMER = "5521987654321"
 
 
-def test_an_agent_reacts_and_quotes_a_customers_message(open_browser, hub_a, app_a, agent_a):
-    whatsapp = app_a.channels.get(kind="whatsapp")
-    channel_id = str(whatsapp.hub_channel_id)
-    hub_a.customer_message(
-        channel_id=channel_id,
-        sender=CUSTOMER,
-        message_id="wamid.q-1",
-        content={"type": "text", "text": "Qual o prazo?"},
+def _thread_with_a_question(open_browser, hub, app, agent, message_id: str, text: str):
+    """The customer's WhatsApp message (with the Hub id an agent's reaction or quote names), open in the
+    agent's inbox. Returns the channel's Hub id and the page."""
+    channel_id = str(app.channels.get(kind="whatsapp").hub_channel_id)
+    hub.customer_message(
+        channel_id=channel_id, sender=CUSTOMER, message_id=message_id, content={"type": "text", "text": text}
     )
-    desk = open_browser(agent_a)
-    page = desk.page
+    page = open_browser(agent).page
     open_inbox(page)
     open_thread(page, CUSTOMER)
+    return channel_id, page
+
+
+def test_an_agent_reacts_and_quotes_a_customers_message(open_browser, hub_a, app_a, agent_a):
+    channel_id, page = _thread_with_a_question(
+        open_browser, hub_a, app_a, agent_a, "wamid.q-1", "Qual o prazo?"
+    )
     # Opening the thread marks it read, and that live redraw replaces the bubble: act once it has settled.
     expect(row_for(page, CUSTOMER).locator(".badge")).to_have_count(0)
     question = bubble_with(page, "Qual o prazo?")
@@ -55,18 +59,7 @@ def test_an_agent_reacts_and_quotes_a_customers_message(open_browser, hub_a, app
 
 
 def test_the_react_menu_stays_open_when_its_bubble_is_redrawn(open_browser, hub_a, app_a, agent_a):
-    whatsapp = app_a.channels.get(kind="whatsapp")
-    channel_id = str(whatsapp.hub_channel_id)
-    hub_a.customer_message(
-        channel_id=channel_id,
-        sender=CUSTOMER,
-        message_id="wamid.q-2",
-        content={"type": "text", "text": "Oi?"},
-    )
-    desk = open_browser(agent_a)
-    page = desk.page
-    open_inbox(page)
-    open_thread(page, CUSTOMER)
+    channel_id, page = _thread_with_a_question(open_browser, hub_a, app_a, agent_a, "wamid.q-2", "Oi?")
     question = bubble_with(page, "Oi?")
     question.get_by_text("React").click()
     expect(question.locator("details.msg-react")).to_have_attribute("open", "")
