@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -23,6 +26,19 @@ from channels_app.models import UserPreferences, time_zone_names
 
 # Where `preferences_of` remembers its answer on the user object (a lazy request.user forwards it).
 _CACHE = "_hubdash_preferences"
+# The user's side of UserPreferences.user: whether a user was read with their preferences joined.
+_JOINED = UserPreferences._meta.get_field("user").remote_field
+
+
+class PreferencesBackend(ModelBackend):
+    """Django's model backend, reading the signed-in user with their preferences in one query: its
+    `get_user` runs on every request and every websocket handshake, and every request then needs the
+    preferences (UserPreferencesMiddleware), which cost a query of their own before."""
+
+    def get_user(self, user_id: object) -> object:
+        user_model = get_user_model()
+        user = user_model._default_manager.select_related("preferences").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 # The notification settings' defaults, for a user without a preferences row (UserPreferences' defaults).
@@ -63,11 +79,26 @@ def preferences_of(user: User) -> Preferences:
         return Preferences()
     cached = getattr(user, _CACHE, None)
     if cached is None:
-        row = (
-            UserPreferences.objects.filter(user_id=user.pk)
-            .values_list("language", "time_zone", *UserPreferences.NOTIFICATION_FIELDS)
-            .first()
-        )
+        if _JOINED.is_cached(user):  # read with the user (PreferencesBackend): no query
+            try:
+                saved = user.preferences
+            except ObjectDoesNotExist:
+                saved = None
+            row = (
+                (
+                    saved.language,
+                    saved.time_zone,
+                    *(getattr(saved, f) for f in UserPreferences.NOTIFICATION_FIELDS),
+                )
+                if saved
+                else None
+            )
+        else:
+            row = (
+                UserPreferences.objects.filter(user_id=user.pk)
+                .values_list("language", "time_zone", *UserPreferences.NOTIFICATION_FIELDS)
+                .first()
+            )
         cached = Preferences(row[0], row[1], tuple(row[2:])) if row else Preferences()
         # A zone this machine no longer knows (tzdata removed it) must not break every page.
         if cached.time_zone and cached.time_zone not in time_zone_names():

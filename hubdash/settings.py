@@ -256,7 +256,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hubdash@localhost")
 AUTHENTICATION_BACKENDS = [
     # First, so a locked-out client is refused before its password is even checked.
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading each request's user with their language and time zone in one query.
+    # (It replaced ModelBackend itself on 2026-11-29: sessions signed in before then sign in once more.
+    # Both listed would check every wrong password twice.)
+    "channels_app.preferences.PreferencesBackend",
 ]
 # Login throttling (django-axes) on /accounts/login/ and /admin/login/. Failures are counted per username
 # from one address, and per address over all usernames (password spraying). Not per username alone: anyone
