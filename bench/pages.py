@@ -47,7 +47,8 @@ def _explain(long_thread: int) -> None:
     from conversations.selectors.thread import conversation_for, thread_page
 
     user = get_user_model().objects.get(username="bench")
-    ids = [a.pk for a in visible_application_list(user)]
+    applications = visible_application_list(user)
+    ids = [a.pk for a in applications]
     oldest = list(
         Message.objects.filter(conversation_id=long_thread).order_by("id").values_list("id", flat=True)[:41]
     )
@@ -59,21 +60,26 @@ def _explain(long_thread: int) -> None:
         thread_page(conversation=conversation_for(user, long_thread, bare=True), before_id=oldest[-1])
 
     cases = {
-        "inbox list": lambda: inbox_page(user=user, filters=InboxFilters(), application_ids=ids),
-        "inbox list, open only": lambda: inbox_page(
-            user=user, filters=InboxFilters(status="open"), application_ids=ids
+        # As the pages ask: the rows' Applications from the page's list, their channels' kinds from memory.
+        "inbox list, every status": lambda: inbox_page(
+            user=user, filters=InboxFilters(status="all"), applications=applications
+        ),
+        "inbox list, open only (the default view)": lambda: inbox_page(
+            user=user, filters=InboxFilters(status="open"), applications=applications
         ),
         "thread page: the conversation, then its newest messages": thread,
         '"load older" at the far end: the access check, then the messages': older,
         "search a reference": lambda: inbox_page(
-            user=user, filters=InboxFilters(q="ref123457"), application_ids=ids
+            user=user, filters=InboxFilters(q="ref123457"), applications=applications
         ),
         "search a name": lambda: inbox_page(
-            user=user, filters=InboxFilters(q="Cliente 5001"), application_ids=ids
+            user=user, filters=InboxFilters(q="Cliente 5001"), applications=applications
         ),
         "live row (one per event per process)": lambda: live_row(conversation_id=long_thread),
-        # On every inbox and thread page, each socket's resync and each process's recount.
-        "view tabs' counts and unread": lambda: count_groups(application_ids=ids),
+        # On every inbox and thread page and each socket's resync: the open ones (the default view).
+        "view tabs' counts and unread, open": lambda: count_groups(application_ids=ids, status="open"),
+        # A process's live recount: every status, for every tab it serves.
+        "view tabs' counts and unread, every status": lambda: count_groups(application_ids=ids),
     }
     explain_cases(cases)
 

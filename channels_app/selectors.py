@@ -45,6 +45,32 @@ def can_use_settings(user: User) -> bool:
     return bool(cached)
 
 
+# Channel id -> kind, remembered by each process: a channel's kind never changes once it is registered
+# (actions/channels.py changes only its name and whether it is active), so the inbox's rows and the view
+# tabs' counts name each row's channel kind without a query. A saved or deleted channel is forgotten
+# (signals.py): a test database that rolled back may give the next channel the same id.
+_CHANNEL_KINDS: dict[int, str] = {}
+
+
+def channel_kinds(ids: Iterable[int]) -> dict[int, str]:
+    """The kind of each of these channels (the ones that exist)."""
+    wanted = set(ids)
+    missing = wanted - _CHANNEL_KINDS.keys()
+    if missing:
+        _CHANNEL_KINDS.update(Channel.objects.filter(pk__in=missing).order_by().values_list("pk", "kind"))
+    return {pk: _CHANNEL_KINDS[pk] for pk in wanted if pk in _CHANNEL_KINDS}
+
+
+def forget_channel_kind(channel_id: int) -> None:
+    _CHANNEL_KINDS.pop(channel_id, None)
+
+
+def remember_settings_access(user: User, *, administers_any: bool) -> None:
+    """`can_use_settings`' answer, from a caller that read the user's memberships with their roles anyway
+    (the inbox's pages: visible_application_list), so the nav asks no query of its own."""
+    setattr(user, _SETTINGS_CACHE, bool(user.is_superuser or administers_any))
+
+
 def can_create_application(user: User) -> bool:
     # Choice: an admin of one Application may start another one (and becomes its admin), so a team
     # can connect a second Hub Application without a superuser. Agents cannot.

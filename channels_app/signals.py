@@ -15,8 +15,9 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from channels_app.models import Application, Membership
+from channels_app.models import Application, Channel, Membership
 from channels_app.realtime import publish_access_changed
+from channels_app.selectors import forget_channel_kind
 
 
 @receiver([post_save, post_delete], sender=Membership)
@@ -31,6 +32,11 @@ def application_changed(sender: type, instance: Application, created: bool = Tru
     if created:
         superusers = get_user_model().objects.filter(is_superuser=True, is_active=True)
         publish_access_changed(user_ids=superusers.values_list("pk", flat=True))
+
+
+@receiver([post_save, post_delete], sender=Channel)
+def channel_changed(sender: type, instance: Channel, **kwargs: Any) -> None:
+    forget_channel_kind(instance.pk)  # remembered per process (selectors.channel_kinds)
 
 
 def user_changed(sender: type, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:

@@ -235,7 +235,8 @@ def row_html(
 
 def page_tab_counts(*, user: AuthUser, filters: InboxFilters, application_ids: Collection[int]) -> TabCounts:
     """The view tabs' counts for a page or a sync: one grouped query (live_counts.py keeps them live)."""
-    groups = count_groups(application_ids=application_ids)
+    status = None if filters.status == "all" else filters.status  # the tabs count this status only
+    groups = count_groups(application_ids=application_ids, status=status)
     return tab_counts(groups, filters=filters, viewer_id=user.pk, application_ids=application_ids)
 
 

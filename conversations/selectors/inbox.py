@@ -18,7 +18,8 @@ from django.utils.translation import pgettext_lazy
 
 from channels_app.access import User, application_for, visible_application_ids, visible_applications
 from channels_app.hub.capabilities import ChannelKind
-from channels_app.models import Application, Channel
+from channels_app.models import Application, Channel, Membership
+from channels_app.selectors import channel_kinds, remember_settings_access
 from conversations.models import Contact, Conversation, ConversationCycle, Label, Message
 
 INBOX_PAGE_SIZE = 30
@@ -58,18 +59,40 @@ CYCLE_FIELDS = ("id", "customer_at", "first_response_due_at", "first_response_at
 ROW_LABELS = Prefetch("labels", queryset=Label.objects.only("id", "name", "colour", "application_id"))
 
 
-def _list_rows() -> QuerySet[Conversation]:
-    return (
-        Conversation.objects.select_related(*_LIST_JOINED)
-        .only(*ROW_FIELDS)
-        .prefetch_related(
+def _list_rows(*, parents: bool = True) -> QuerySet[Conversation]:
+    """`parents`: prefetch each row's Application and channel (else the caller attaches them:
+    `_attach_parents`)."""
+    qs = Conversation.objects.select_related(*_LIST_JOINED).only(*ROW_FIELDS)
+    if parents:
+        qs = qs.prefetch_related(
             Prefetch("application", queryset=Application.objects.only("id", "name")),
             Prefetch("channel", queryset=Channel.objects.only("id", "kind")),
-            # Only for rows with an open cycle (none: no query); what the row's target flag reads.
-            Prefetch("open_cycle", queryset=ConversationCycle.objects.only(*CYCLE_FIELDS)),
-            ROW_LABELS,
         )
+    return qs.prefetch_related(
+        # Only for rows with an open cycle (none: no query); what the row's target flag reads.
+        Prefetch("open_cycle", queryset=ConversationCycle.objects.only(*CYCLE_FIELDS)),
+        ROW_LABELS,
     )
+
+
+def _attach_parents(rows: list[Conversation], applications: list[Application]) -> None:
+    """Each row's Application (id and name) from the page's own list of the visible ones, and its
+    channel's kind from the process's memory (`channel_kinds`): what the two prefetches read, without
+    their two queries. Built as those load them (only these fields, one object per parent), so a row
+    drawn once (templatetags/fragments.py) has the same key either way."""
+    if not rows:
+        return
+    db = rows[0]._state.db
+    names = {a.pk: a.name for a in applications}
+    parents = {
+        pk: Application.from_db(db, ["id", "name"], (pk, names[pk]))
+        for pk in {r.application_id for r in rows}
+    }
+    kinds = channel_kinds(row.channel_id for row in rows)
+    channels = {pk: Channel.from_db(db, ["id", "kind"], (pk, kind)) for pk, kind in kinds.items()}
+    for row in rows:
+        Conversation.application.field.set_cached_value(row, parents[row.application_id])
+        Conversation.channel.field.set_cached_value(row, channels[row.channel_id])
 
 
 @dataclass(frozen=True)
@@ -214,8 +237,18 @@ def _matching_search(qs: QuerySet[Conversation], term: str) -> QuerySet[Conversa
 
 def visible_application_list(user: User) -> list[Application]:
     """The Applications this user may see (id and name), read once per page and handed to every
-    selector of that page as `application_ids` (each would otherwise ask again: four queries a page)."""
-    return list(visible_applications(user).only("id", "name"))
+    selector of that page as `application_ids` (each would otherwise ask again: four queries a page).
+    The same read tells whether the user administers any of them: the nav's "Settings" and "Delivery"
+    links (`can_use_settings`) need no query of their own then."""
+    applications = visible_applications(user).only("id", "name")
+    if not user.is_authenticated or user.is_superuser:
+        return list(applications)
+    administered = Membership.objects.filter(
+        user=user, application=OuterRef("pk"), role=Membership.Role.ADMIN
+    )
+    found = list(applications.annotate(administered=Exists(administered)))
+    remember_settings_access(user, administers_any=any(a.administered for a in found))
+    return found
 
 
 def inbox_conversations(
@@ -224,6 +257,7 @@ def inbox_conversations(
     filters: InboxFilters,
     application_ids: Collection[int] | None = None,
     keep_id: int | None = None,
+    parents: bool = True,
 ) -> QuerySet[Conversation]:
     """The conversations this user may see that match `filters`, newest activity first.
 
@@ -235,7 +269,7 @@ def inbox_conversations(
     """
     if application_ids is None:
         application_ids = visible_application_ids(user)
-    qs = _list_rows().filter(application_id__in=list(application_ids))
+    qs = _list_rows(parents=parents).filter(application_id__in=list(application_ids))
     if filters.application_id:
         qs = qs.filter(application_id=filters.application_id)
     if filters.kind:
@@ -282,10 +316,20 @@ def inbox_page(
     limit: int = INBOX_PAGE_SIZE,
     application_ids: Collection[int] | None = None,
     keep_id: int | None = None,
+    applications: list[Application] | None = None,
 ) -> InboxPage:
     """One page of the inbox, keyset-paginated on (last_activity_at, id): stable while rows move up.
-    `keep_id`: the open conversation, kept in the Unread view once read."""
-    qs = inbox_conversations(user=user, filters=filters, application_ids=application_ids, keep_id=keep_id)
+    `keep_id`: the open conversation, kept in the Unread view once read. `applications`: the visible
+    ones (`visible_application_list`), when the caller read them: the rows take their names from it."""
+    if applications is not None:
+        application_ids = [a.pk for a in applications]
+    qs = inbox_conversations(
+        user=user,
+        filters=filters,
+        application_ids=application_ids,
+        keep_id=keep_id,
+        parents=applications is None,
+    )
     cursor = parse_sort_key(before)
     if cursor:
         at, pk = cursor
@@ -293,6 +337,8 @@ def inbox_page(
     rows = list(qs[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
+    if applications is not None:
+        _attach_parents(rows, applications)
     return InboxPage(rows=rows, next_cursor=sort_key(rows[-1]) if has_more and rows else None)
 
 
@@ -304,17 +350,21 @@ def inbox_row(
     return qs.filter(pk=conversation_id).first()
 
 
-def filter_choices(*, user: User, applications: list[Application] | None = None) -> dict[str, object]:
+def filter_choices(
+    *, user: User, applications: list[Application] | None = None, labels: list[Label] | None = None
+) -> dict[str, object]:
     """What the filter bar offers: the visible Applications (`visible_application_list`, when the caller
-    has it) and the channel kinds."""
+    has it), the channel kinds and the Applications' labels (`labels_of`, when the caller has them)."""
     if applications is None:
         applications = visible_application_list(user)
+    if labels is None:
+        labels = labels_of(application_ids=[a.pk for a in applications])
     return {
         "applications": applications,
         "kinds": [(k.value, k.label) for k in ChannelKind],
         "statuses": [*Conversation.Status.choices, ("all", _("All statuses"))],
         "assigned_choices": InboxFilters.ASSIGNED_CHOICES,
-        "labels": labels_of(application_ids=[a.pk for a in applications]),
+        "labels": labels,
     }
 
 
@@ -369,26 +419,31 @@ TABS = ("mine", "unassigned", "all")
 CountGroups = list[tuple[int, str, str, int | None, int, int]]
 
 
-def count_groups(*, application_ids: Collection[int]) -> CountGroups:
+def count_groups(*, application_ids: Collection[int], status: str | None = None) -> CountGroups:
     """The conversations of these Applications counted by what the tabs and filters tell apart, and the
     unread ones among them: one grouped query, whose result size does not grow with the number of
     conversations. It groups by channel (an index-only scan of `tab_counts`, which carries
-    `unread_count` for the second count: no join, no heap) and names each channel's kind afterwards."""
+    `unread_count` for the second count: no join, no heap) and names each channel's kind afterwards.
+
+    `status`: only the conversations in it, for one page whose tabs all count that status (the tabs
+    never count across statuses): the scan then reads that status's stretch of the index, not the
+    conversations resolved over the years. A process's live recount (live_counts.py) counts them all,
+    for every tab it serves."""
     if not application_ids:
         return []
     ids = list(application_ids)
+    conversations = Conversation.objects.filter(application_id__in=ids)
+    if status is not None:
+        conversations = conversations.filter(status=status)
     rows = (
-        Conversation.objects.filter(application_id__in=ids)
-        .values_list("application_id", "channel_id", "status", "assignee_id")
+        conversations.values_list("application_id", "channel_id", "status", "assignee_id")
         # count(*), not count(id): the id is not in the index. Django refuses a filter on count(*);
         # unread_count is never null and in the index, so counting it is the same and stays index-only.
         .annotate(n=Count("*"), unread=Count("unread_count", filter=Q(unread_count__gt=0)))
         .order_by()
     )
     groups = list(rows)
-    kinds = dict(
-        Channel.objects.filter(pk__in={row[1] for row in groups}).order_by().values_list("pk", "kind")
-    )
+    kinds = channel_kinds(row[1] for row in groups)
     return [
         (app, kinds[channel], status, assignee, n, unread)
         for app, channel, status, assignee, n, unread in groups

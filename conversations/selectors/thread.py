@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -275,18 +274,40 @@ def message_timeline(*, message: Message) -> MessageTimeline:
 
 def assignable_agents(*, application: Application) -> list[AuthUser]:
     """Active users who may answer this Application (members of it)."""
-    return agents_of(application_ids=[application.pk])
+    return members_of(application_ids=[application.pk]).of(application.pk)
 
 
 def agents_of(*, application_ids: Collection[int]) -> list[AuthUser]:
     """Active members of any of these Applications (the bulk bar's assignees: each assignment is still
     checked against the conversation's own Application)."""
-    members = Membership.objects.filter(application_id__in=list(application_ids)).values("user_id")
-    return list(
-        get_user_model()
-        .objects.filter(is_active=True, pk__in=members)
-        .order_by("first_name", "last_name", "username")
+    return members_of(application_ids=application_ids).everyone
+
+
+@dataclass
+class Members:
+    """The active members of some Applications, each list by name (as the database orders names)."""
+
+    everyone: list[AuthUser]  # of any of them, each once
+    by_application: dict[int, list[AuthUser]]
+
+    def of(self, application_id: int) -> list[AuthUser]:
+        return self.by_application.get(application_id, [])
+
+
+def members_of(*, application_ids: Collection[int]) -> Members:
+    """One query for a page that lists both the bulk bar's assignees (any visible Application's members)
+    and an open thread's (its own Application's)."""
+    everyone: dict[int, AuthUser] = {}
+    by_application: dict[int, list[AuthUser]] = {}
+    memberships = (
+        Membership.objects.filter(application_id__in=list(application_ids), user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username", "user_id")
     )
+    for membership in memberships:
+        user = everyone.setdefault(membership.user_id, membership.user)  # one object per person
+        by_application.setdefault(membership.application_id, []).append(user)
+    return Members(everyone=list(everyone.values()), by_application=by_application)
 
 
 # --- The contact panel ----------------------------------------------------------------------------------

@@ -22,13 +22,15 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def mentions_link(context: template.Context) -> SafeString:
-    """The nav's "Mentions" link with the signed-in user's unread count (one indexed count)."""
+    """The nav's "Mentions" link with the signed-in user's unread count (one indexed count, unless the
+    view counted them already: `unread_mentions` in the context)."""
     user = context.get("user")
     if user is None or not user.is_authenticated:
         return mark_safe("")
-    html = render_to_string(
-        "conversations/partials/mentions_link.html", {"count": unread_mentions(user=user)}
-    )
+    count = context.get("unread_mentions")
+    if count is None:
+        count = unread_mentions(user=user)
+    html = render_to_string("conversations/partials/mentions_link.html", {"count": count})
     return mark_safe(html)  # rendered by the template engine, escaped there
 
 

@@ -52,20 +52,23 @@ from conversations.live import (
     thread_context,
     thread_state_html,
 )
-from conversations.models import Conversation, Message
+from conversations.models import Conversation, Label, Message
 from conversations.selectors.inbox import (
     InboxFilters,
     filter_choices,
     filters_for,
     inbox_page,
+    labels_of,
     view_tabs,
     visible_application_list,
 )
+from conversations.selectors.mentions import unread_mentions
 from conversations.selectors.thread import (
-    agents_of,
+    Members,
     contact_panel,
     conversation_for,
     matching_message_id,
+    members_of,
     message_for,
     message_timeline,
     thread_page,
@@ -87,20 +90,25 @@ def _page_context(
     *,
     active_id: int | None,
     before: str | None = None,
+    members: Members | None = None,
+    labels: list[Label] | None = None,
 ) -> dict[str, Any]:
+    """`members`, `labels`: those of the visible Applications, when the caller read them already."""
     cursor = new_cursor()  # before any read: the browser's resync starts here
     ids = [a.pk for a in applications]
     counts = page_tab_counts(user=request.user, filters=filters, application_ids=ids)
+    if members is None:
+        members = members_of(application_ids=ids)
     return {
         **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
-        **filter_choices(user=request.user, applications=applications),
+        **filter_choices(user=request.user, applications=applications, labels=labels),
         "page": inbox_page(
-            user=request.user, filters=filters, before=before, application_ids=ids, keep_id=active_id
+            user=request.user, filters=filters, before=before, applications=applications, keep_id=active_id
         ),
         "tab_counts": counts,
         "view_tabs": view_tabs(counts),
         "snooze_presets": SNOOZE_PRESETS,
-        "bulk_agents": [a for a in agents_of(application_ids=ids) if a.pk != request.user.pk],
+        "bulk_agents": [a for a in members.everyone if a.pk != request.user.pk],
         "notify": preferences_of(request.user).notify,
         "active_id": active_id,
         "cursor": cursor,
@@ -118,7 +126,7 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
     before = request.GET.get("before")
     if before and request.htmx:
         # Infinite scroll: the next rows and a new sentinel, replacing the old sentinel.
-        page = inbox_page(user=request.user, filters=filters, before=before, application_ids=ids)
+        page = inbox_page(user=request.user, filters=filters, before=before, applications=applications)
         base = base_context(user=request.user, filters=filters, request=request, application_ids=ids)
         return render(request, "conversations/partials/inbox_rows.html", {**base, "page": page})
     if _wants(request, "thread-pane"):
@@ -142,7 +150,11 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
     conversation = conversation_for(request.user, conversation_id, application_ids=ids)
     filters = filters_for(user=request.user, params=request.GET, application_ids=ids)
     cursor = new_cursor()
-    do_read_mentions(user=request.user, conversation=conversation)
+    # Opening the thread reads its mentions of the user: a statement only when they have unread ones
+    # (most openings have none), and the nav's count is then the one read here.
+    mentions = unread_mentions(user=request.user)
+    if mentions and do_read_mentions(user=request.user, conversation=conversation):
+        mentions = None  # the nav counts again
     if conversation.unread_count:
         # Already read: no locking transaction (three round trips) on every opening. A message that
         # arrives after the read above reaches the open thread live, and the page marks it read then.
@@ -156,19 +168,27 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
     )
     context = {
         **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
-        **thread_context(conversation),
         "thread": thread,
         "search_hit_id": hit,
         "panel": contact_panel(conversation=conversation),
         "cursor": cursor,
+        "unread_mentions": mentions,
     }
     if _wants(request, "thread-pane"):
+        context.update(thread_context(conversation))
         return render(request, "conversations/partials/thread_pane.html", context)
-    return render(
-        request,
-        "conversations/inbox.html",
-        {**_page_context(request, filters, applications, active_id=conversation.pk), **context},
+    # The whole page: the members and labels of every visible Application, read once for the list's
+    # filters and bulk bar and for the thread's assignee and label menus.
+    members = members_of(application_ids=ids)
+    labels = labels_of(application_ids=ids)
+    own_labels = [label for label in labels if label.application_id == conversation.application_id]
+    context.update(
+        thread_context(conversation, agents=members.of(conversation.application_id), labels=own_labels)
     )
+    page = _page_context(
+        request, filters, applications, active_id=conversation.pk, members=members, labels=labels
+    )
+    return render(request, "conversations/inbox.html", {**page, **context})
 
 
 @login_required

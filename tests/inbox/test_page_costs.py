@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from conversations.models import Conversation
+from channels_app.models import Membership
+from channels_app.selectors import channel_kinds
+from conversations.models import Conversation, Label
 from conversations.selectors.thread import conversation_for, thread_page
-from tests.inbox.inbox_support import add_message, make_conversation
+from tests.conftest import login
+from tests.inbox.inbox_support import add_message, channel_of, make_conversation
 
 pytestmark = pytest.mark.django_db
 
@@ -18,22 +23,79 @@ def _sql(queries: CaptureQueriesContext) -> list[str]:
     return [q["sql"].upper() for q in queries.captured_queries]
 
 
+def _values(page: str, opening: str, closing: str) -> list[str]:
+    """The `value`s inside the first element that starts with `opening` (up to its `closing` tag)."""
+    start = page.index(opening)
+    return re.findall(r'value="([^"]*)"', page[start : page.index(closing, start)])
+
+
+def _by_user(queries: CaptureQueriesContext, table: str) -> list[str]:
+    """Queries of `table` that pick the signed-in user's rows (`"user_id" = 5`, not a join on it)."""
+    return [sql for sql in _sql(queries) if table in sql and re.search(r'"USER_ID" = \d', sql)]
+
+
 @pytest.mark.parametrize("page", ["inbox", "thread"])
-def test_a_page_reads_the_users_applications_once(agent_a_client, app_a, page):
+@pytest.mark.parametrize("role", ["agent", "admin"])
+def test_a_page_reads_the_users_applications_once(agent_a_client, admin_client_a, app_a, page, role):
     conversation = make_conversation(app_a)
     url = "/" if page == "inbox" else reverse("conversation", args=[conversation.pk])
+    client = admin_client_a if role == "admin" else agent_a_client
 
     with CaptureQueriesContext(connection) as queries:
-        assert agent_a_client.get(url).status_code == 200
+        response = client.get(url)
 
-    # Which Applications the user sees: once, handed to the access check, the list and the filter bar.
-    # (The nav's "may this user review or use settings" asks on its own, by role.)
-    memberships = [
-        sql
-        for sql in _sql(queries)
-        if "CHANNELS_APP_MEMBERSHIP" in sql and '"USER_ID" =' in sql and "ROLE" not in sql
-    ]
-    assert len(memberships) == 1
+    assert response.status_code == 200
+    # Which Applications the user sees, and whether they administer one (the nav's "Delivery" and
+    # "Settings"): one read, handed to the access check, the list, the filter bar and the nav.
+    assert len(_by_user(queries, "CHANNELS_APP_MEMBERSHIP")) == 1
+    nav = response.content.decode()
+    assert (f'href="{reverse("settings:index")}"' in nav) is (role == "admin")
+    assert (f'href="{reverse("review:list")}"' in nav) is (role == "admin")
+    # The user's language and time zone come with the user: no query of their own.
+    assert not _by_user(queries, "CHANNELS_APP_USERPREFERENCES")
+
+
+def test_a_thread_page_reads_members_and_labels_once(app_a, app_b, agent_a, agent_b):
+    # Alice answers for both Applications; Bob only for B.
+    Membership.objects.create(user=agent_a, application=app_b, role=Membership.Role.AGENT)
+    vip = Label.objects.create(application=app_a, name="VIP", colour="#b91c1c")
+    billing = Label.objects.create(application=app_b, name="Billing", colour="#1d4ed8")
+    conversation = make_conversation(app_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = login(agent_a).get(reverse("conversation", args=[conversation.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    # The thread's assignee menu offers its own Application's members; the bulk bar, colleagues of any.
+    assignees = _values(page, f'<select id="assignee-{conversation.pk}"', "</select>")
+    assert str(agent_a.pk) in assignees and str(agent_b.pk) not in assignees
+    assert _values(page, '<select id="bulk-assignee"', "</select>") == ["me", "", str(agent_b.pk)]
+    # The label menu: the thread's Application's labels; the filter bar: every visible one's.
+    assert _values(
+        page, '<form method="post" action="' + reverse("set_label", args=[conversation.pk]), "</form>"
+    )[-1:] == [f"{vip.pk}:add"]
+    assert sorted(_values(page, '<details class="label-filter"', "</details>")) == sorted(
+        [str(vip.pk), str(billing.pk)]
+    )
+    # Members once (by Application); the Applications' labels once, besides the list rows' chips and the
+    # thread's own (both through the conversations' labels).
+    members = [s for s in _sql(queries) if "CHANNELS_APP_MEMBERSHIP" in s and "AUTH_USER" in s]
+    assert len(members) == 1
+    labels = [s for s in _sql(queries) if 'FROM "CONVERSATIONS_LABEL"' in s]
+    assert len([s for s in labels if "CONVERSATIONS_CONVERSATION_LABELS" not in s]) == 1
+
+
+def test_opening_a_thread_counts_mentions_once_when_none_are_unread(agent_a_client, app_a):
+    conversation = make_conversation(app_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = agent_a_client.get(reverse("conversation", args=[conversation.pk]))
+
+    assert response.status_code == 200
+    mentions = [s for s in _sql(queries) if "CONVERSATIONS_MENTION" in s]
+    assert len(mentions) == 1 and mentions[0].startswith("SELECT COUNT")
+    assert 'id="nav-mentions"' in response.content.decode()
 
 
 def test_opening_a_read_thread_takes_no_lock(agent_a_client, app_a):
@@ -76,3 +138,33 @@ def test_checking_access_to_a_conversation_is_one_query(app_a, agent_a, agent_b)
     assert len(queries) == 1
     assert refused.type.__name__ == "Http404"
     assert Conversation.objects.filter(pk=conversation.pk).exists()
+
+
+def test_a_channels_kind_is_read_once_per_process_until_the_channel_is_saved(app_a):
+    channel = channel_of(app_a, "whatsapp")
+    assert channel_kinds([channel.pk]) == {channel.pk: "whatsapp"}
+
+    with CaptureQueriesContext(connection) as queries:
+        assert channel_kinds([channel.pk, 999_999]) == {channel.pk: "whatsapp"}  # an unknown id: left out
+    assert len(queries) == 1  # only the unknown id was asked for
+
+    channel.kind = "telegram"  # never done by Hubdash itself (a kind is fixed at registration)
+    channel.save()
+    assert channel_kinds([channel.pk]) == {channel.pk: "telegram"}
+
+
+@pytest.mark.parametrize(("status", "expected"), [("open", 2), ("resolved", 1), ("all", 3)])
+def test_a_pages_tabs_count_only_the_status_it_shows(agent_a_client, app_a, status, expected):
+    make_conversation(app_a, status="open")
+    make_conversation(app_a, status="open")
+    make_conversation(app_a, status="resolved")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = agent_a_client.get("/", {"status": status})
+
+    assert f'id="tab-count-all" class="tab-count" data-live="replace" data-count="{expected}"' in (
+        response.content.decode()
+    )
+    counts = [sql for sql in _sql(queries) if "GROUP BY" in sql and "COUNT(*)" in sql]
+    assert len(counts) == 1
+    assert ("\"STATUS\" = 'OPEN'" in counts[0] or "\"STATUS\" = 'RESOLVED'" in counts[0]) is (status != "all")

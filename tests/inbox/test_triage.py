@@ -64,6 +64,7 @@ def test_the_tab_counts_cost_the_same_queries_whatever_the_number_of_conversatio
         return len(queries)
 
     make_conversation(app_a, assignee=agent_a)
+    queries_for_inbox()  # the process learns the channel's kind (selectors.channel_kinds)
     few = queries_for_inbox()
     for n in range(40):
         make_conversation(app_a, assignee=agent_a if n % 2 else None, status="resolved" if n % 3 else "open")
