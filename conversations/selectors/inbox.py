@@ -59,20 +59,18 @@ CYCLE_FIELDS = ("id", "customer_at", "first_response_due_at", "first_response_at
 ROW_LABELS = Prefetch("labels", queryset=Label.objects.only("id", "name", "colour", "application_id"))
 
 
-def _list_rows(*, parents: bool = True) -> QuerySet[Conversation]:
-    """`parents`: prefetch each row's Application and channel (else the caller attaches them:
-    `_attach_parents`)."""
+def _list_rows(*, prefetch: bool = True) -> QuerySet[Conversation]:
+    """`prefetch`: each row's Application, channel and labels with the rows (else the caller attaches
+    them: `_attach_parents`, `_attach_labels`)."""
     qs = Conversation.objects.select_related(*_LIST_JOINED).only(*ROW_FIELDS)
-    if parents:
+    if prefetch:
         qs = qs.prefetch_related(
             Prefetch("application", queryset=Application.objects.only("id", "name")),
             Prefetch("channel", queryset=Channel.objects.only("id", "kind")),
+            ROW_LABELS,
         )
-    return qs.prefetch_related(
-        # Only for rows with an open cycle (none: no query); what the row's target flag reads.
-        Prefetch("open_cycle", queryset=ConversationCycle.objects.only(*CYCLE_FIELDS)),
-        ROW_LABELS,
-    )
+    # Only for rows with an open cycle (none: no query); what the row's target flag reads.
+    return qs.prefetch_related(Prefetch("open_cycle", queryset=ConversationCycle.objects.only(*CYCLE_FIELDS)))
 
 
 def _attach_parents(rows: list[Conversation], applications: list[Application]) -> None:
@@ -93,6 +91,35 @@ def _attach_parents(rows: list[Conversation], applications: list[Application]) -
     for row in rows:
         Conversation.application.field.set_cached_value(row, parents[row.application_id])
         Conversation.channel.field.set_cached_value(row, channels[row.channel_id])
+
+
+def _attach_labels(rows: list[Conversation]) -> None:
+    """Each row's labels, where `conversation.labels.all()` finds them, as ROW_LABELS' prefetch leaves
+    them: one query for the page. Django's own prefetch of a many-to-many builds a manager and filters
+    a queryset for every row (a sixth of a 30-row inbox page's time)."""
+    if not rows:
+        return
+    db = rows[0]._state.db
+    found: dict[int, list[Label]] = {row.pk: [] for row in rows}
+    links = (
+        Conversation.labels.through.objects.filter(conversation_id__in=list(found))
+        .order_by("label__name", "label__id")  # Label's own ordering
+        .values_list("conversation_id", "label_id", "label__application_id", "label__name", "label__colour")
+    )
+    for conversation_id, *label in links:
+        found[conversation_id].append(Label.from_db(db, ["id", "application_id", "name", "colour"], label))
+    for row in rows:
+        labels: QuerySet[Label] = QuerySet(model=Label, using=db)
+        labels._result_cache = found[row.pk]
+        labels._prefetch_done = True
+        row._prefetched_objects_cache = {**getattr(row, "_prefetched_objects_cache", {}), "labels": labels}
+
+
+def labels_of_row(conversation: Conversation) -> list[Label]:
+    """A row's labels: the prefetched ones as they are (no manager built per row, as
+    `conversation.labels.all()` does), else `labels.all()`."""
+    cached = getattr(conversation, "_prefetched_objects_cache", {}).get("labels")
+    return list(cached if cached is not None else conversation.labels.all())
 
 
 @dataclass(frozen=True)
@@ -177,7 +204,7 @@ class InboxFilters:
             and (self.assigned != "mine" or conversation.assignee_id == viewer_id)
             and (self.assigned != "unassigned" or conversation.assignee_id is None)
             and (not self.unread or conversation.unread_count > 0 or conversation.pk == keep_id)
-            and (not self.labels or set(self.labels) <= {label.pk for label in conversation.labels.all()})
+            and (not self.labels or set(self.labels) <= {label.pk for label in labels_of_row(conversation)})
         )
 
 
@@ -257,7 +284,7 @@ def inbox_conversations(
     filters: InboxFilters,
     application_ids: Collection[int] | None = None,
     keep_id: int | None = None,
-    parents: bool = True,
+    prefetch: bool = True,
 ) -> QuerySet[Conversation]:
     """The conversations this user may see that match `filters`, newest activity first.
 
@@ -269,7 +296,7 @@ def inbox_conversations(
     """
     if application_ids is None:
         application_ids = visible_application_ids(user)
-    qs = _list_rows(parents=parents).filter(application_id__in=list(application_ids))
+    qs = _list_rows(prefetch=prefetch).filter(application_id__in=list(application_ids))
     if filters.application_id:
         qs = qs.filter(application_id=filters.application_id)
     if filters.kind:
@@ -328,7 +355,7 @@ def inbox_page(
         filters=filters,
         application_ids=application_ids,
         keep_id=keep_id,
-        parents=applications is None,
+        prefetch=applications is None,
     )
     cursor = parse_sort_key(before)
     if cursor:
@@ -339,6 +366,7 @@ def inbox_page(
     rows = rows[:limit]
     if applications is not None:
         _attach_parents(rows, applications)
+        _attach_labels(rows)
     return InboxPage(rows=rows, next_cursor=sort_key(rows[-1]) if has_more and rows else None)
 
 

@@ -40,7 +40,7 @@ from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
-from conversations.selectors.inbox import ROW_RELATED
+from conversations.selectors.inbox import ROW_RELATED, labels_of_row
 
 register = template.Library()
 
@@ -155,7 +155,7 @@ def inbox_row(context: template.Context, conversation: Any) -> SafeString:
         bool(context.get("in_frame")),
     )
     # The label chips: prefetched with every row (selectors/inbox.py ROW_LABELS), so no query here.
-    labels = tuple((label.pk, label.name, label.colour) for label in conversation.labels.all())
+    labels = tuple((label.pk, label.name, label.colour) for label in labels_of_row(conversation))
     key = (state_of(conversation, ROW_RELATED), labels, variant, _locale(context))
 
     def render() -> SafeString:

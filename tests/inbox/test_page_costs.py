@@ -168,3 +168,23 @@ def test_a_pages_tabs_count_only_the_status_it_shows(agent_a_client, app_a, stat
     counts = [sql for sql in _sql(queries) if "GROUP BY" in sql and "COUNT(*)" in sql]
     assert len(counts) == 1
     assert ("\"STATUS\" = 'OPEN'" in counts[0] or "\"STATUS\" = 'RESOLVED'" in counts[0]) is (status != "all")
+
+
+def test_the_rows_labels_are_one_query_for_the_whole_list(agent_a_client, app_a):
+    zeta = Label.objects.create(application=app_a, name="Zeta", colour="#b91c1c")
+    alpha = Label.objects.create(application=app_a, name="Alpha", colour="#1d4ed8")
+    labelled = [make_conversation(app_a) for _ in range(3)]
+    for conversation in labelled:
+        conversation.labels.add(zeta, alpha)
+    bare = make_conversation(app_a)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = agent_a_client.get("/").content.decode()
+
+    assert len([sql for sql in _sql(queries) if "CONVERSATIONS_CONVERSATION_LABELS" in sql]) == 1
+    for conversation in labelled:  # each row's chips, by name
+        row = page[page.index(f'<li id="conv-{conversation.pk}"') :]
+        row = row[: row.index("</li>")]
+        assert 0 < row.index(">Alpha<") < row.index(">Zeta<")
+    row = page[page.index(f'<li id="conv-{bare.pk}"') :]
+    assert ">Alpha<" not in row[: row.index("</li>")]
