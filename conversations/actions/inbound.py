@@ -60,6 +60,7 @@ from conversations.actions.activity import record_activity
 from conversations.actions.cycles import note_customer_message
 from conversations.actions.reactions import attach_inbound_reaction, reaction_of
 from conversations.actions.statuses import do_record_status
+from conversations.actions.threads import publish_linked_panels
 from conversations.events import publish_message_created
 from conversations.models import Activity, Contact, Conversation, Message, WebhookEvent
 
@@ -567,6 +568,7 @@ def _customer_reopened(channel: Channel, conversation_id: int, *, was: str) -> N
     thread = Conversation(pk=conversation_id, channel_id=channel.pk, application_id=channel.application_id)
     verb = Activity.CUSTOMER_WOKE if was == Conversation.Status.SNOOZED else Activity.REOPENED
     record_activity(conversation=thread, verb=verb, actor=None)
+    publish_linked_panels(application_id=channel.application_id, conversation_id=conversation_id)
 
 
 def _returning_conversation_id(*, channel_id: int, external_id: str) -> int | None:

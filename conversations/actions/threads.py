@@ -8,7 +8,7 @@ A call that changes nothing publishes nothing.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,7 +46,22 @@ def _save(conversation: Conversation, locked: Conversation, fields: list[str]) -
         # Keep the caller's (select_related) instance current for rendering.
         setattr(conversation, name, getattr(locked, name))
     publish_conversation_updated(application_id=locked.application_id, conversation_id=locked.pk)
+    if "status" in fields:
+        publish_linked_panels(application_id=locked.application_id, conversation_id=locked.pk)
     return conversation
+
+
+def publish_linked_panels(*, application_id: int, conversation_id: int) -> None:
+    """This conversation's status changed: the contact panels of the threads linked to its contact (the
+    same person on other channels) list it with its status, so they redraw live. One query; none of
+    them for a contact linked to no one. Linked contacts are of one Application (actions/contacts.py)."""
+    person = Contact.objects.filter(conversation__pk=conversation_id).values("person_id")
+    linked = (
+        Conversation.objects.filter(contact__person_id=models.Subquery(person[:1]))
+        .exclude(pk=conversation_id)
+        .values_list("pk", flat=True)
+    )
+    publish_contact_changed(application_id=application_id, conversation_ids=list(linked))
 
 
 def do_assign(*, conversation: Conversation, assignee: AuthUser | None, actor: AuthUser) -> Conversation:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from channels_app.actions.preferences import do_update_preferences
+from channels_app.actions.webhooks import do_store_signing_secret
 from channels_app.models import Membership
 from conversations import fanout
 from conversations.actions.contacts import do_link_contacts, do_save_contact_notes, do_unlink_contact
@@ -21,6 +22,7 @@ from conversations.models import Contact, Conversation
 from hubdash.asgi import application
 from tests.conftest import _user, login
 from tests.inbox.inbox_support import connect, frames_until_quiet, make_conversation, sync_message
+from tests.ingest.ingest_support import HUB_SECRET, message_event, post_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -222,3 +224,50 @@ def test_a_resync_carries_the_panel_of_the_open_thread(agent_a, admin, app_a):
     assert "Saved while the tab was away" in panel_in(reconnect, conversation)
     assert 'data-kind="sync"' in reconnect[0]
     assert list_only and not panel_in(list_only, conversation)  # the list region alone
+
+
+def test_a_linked_threads_new_status_reaches_the_panel_of_the_other(agent_a, admin, app_a, client):
+    """Marta writes on WhatsApp and Instagram, linked as one person: the WhatsApp thread's panel lists the
+    Instagram one with its status, which follows a colleague resolving it and Marta reopening it."""
+    do_store_signing_secret(application=app_a, hub_webhook_id="hook-panel", secret=HUB_SECRET)  # connected
+    whatsapp = make_conversation(app_a, name="Marta")
+    instagram = make_conversation(app_a, kind="instagram", name="Marta")
+    do_link_contacts(contact=whatsapp.contact, other=instagram.contact, actor=admin)
+    unlinked = make_conversation(app_a, name="Pedro")
+
+    def colleague_resolves() -> None:
+        response = login(admin).post(
+            reverse("set_status", args=[instagram.pk]), {"status": "resolved"}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+
+    def marta_writes_on_instagram() -> None:
+        assert (
+            post_event(
+                client, app_a, message_event(instagram.channel, sender=instagram.contact.external_id)
+            ).status_code
+            == 200
+        )
+
+    async def scenario():
+        watching = await open_thread(agent_a, whatsapp)
+        elsewhere = await open_thread(agent_a, unlinked)
+        await database_sync_to_async(colleague_resolves)()
+        resolved = [await frames_until_quiet(s) for s in (watching, elsewhere)]
+        await database_sync_to_async(marta_writes_on_instagram)()
+        reopened = await frames_until_quiet(watching)
+        for socket in (watching, elsewhere):
+            await socket.disconnect()
+        return resolved, reopened
+
+    (watching, elsewhere), reopened = run(scenario)
+
+    def instagram_pill(panel: str) -> str:
+        item = re.search(rf'data-contact-id="{instagram.contact_id}".*?</li>', panel, re.S)
+        assert item, panel
+        pill = re.search(r'class="pill status-pill (status-\w+)"', item.group(0))
+        return pill.group(1) if pill else ""
+
+    assert instagram_pill(panel_in(watching, whatsapp)) == "status-resolved"
+    assert panel_in(elsewhere, unlinked) == ""  # Pedro's panel lists no one else: not redrawn
+    assert instagram_pill(panel_in(reopened, whatsapp)) == "status-open"
