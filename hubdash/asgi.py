@@ -24,7 +24,7 @@ from conversations.routing import websocket_urlpatterns  # noqa: E402
 from conversations.webhook import hub_webhook_asgi, match_webhook  # noqa: E402
 from conversations.worker import start_in_process  # noqa: E402
 from hubdash.origin import SameOriginValidator  # noqa: E402
-from hubdash.startup import bound_exit, check_static_files  # noqa: E402
+from hubdash.startup import bound_exit, check_static_files, settle_garbage_collector  # noqa: E402
 
 check_static_files()  # DEBUG=false without `collectstatic`: stop here, with what to run, not 500 per page
 bound_exit()  # a SIGTERM ends a server process within seconds, even with a request thread stuck
@@ -82,3 +82,4 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+settle_garbage_collector()  # last: everything above is loaded for good
