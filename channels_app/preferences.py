@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from channels_app.access import User
+from channels_app.access import AuthUser, User
 from channels_app.models import UserPreferences, time_zone_names
 
 # Where `preferences_of` remembers its answer on the user object (a lazy request.user forwards it).
@@ -35,9 +35,8 @@ class PreferencesBackend(ModelBackend):
     `get_user` runs on every request and every websocket handshake, and every request then needs the
     preferences (UserPreferencesMiddleware), which cost a query of their own before."""
 
-    def get_user(self, user_id: object) -> object:
-        user_model = get_user_model()
-        user = user_model._default_manager.select_related("preferences").filter(pk=user_id).first()
+    def get_user(self, user_id: int) -> AuthUser | None:
+        user = get_user_model()._default_manager.select_related("preferences").filter(pk=user_id).first()
         return user if user is not None and self.user_can_authenticate(user) else None
 
 

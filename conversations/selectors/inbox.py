@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -109,10 +110,11 @@ def _attach_labels(rows: list[Conversation]) -> None:
     for conversation_id, *label in links:
         found[conversation_id].append(Label.from_db(db, ["id", "application_id", "name", "colour"], label))
     for row in rows:
-        labels: QuerySet[Label] = QuerySet(model=Label, using=db)
+        labels: Any = QuerySet(model=Label, using=db)  # Django's private prefetch fields, as it sets them
         labels._result_cache = found[row.pk]
         labels._prefetch_done = True
-        row._prefetched_objects_cache = {**getattr(row, "_prefetched_objects_cache", {}), "labels": labels}
+        cache = getattr(row, "_prefetched_objects_cache", {})
+        row.__dict__["_prefetched_objects_cache"] = {**cache, "labels": labels}
 
 
 def labels_of_row(conversation: Conversation) -> list[Label]:
@@ -273,8 +275,8 @@ def visible_application_list(user: User) -> list[Application]:
     administered = Membership.objects.filter(
         user=user, application=OuterRef("pk"), role=Membership.Role.ADMIN
     )
-    found = list(applications.annotate(administered=Exists(administered)))
-    remember_settings_access(user, administers_any=any(a.administered for a in found))
+    found: list[Application] = list(applications.annotate(administered=Exists(administered)))
+    remember_settings_access(user, administers_any=any(getattr(a, "administered") for a in found))  # noqa: B009
     return found
 
 

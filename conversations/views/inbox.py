@@ -152,7 +152,7 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
     cursor = new_cursor()
     # Opening the thread reads its mentions of the user: a statement only when they have unread ones
     # (most openings have none), and the nav's count is then the one read here.
-    mentions = unread_mentions(user=request.user)
+    mentions: int | None = unread_mentions(user=request.user)
     if mentions and do_read_mentions(user=request.user, conversation=conversation):
         mentions = None  # the nav counts again
     if conversation.unread_count:
