@@ -6,8 +6,9 @@ Builds the data set of bench/dataset.py (100k conversations, 1M messages, one 50
 unless `--reuse`, prints EXPLAIN ANALYZE of the queries behind each page, then serves Hubdash with one
 daphne process (production configuration) and loads each page with wrk at `--connections`, signed in as
 an agent, alternating the pages in every run: the bare view (bench/urls.py), the inbox, the long
-thread, "load older" at that thread's far end, and two searches. Medians of the runs' p50 and p99, and
-of the server process's CPU time per request (from /proc: steadier than latency on a shared machine).
+thread, "load older" at that thread's far end, and two searches, each as a page and as the search box
+asks it (htmx: the list and the tabs' counts). Medians of the runs' p50 and p99, and of the server
+process's CPU time per request (from /proc: steadier than latency on a shared machine).
 Repeated loads of a page find its rows and bubbles drawn already (conversations/templatetags/
 fragments.py): these are warm figures; docs/benchmarks.md gives a first load's cost beside them.
 """
@@ -101,9 +102,14 @@ def _session_cookie() -> str:
     return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
 
-def _wrk(url: str, cookie: str, *, seconds: float, connections: int) -> dict[str, float]:
+def _wrk(
+    url: str, cookie: str, *, seconds: float, connections: int, headers: tuple[str, ...] = ()
+) -> dict[str, float]:
     cmd = ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s"]
-    cmd += ["-H", f"Cookie: {cookie}", url]
+    cmd += ["-H", f"Cookie: {cookie}"]
+    for header in headers:
+        cmd += ["-H", header]
+    cmd.append(url)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
     if "Non-2xx" in out or "Latency Distribution" not in out:
         raise SystemExit(f"{url} answered errors:\n{out}")
@@ -162,7 +168,12 @@ def main() -> None:
         "load older, far end": f"/conversations/{long_thread}/messages/?before={oldest[-1]}",
         "search a reference": "/?q=ref123457",
         "search a name": "/?q=Cliente+5001",
+        # What the search box asks as the agent types (htmx): the list and the tabs' counts, no page.
+        "search a reference, as typed": "/?q=ref123457",
+        "search a name, as typed": "/?q=Cliente+5001",
     }
+    typed = ("HX-Request: true", "HX-Target: inbox-list-wrap")
+    headers = {label: typed if label.endswith("as typed") else () for label in pages}
     results: dict[str, list[dict[str, float]]] = {label: [] for label in pages}
     try:
         deadline = time.monotonic() + 30
@@ -170,8 +181,8 @@ def main() -> None:
             if time.monotonic() > deadline or server.poll() is not None:
                 raise SystemExit("daphne did not start")
             time.sleep(0.2)
-        for url in pages.values():  # warm-up
-            _wrk(base + url, cookie, seconds=2, connections=args.connections)
+        for label, url in pages.items():  # warm-up
+            _wrk(base + url, cookie, seconds=2, connections=args.connections, headers=headers[label])
         print(
             f"\nc={args.connections}, {args.seconds:g} s per page, {args.runs} runs; load {os.getloadavg()[0]:.2f}"
         )
@@ -180,7 +191,13 @@ def main() -> None:
             order = order[run % len(order) :] + order[: run % len(order)]
             for label, url in order:
                 cpu = _cpu_ms(server.pid)
-                found = _wrk(base + url, cookie, seconds=args.seconds, connections=args.connections)
+                found = _wrk(
+                    base + url,
+                    cookie,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    headers=headers[label],
+                )
                 found["cpu"] = (_cpu_ms(server.pid) - cpu) / max(found["requests"], 1)
                 results[label].append(found)
                 print(

@@ -83,6 +83,28 @@ def _wants(request: AuthenticatedRequest, target: str) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request and request.htmx.target == target
 
 
+def _list_context(
+    request: AuthenticatedRequest,
+    filters: InboxFilters,
+    applications: list[Application],
+    *,
+    active_id: int | None,
+    before: str | None = None,
+) -> dict[str, Any]:
+    """The list and the view tabs' counts: a page's, and all that a change of filters answers."""
+    cursor = new_cursor()  # before any read: the browser's resync starts here
+    ids = [a.pk for a in applications]
+    return {
+        **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
+        "page": inbox_page(
+            user=request.user, filters=filters, before=before, applications=applications, keep_id=active_id
+        ),
+        "tab_counts": page_tab_counts(user=request.user, filters=filters, application_ids=ids),
+        "active_id": active_id,
+        "cursor": cursor,
+    }
+
+
 def _page_context(
     request: AuthenticatedRequest,
     filters: InboxFilters,
@@ -93,25 +115,18 @@ def _page_context(
     members: Members | None = None,
     labels: list[Label] | None = None,
 ) -> dict[str, Any]:
-    """`members`, `labels`: those of the visible Applications, when the caller read them already."""
-    cursor = new_cursor()  # before any read: the browser's resync starts here
-    ids = [a.pk for a in applications]
-    counts = page_tab_counts(user=request.user, filters=filters, application_ids=ids)
+    """The list with what surrounds it on a page: the filter bar, the tabs and the bulk bar. `members`,
+    `labels`: those of the visible Applications, when the caller read them already."""
+    context = _list_context(request, filters, applications, active_id=active_id, before=before)
     if members is None:
-        members = members_of(application_ids=ids)
+        members = members_of(application_ids=[a.pk for a in applications])
     return {
-        **base_context(user=request.user, filters=filters, request=request, application_ids=ids),
+        **context,
         **filter_choices(user=request.user, applications=applications, labels=labels),
-        "page": inbox_page(
-            user=request.user, filters=filters, before=before, applications=applications, keep_id=active_id
-        ),
-        "tab_counts": counts,
-        "view_tabs": view_tabs(counts),
+        "view_tabs": view_tabs(context["tab_counts"]),
         "snooze_presets": SNOOZE_PRESETS,
         "bulk_agents": [a for a in members.everyone if a.pk != request.user.pk],
         "notify": preferences_of(request.user).notify,
-        "active_id": active_id,
-        "cursor": cursor,
     }
 
 
@@ -131,13 +146,15 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         return render(request, "conversations/partials/inbox_rows.html", {**base, "page": page})
     if _wants(request, "thread-pane"):
         return render(request, "conversations/partials/thread_pane.html", {"conversation": None})
-    # Without JavaScript, `before` pages through whole pages ("Older conversations" link).
-    context = _page_context(request, filters, applications, active_id=None, before=before)
     if _wants(request, "inbox-list-wrap"):
-        # Other filters: the tabs' counts follow them (out of band: the tabs sit outside the list).
+        # Other filters (the search box as the agent types): the list, and the tabs' counts following
+        # them (out of band: the tabs sit outside the list). Not the filter bar nor the bulk bar.
+        context = _list_context(request, filters, applications, active_id=None)
         response = render(request, "conversations/partials/inbox_list.html", context)
         response.content += tab_counts_html(context["tab_counts"], oob=True).encode()
         return response
+    # Without JavaScript, `before` pages through whole pages ("Older conversations" link).
+    context = _page_context(request, filters, applications, active_id=None, before=before)
     return render(request, "conversations/inbox.html", {**context, "conversation": None})
 
 

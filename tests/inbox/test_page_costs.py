@@ -188,3 +188,27 @@ def test_the_rows_labels_are_one_query_for_the_whole_list(agent_a_client, app_a)
         assert 0 < row.index(">Alpha<") < row.index(">Zeta<")
     row = page[page.index(f'<li id="conv-{bare.pk}"') :]
     assert ">Alpha<" not in row[: row.index("</li>")]
+
+
+def test_typing_a_search_answers_the_list_and_the_tab_counts_only(agent_a_client, app_a):
+    marta = make_conversation(app_a, name="Marta")
+    pedro = make_conversation(app_a, name="Pedro")
+
+    with CaptureQueriesContext(connection) as queries:
+        response = agent_a_client.get(
+            "/", {"q": "Marta"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inbox-list-wrap"
+        )
+
+    page = response.content.decode()
+    assert page.startswith('<ul id="inbox-list"')
+    assert f'id="conv-{marta.pk}"' in page and f'id="conv-{pedro.pk}"' not in page
+    # The tabs count under the new filters, out of band; nothing else of the page comes back.
+    assert 'id="tab-count-all" class="tab-count" hx-swap-oob="true" data-count="2"' in page
+    assert 'id="bulk-form"' not in page and 'class="label-filter"' not in page
+    # So the bulk bar's members and the filter bar's labels are not read.
+    assert not [sql for sql in _sql(queries) if "CHANNELS_APP_MEMBERSHIP" in sql and "AUTH_USER" in sql]
+    assert not [
+        sql
+        for sql in _sql(queries)
+        if 'FROM "CONVERSATIONS_LABEL"' in sql and "CONVERSATIONS_CONVERSATION_LABELS" not in sql
+    ]
