@@ -220,7 +220,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 return
             self.user = user
             previous = self.state.conversation_id if self.state is not None else None
+            counts = self.state.counts if self.state is not None else None
             self.state = TabState.from_message(content)
+            self.state.counts = counts  # what the tab shows until this sync draws others
             if previous is not None and previous != self.state.conversation_id:
                 await self._announce("left", conversation_id=previous)
             self.synced_at = time.time()

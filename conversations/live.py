@@ -41,6 +41,7 @@ from conversations.selectors.inbox import (
     InboxFilters,
     TabCounts,
     count_groups,
+    counted_as,
     inbox_changes,
     inbox_page,
     inbox_row,
@@ -311,7 +312,12 @@ def render_sync(
             )
         )
 
-    if scope != "thread":
+    counted = state.counts is not None and state.counts.counted_as == counted_as(
+        state.filters, application_ids
+    )
+    if scope == "all" or (scope == "list" and not counted):
+        # After the list's own swap, only for filters that count differently from the tab's last counts
+        # (a typed search does not): those this socket keeps current (live_counts.py).
         counts = page_tab_counts(user=user, filters=state.filters, application_ids=application_ids)
         state.counts = counts
         parts.append(render_partial("tab_counts", {"tab_counts": counts}))

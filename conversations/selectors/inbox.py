@@ -494,6 +494,7 @@ class TabCounts:
 
     tabs: dict[str, int]
     unread: int
+    counted_as: str = ""  # what they were counted under (`counted_as`)
 
 
 def view_tabs(counts: TabCounts) -> list[tuple[str, str, int]]:
@@ -523,4 +524,14 @@ def tab_counts(
         for tab in tabs:
             counts[tab] += n
             unread[tab] += n_unread
-    return TabCounts(tabs=counts, unread=unread[filters.assigned])
+    return TabCounts(
+        tabs=counts, unread=unread[filters.assigned], counted_as=counted_as(filters, application_ids)
+    )
+
+
+def counted_as(filters: InboxFilters, application_ids: Collection[int]) -> str:
+    """What the view tabs' counts depend on: the filters `tab_counts` applies (not the search term,
+    labels or "unread": typing a search changes none of them) and the Applications the user sees. The
+    page keeps it beside the counts it shows, so an answer under the same can leave the counts out."""
+    applications = ",".join(str(pk) for pk in sorted(application_ids))
+    return f"{filters.status}|{filters.application_id or ''}|{filters.kind}|{filters.assigned}|{applications}"

@@ -55,6 +55,7 @@ from conversations.live import (
 from conversations.models import Conversation, Label, Message
 from conversations.selectors.inbox import (
     InboxFilters,
+    counted_as,
     filter_choices,
     filters_for,
     inbox_page,
@@ -77,6 +78,9 @@ from conversations.selectors.thread import (
 
 # --- pages -----------------------------------------------------------------------------------------
 
+# The filters the view tabs' counts on the page were counted under, sent by the filter form.
+COUNTED_HEADER = "X-Hubdash-Counted"
+
 
 def _wants(request: AuthenticatedRequest, target: str) -> bool:
     """An htmx request that only needs the region `target` (not a history restore: that is a page)."""
@@ -90,8 +94,10 @@ def _list_context(
     *,
     active_id: int | None,
     before: str | None = None,
+    counts: bool = True,
 ) -> dict[str, Any]:
-    """The list and the view tabs' counts: a page's, and all that a change of filters answers."""
+    """The list and the view tabs' counts: a page's, and all that a change of filters answers.
+    `counts`: False when the tab shows counts that these filters count the same already."""
     cursor = new_cursor()  # before any read: the browser's resync starts here
     ids = [a.pk for a in applications]
     return {
@@ -99,7 +105,9 @@ def _list_context(
         "page": inbox_page(
             user=request.user, filters=filters, before=before, applications=applications, keep_id=active_id
         ),
-        "tab_counts": page_tab_counts(user=request.user, filters=filters, application_ids=ids),
+        "tab_counts": (
+            page_tab_counts(user=request.user, filters=filters, application_ids=ids) if counts else None
+        ),
         "active_id": active_id,
         "cursor": cursor,
     }
@@ -148,10 +156,15 @@ def home(request: AuthenticatedRequest) -> HttpResponse:
         return render(request, "conversations/partials/thread_pane.html", {"conversation": None})
     if _wants(request, "inbox-list-wrap"):
         # Other filters (the search box as the agent types): the list, and the tabs' counts following
-        # them (out of band: the tabs sit outside the list). Not the filter bar nor the bulk bar.
-        context = _list_context(request, filters, applications, active_id=None)
+        # them (out of band: the tabs sit outside the list). Not the filter bar nor the bulk bar. The
+        # counts only when these filters count differently from the ones the tab shows (it says which:
+        # `data-counted`, static/js/inbox.js): a search term, labels or "unread" change none of them,
+        # and the process's live recount keeps the shown ones current (live_counts.py).
+        same = request.headers.get(COUNTED_HEADER) == counted_as(filters, ids)
+        context = _list_context(request, filters, applications, active_id=None, counts=not same)
         response = render(request, "conversations/partials/inbox_list.html", context)
-        response.content += tab_counts_html(context["tab_counts"], oob=True).encode()
+        if context["tab_counts"] is not None:
+            response.content += tab_counts_html(context["tab_counts"], oob=True).encode()
         return response
     # Without JavaScript, `before` pages through whole pages ("Older conversations" link).
     context = _page_context(request, filters, applications, active_id=None, before=before)

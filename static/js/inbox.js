@@ -715,6 +715,10 @@
     ["q", "application", "kind", "status", "assigned"].forEach(function (name) {
       if (params[name] === "" || (name === "assigned" && params[name] === "all")) delete params[name];
     });
+    // Which filters the tabs' counts shown were counted under: when the new ones count the same (a
+    // search term typed), the answer leaves the counts out (conversations/views/inbox.py home).
+    var counted = byId("view-unread");
+    if (counted && counted.dataset.counted) event.detail.headers["X-Hubdash-Counted"] = counted.dataset.counted;
   });
 
   // Check the channel's limits before anything leaves the browser, with a sentence that says why.

@@ -412,3 +412,30 @@ def test_the_contact_panel_waits_behind_its_button_on_a_phone(open_browser, hub_
     expect(panel.locator(".contact-facts")).to_be_hidden()
     panel.locator("summary").click()
     expect(panel.locator(".contact-facts")).to_be_visible()
+
+
+def test_typing_a_search_keeps_the_tab_counts_without_asking_for_them(open_browser, app_a, agent_a):
+    for name in ("Marta", "Pedro", "Paula"):
+        make_conversation(app_a, name=name)
+    make_conversation(app_a, name="Rita", status="resolved")
+    desk = open_browser(agent_a)
+    page = desk.page
+    open_inbox(page)
+    expect(page.locator("#tab-count-all")).to_have_text("3")
+    with page.expect_response(lambda r: "q=Mar" in r.url) as typed:
+        page.locator("#inbox-search").fill("Mar")
+    expect(page.locator(ROWS)).to_have_count(1)
+    # The answer to the typed search left the counts out (the page said which filters they count); the
+    # tabs still show the open conversations, not the one row the search found.
+    assert typed.value.request.headers.get("x-hubdash-counted", "").startswith("open|")
+    assert "tab-count" not in typed.value.text()
+    expect(page.locator("#tab-count-all")).to_have_text("3")
+
+    # Another status is counted anew, and so is the way back.
+    page.locator("#inbox-search").fill("")
+    page.locator("#filter-status").select_option("resolved")
+    expect(page.locator("#tab-count-all")).to_have_text("1")
+    expect(page.locator("#view-unread")).to_have_attribute("data-counted", re.compile(r"^resolved\|"))
+    page.locator("#filter-status").select_option("open")
+    expect(page.locator("#tab-count-all")).to_have_text("3")
+    assert not desk.watch.unexpected_errors()

@@ -212,3 +212,25 @@ def test_typing_a_search_answers_the_list_and_the_tab_counts_only(agent_a_client
         for sql in _sql(queries)
         if 'FROM "CONVERSATIONS_LABEL"' in sql and "CONVERSATIONS_CONVERSATION_LABELS" not in sql
     ]
+
+
+def test_a_search_typed_under_the_same_tab_filters_leaves_the_counts_out(agent_a_client, app_a):
+    make_conversation(app_a, name="Marta")
+    make_conversation(app_a, name="Pedro", status="resolved")
+    page = agent_a_client.get("/").content.decode()
+    counted = re.search(r'id="view-unread"[^>]*data-counted="([^"]*)"', page).group(1)
+    list_only = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "inbox-list-wrap"}
+
+    # A search term typed: the same tab filters, so the counts the tab shows stand.
+    with CaptureQueriesContext(connection) as queries:
+        typed = agent_a_client.get("/", {"q": "Marta"}, HTTP_X_HUBDASH_COUNTED=counted, **list_only)
+    assert "Marta" in typed.content.decode()
+    assert "tab-count" not in typed.content.decode() and "view-unread" not in typed.content.decode()
+    assert not [sql for sql in _sql(queries) if "GROUP BY" in sql]
+
+    # Another status counts differently: the answer carries the new counts, and what they count under.
+    other = agent_a_client.get(
+        "/", {"q": "", "status": "resolved"}, HTTP_X_HUBDASH_COUNTED=counted, **list_only
+    ).content.decode()
+    assert 'id="tab-count-all" class="tab-count" hx-swap-oob="true" data-count="1"' in other
+    assert re.search(r'id="view-unread"[^>]*data-counted="([^"]*)"', other).group(1) != counted

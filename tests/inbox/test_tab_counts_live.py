@@ -128,7 +128,7 @@ def test_the_page_and_the_sync_count_every_unread_conversation_of_the_view_not_o
     swapped = agent_a_client.get(
         "/?assigned=mine", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inbox-list-wrap"
     ).content.decode()
-    assert '<span id="view-unread" hidden hx-swap-oob="true" data-count="1">' in swapped
+    assert '<span id="view-unread" hidden hx-swap-oob="true" data-count="1" ' in swapped
 
     async def scenario():
         inbox = await connect(agent_a, application)
@@ -175,3 +175,30 @@ def test_reading_a_conversation_takes_it_off_the_unread_number_live_and_a_custom
     oldest.refresh_from_db()
     quiet.refresh_from_db()
     assert (oldest.unread_count, quiet.unread_count) == (0, 1)
+
+
+def test_a_typed_search_resyncs_the_list_without_recounting_the_tabs(agent_a, app_a):
+    """The list's own resync after a search is typed: the tab's counts stand (the term changes none of
+    them, and the process keeps them live); another status is counted and sent."""
+    make_conversation(app_a, name="Marta")
+    make_conversation(app_a, name="Pedro", status="resolved")
+    since = timezone.now().isoformat()
+
+    async def scenario():
+        socket = await connect(agent_a, application)
+        await socket.send_json_to(sync_message(since=since))
+        connected = await frames_until_quiet(socket)
+        recounts = board.recounts
+        await socket.send_json_to(sync_message(gen=2, since=since, filters="q=Marta", scope="list"))
+        typed = await frames_until_quiet(socket)
+        await socket.send_json_to(sync_message(gen=3, since=since, filters="status=resolved", scope="list"))
+        other = await frames_until_quiet(socket)
+        await socket.disconnect()
+        return connected, typed, other, board.recounts - recounts
+
+    connected, typed, other, recounts = async_to_sync(scenario)()
+
+    assert counts_in(connected)["all"] == 1
+    assert typed and counts_in(typed) == {}  # the list came, not the counts
+    assert counts_in(other)["all"] == 1 and 'data-counted="resolved|' in "".join(other)
+    assert recounts == 0  # nor did the process recount for it
