@@ -19,6 +19,7 @@ from channels_app.models import (
     Channel,
     HubWebhook,
     Membership,
+    UserPreferences,
     WhatsAppTemplate,
     time_zone_names,
 )
@@ -464,16 +465,20 @@ class ServiceLevelForm(SettingsForm):
         return [[int(day), opens, closes] for day in sorted(data["days"])]
 
 
-class NotificationSettingsForm(forms.Form):
+# The profile words each switch by what it notifies of, under its "Desktop" or "Sound" heading.
+_NOTIFIED_OF = {
+    "new_conversation": _("A new conversation"),
+    "assigned_message": _("A customer's message in a conversation assigned to me"),
+    "mention": _("A colleague's note that mentions me"),
+}
+
+
+class NotificationSettingsForm(forms.ModelForm):
     """The profile's notification switches (UserPreferences.NOTIFICATION_FIELDS)."""
 
-    desktop_new_conversation = forms.BooleanField(required=False, label=_("A new conversation"))
-    desktop_assigned_message = forms.BooleanField(
-        required=False, label=_("A customer's message in a conversation assigned to me")
-    )
-    desktop_mention = forms.BooleanField(required=False, label=_("A colleague's note that mentions me"))
-    sound_new_conversation = forms.BooleanField(required=False, label=_("A new conversation"))
-    sound_assigned_message = forms.BooleanField(
-        required=False, label=_("A customer's message in a conversation assigned to me")
-    )
-    sound_mention = forms.BooleanField(required=False, label=_("A colleague's note that mentions me"))
+    class Meta:
+        model = UserPreferences
+        fields = UserPreferences.NOTIFICATION_FIELDS
+        labels = {
+            f"{where}_{what}": label for where in ("desktop", "sound") for what, label in _NOTIFIED_OF.items()
+        }
