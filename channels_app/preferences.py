@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import ObjectDoesNotExist
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation.trans_real import parse_accept_lang_header
@@ -79,19 +78,9 @@ def preferences_of(user: User) -> Preferences:
     cached = getattr(user, _CACHE, None)
     if cached is None:
         if _JOINED.is_cached(user):  # read with the user (PreferencesBackend): no query
-            try:
-                saved = user.preferences
-            except ObjectDoesNotExist:
-                saved = None
-            row = (
-                (
-                    saved.language,
-                    saved.time_zone,
-                    *(getattr(saved, f) for f in UserPreferences.NOTIFICATION_FIELDS),
-                )
-                if saved
-                else None
-            )
+            saved = getattr(user, "preferences", None)  # None: the user never saved any
+            names = ("language", "time_zone", *UserPreferences.NOTIFICATION_FIELDS)
+            row = tuple(getattr(saved, name) for name in names) if saved else None
         else:
             row = (
                 UserPreferences.objects.filter(user_id=user.pk)

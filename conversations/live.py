@@ -257,6 +257,12 @@ def thread_state_html(conversation: Conversation, base: dict[str, Any]) -> str:
     return render_partial("thread_header", context) + render_partial("window_state", context)
 
 
+def _counted_already(state: TabState, application_ids: Collection[int]) -> bool:
+    """After the list's own swap: whether the tab's last counts were counted under what its new filters
+    count (a typed search changes nothing there); this socket keeps those current (live_counts.py)."""
+    return state.counts is not None and state.counts.counted_as == counted_as(state.filters, application_ids)
+
+
 def _visible_conversation(user: AuthUser, conversation_id: int | None) -> Conversation | None:
     """`conversation_for`, for a frame: a conversation the tab may no longer see is simply left out."""
     if conversation_id is None:
@@ -312,12 +318,7 @@ def render_sync(
             )
         )
 
-    counted = state.counts is not None and state.counts.counted_as == counted_as(
-        state.filters, application_ids
-    )
-    if scope == "all" or (scope == "list" and not counted):
-        # After the list's own swap, only for filters that count differently from the tab's last counts
-        # (a typed search does not): those this socket keeps current (live_counts.py).
+    if scope == "all" or (scope == "list" and not _counted_already(state, application_ids)):
         counts = page_tab_counts(user=user, filters=state.filters, application_ids=application_ids)
         state.counts = counts
         parts.append(render_partial("tab_counts", {"tab_counts": counts}))

@@ -277,17 +277,13 @@ def assignable_agents(*, application: Application) -> list[AuthUser]:
     return members_of(application_ids=[application.pk]).of(application.pk)
 
 
-def agents_of(*, application_ids: Collection[int]) -> list[AuthUser]:
-    """Active members of any of these Applications (the bulk bar's assignees: each assignment is still
-    checked against the conversation's own Application)."""
-    return members_of(application_ids=application_ids).everyone
-
-
 @dataclass
 class Members:
     """The active members of some Applications, each list by name (as the database orders names)."""
 
-    everyone: list[AuthUser]  # of any of them, each once
+    # Of any of them, each once (the bulk bar's assignees: each assignment is still checked against the
+    # conversation's own Application).
+    everyone: list[AuthUser]
     by_application: dict[int, list[AuthUser]]
 
     def of(self, application_id: int) -> list[AuthUser]:

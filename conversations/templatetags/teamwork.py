@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from channels_app.access import person_name
 from conversations.actions.notes import MENTION
 from conversations.canned import fill, variable_values
+from conversations.selectors.inbox import labels_of_row
 from conversations.selectors.mentions import unread_mentions
 from conversations.selectors.teamwork import canned_replies_for
 from conversations.templatetags.inbox import linkify
@@ -66,7 +67,7 @@ def mention_members(agents: Any) -> str:
 @register.filter
 def labels_on(conversation: Any) -> list[Any]:
     """The conversation's labels, read once per header (from the prefetch when the row query made one)."""
-    return list(conversation.labels.all())
+    return labels_of_row(conversation)
 
 
 @register.filter
