@@ -91,8 +91,11 @@ class Conversation(models.Model):
         SNOOZED = "snoozed", pgettext_lazy("conversation status", "Snoozed")
         RESOLVED = "resolved", pgettext_lazy("conversation status", "Resolved")
 
-    # application and channel are copies of contact.channel's, so the inbox filters without joins.
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="conversations")
+    # application and channel are copies of contact.channel's, so the inbox filters without joins. The
+    # Application has no index of its own: the inbox's and the tabs' indexes lead with it.
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="conversations", db_index=False
+    )
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
     contact = models.OneToOneField(Contact, on_delete=models.PROTECT, related_name="conversation")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -107,7 +110,12 @@ class Conversation(models.Model):
         db_index=False,  # only displayed, never filtered on: no index to build on a big table
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # `inbox_assignee_recent` leads with it
     )
     # Set while snoozed: when the worker reopens it (conversations/actions/snooze.py).
     snoozed_until = models.DateTimeField(null=True, blank=True)
@@ -226,8 +234,12 @@ class Message(models.Model):
         FAILED = "failed", _("Failed")
         RECEIVED = "received", _("Received")  # inbound messages
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages")
+    # No index of their own: `thread_keyset` and `report_volume` lead with them and serve their lookups
+    # (and the deletes that cascade), and each index is one more write per message stored.
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="messages", db_index=False)
     direction = models.CharField(max_length=8, choices=Direction.choices)
     content = models.JSONField(help_text="The content object as the Hub sends or receives it.")
     preview = models.CharField(max_length=300, blank=True)
@@ -238,8 +250,14 @@ class Message(models.Model):
     # A failed reply the Hub or the channel refused as such (400/401/404/422, `status: "error"`): sending
     # the same content again cannot succeed, so the bubble offers "Edit and resend" instead of Retry.
     permanent_failure = models.BooleanField(default=False)
+    # Indexed only where set (`message_author`): a customer's message, most of them, has no author.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Reactions attached to this message, by who reacted: {"customer"|"agent": {"emoji", "at" (ISO time)}}.
     # Kept on the row (not as bubbles of their own) so a bubble is drawn from its own loaded values.
@@ -252,7 +270,9 @@ class Message(models.Model):
     # The Hub gets only the template's id and variables, so the text is kept here.
     template = models.JSONField(default=dict, blank=True)
     # The composer's key: a resubmitted or double-clicked form finds its message instead of a new one.
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Unique (`one_message_per_idempotency_key`) as a constraint, not `unique=True`: on PostgreSQL that
+    # would also build a second, pattern-matching index that nothing uses.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     # For inbound, when the customer sent it (Hub timestamp); for outbound, when the Hub accepted it.
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -275,11 +295,15 @@ class Message(models.Model):
                 condition=Q(hub_message_id__isnull=False),
                 name="one_message_per_hub_id",
             ),
+            models.UniqueConstraint(fields=["idempotency_key"], name="one_message_per_idempotency_key"),
         ]
         indexes = [
             models.Index(fields=["conversation", "id"], name="thread_keyset"),
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
-            models.Index(fields=["hub_message_id"], name="message_hub_id"),
+            # A status report finds its reply by the Hub's id (conversations/actions/statuses.py): replies
+            # only, so storing a customer's message writes no entry here.
+            models.Index(fields=["hub_message_id"], condition=Q(direction="out"), name="reply_hub_id"),
+            models.Index(fields=["author"], condition=Q(author__isnull=False), name="message_author"),
             models.Index(fields=["direction", "created_at"], name="delivery_review"),
             # The reports: the last stretch not rolled up yet (MessageVolume) and one agent's customer
             # messages, by channel and time; the delivery outcome of replies, from the index alone on
@@ -410,7 +434,8 @@ class WebhookEvent(models.Model):
     # Deduplicates deliveries of one event (unique when set: the row that applied the event holds it):
     # "msg:<app>:<hub channel id>:<messageId>" or "status:<app>:<messageId>:<status>:<unix time or ->",
     # a longer key cut and suffixed with its SHA-256 (conversations/actions/inbound.py).
-    dedup_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
+    # Unique as a constraint (`one_event_per_dedup_key`), which builds no unused pattern-matching index.
+    dedup_key = models.CharField(max_length=300, null=True, blank=True)
     headers = models.JSONField(default=dict)
     # The delivery's bytes exactly as received (bytea, a BLOB on SQLite), never a text or JSON column:
     # those refuse a NUL (PostgreSQL) and would re-encode the JSON, and the signature, a reprocessing and
@@ -424,6 +449,7 @@ class WebhookEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["outcome", "-received_at"], name="webhook_event_outcome")]
+        constraints = [models.UniqueConstraint(fields=["dedup_key"], name="one_event_per_dedup_key")]
 
     def __str__(self) -> str:
         return f"{self.event_type or 'event'} #{self.pk} ({self.outcome})"

@@ -12,9 +12,11 @@ from tests.ingest.ingest_support import post_event, status_event
 pytestmark = pytest.mark.django_db
 
 
-def make_reply(channel, *, status: str = Message.Status.PENDING) -> Message:
+def make_reply(
+    channel, *, status: str = Message.Status.PENDING, external_id: str = "5521987654321"
+) -> Message:
     """An agent's reply as the sending work stores it before calling the Hub."""
-    contact = Contact.objects.create(channel=channel, external_id="5521987654321")
+    contact = Contact.objects.create(channel=channel, external_id=external_id)
     conversation = Conversation.objects.create(
         application=channel.application,
         channel=channel,
