@@ -39,7 +39,7 @@ from conversations.selectors.thread import (
     live_contact_panel,
     message_with_context,
 )
-from conversations.templatetags.fragments import NO_VIEWER
+from conversations.templatetags.fragments import NO_VIEWER, thread_header_html
 from conversations.templatetags.inbox import preview_of
 
 
@@ -121,7 +121,7 @@ class SharedRender:
                 "filters_query": filters_query,
                 "in_frame": True,
             }
-            return render_partial("thread_header", context) + render_partial("window_state", context)
+            return thread_header_html(context) + render_partial("window_state", context)
         raise ValueError(key)
 
     def _panel(self, conversation_id: int) -> str:

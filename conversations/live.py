@@ -56,6 +56,7 @@ from conversations.selectors.thread import (
     thread_changes,
     thread_page,
 )
+from conversations.templatetags.fragments import thread_header_html
 
 LIVE_MARK = "<!--live-->"
 # A change written up to this long before a frame was rendered may still be committing (or its event
@@ -254,7 +255,7 @@ def messages_html(messages: list[Message], base: dict[str, Any]) -> str:
 def thread_state_html(conversation: Conversation, base: dict[str, Any]) -> str:
     """The parts of an open thread that follow the conversation: header and the reply window."""
     context = {**base, **thread_context(conversation)}
-    return render_partial("thread_header", context) + render_partial("window_state", context)
+    return thread_header_html(context) + render_partial("window_state", context)
 
 
 def _counted_already(state: TabState, application_ids: Collection[int]) -> bool:

@@ -110,11 +110,17 @@ def _attach_labels(rows: list[Conversation]) -> None:
     for conversation_id, *label in links:
         found[conversation_id].append(Label.from_db(db, ["id", "application_id", "name", "colour"], label))
     for row in rows:
-        labels: Any = QuerySet(model=Label, using=db)  # Django's private prefetch fields, as it sets them
-        labels._result_cache = found[row.pk]
-        labels._prefetch_done = True
-        cache = getattr(row, "_prefetched_objects_cache", {})
-        row.__dict__["_prefetched_objects_cache"] = {**cache, "labels": labels}
+        remember_labels(row, found[row.pk])
+
+
+def remember_labels(conversation: Conversation, labels: list[Label]) -> None:
+    """Where `conversation.labels.all()` (and `labels_of_row`) find them from now on, as a prefetch
+    leaves them: these labels, read already."""
+    cached: Any = QuerySet(model=Label, using=conversation._state.db)  # Django's private prefetch fields
+    cached._result_cache = labels
+    cached._prefetch_done = True
+    known = getattr(conversation, "_prefetched_objects_cache", {})
+    conversation.__dict__["_prefetched_objects_cache"] = {**known, "labels": cached}
 
 
 def labels_of_row(conversation: Conversation) -> list[Label]:

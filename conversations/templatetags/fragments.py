@@ -1,7 +1,7 @@
-"""Inbox rows and message bubbles drawn once per process, then served from memory.
+"""Inbox rows, message bubbles and thread headers drawn once per process, then served from memory.
 
-`{% inbox_row conversation %}` and `{% message_bubble message %}` render the same partials as
-`{% include %}` did, through a small per-process cache. Drawn by the template engine, a row costs about
+`{% inbox_row conversation %}`, `{% message_bubble message %}` and `{% thread_header %}` render the same
+partials as `{% include %}` did, through a small per-process cache. Drawn by the template engine, a row costs about
 1 ms and a bubble 0.3 ms: the inbox page's 30 rows and the thread's 40 bubbles were most of a page's
 time. A fragment is a function of what it is drawn from, so that is its key, and nothing is ever
 invalidated: a changed field, a renamed agent or contact, another language, time zone or day (rows say
@@ -10,8 +10,11 @@ invalidated: a changed field, a renamed agent or contact, another language, time
 - **Drawn from**: every loaded value of the object and of the related objects its query joins
   (`ROW_RELATED` for a row, the author for a bubble), plus attributes set on it after the query
   (`chosen_option_id`). A partial that read anything else would query per row: the pages' query-count
-  tests fail first (tests/inbox/test_fragments.py).
-- **Per viewer**: a row differs between viewers only by whether they wrote its last message ("You:"),
+  tests fail first (tests/inbox/test_fragments.py). A thread header is drawn from its conversation
+  (`HEADER_RELATED` joined), the conversation's labels, the Application's labels and members, and is
+  drawn with those values only; the counters a new message moves, which it does not show, are left out
+  of its key, so a busy thread's header is not drawn again for each message.
+- **Per viewer**: a header says "Assign to me" and "(me)": the viewer's id is in its key. A row differs between viewers only by whether they wrote its last message ("You:"),
   are its assignee ("Mine"), have it open, and the list's filters and Application names; those are the
   key, and the row is drawn for a stand-in viewer id that is the viewer's own id only when the row is
   theirs (so it is served to no one else) and otherwise matches no one. Nothing of one agent's reaches
@@ -40,7 +43,9 @@ from django.urls import get_script_prefix
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
-from conversations.selectors.inbox import ROW_RELATED, labels_of_row
+from channels_app.access import person_name
+from conversations.forms import SNOOZE_PRESETS
+from conversations.selectors.inbox import ROW_RELATED, labels_of_row, remember_labels
 
 register = template.Library()
 
@@ -82,6 +87,8 @@ class FragmentCache:
 # process when full; a row of any of the first sixty pages of 30, or a hundred threads' latest pages.
 rows = FragmentCache(size=2000)
 bubbles = FragmentCache(size=5000)
+# About 12 kB each, one per thread state and viewer: some 12 MB when full.
+headers = FragmentCache(size=1000)
 
 
 # Values that are their own key; anything else (a JSON field's dict) is frozen by `_frozen`.
@@ -100,16 +107,19 @@ def _frozen(value: Any) -> Hashable:
     return value
 
 
-def state_of(obj: Model | None, related: tuple[str, ...] = ()) -> Hashable:
+def state_of(
+    obj: Model | None, related: tuple[str, ...] = (), *, unread: frozenset[str] = frozenset()
+) -> Hashable:
     """Everything a partial can read from `obj` without a query: its loaded values and attributes (not
     the deferred ones, which are not loaded), and those of the `related` objects (select_related paths,
-    `a__b`) its query joined. (On every row and bubble of a page: kept to one plain loop.)"""
+    `a__b`) its query joined. `unread`: attributes of `obj` the partial never reads. (On every row and
+    bubble of a page: kept to one plain loop.)"""
     if obj is None:
         return None
     names: list[str] = []
     values: list[Hashable] = []
     for name, value in vars(obj).items():
-        if name[0] != "_":  # Django's `_state`, caches
+        if name[0] != "_" and name not in unread:  # Django's `_state`, caches
             names.append(name)
             values.append(value if type(value) in _PLAIN else _frozen(value))
     joined: list[Hashable] = []
@@ -122,18 +132,21 @@ def state_of(obj: Model | None, related: tuple[str, ...] = ()) -> Hashable:
     return (obj._meta.label, tuple(names), tuple(values), related, tuple(joined))
 
 
+def current_locale() -> tuple[Hashable, ...]:
+    """What a fragment's text and times depend on besides its objects ("Yesterday" needs the date)."""
+    return (
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        timezone.localdate(),
+        get_script_prefix(),
+    )
+
+
 def _locale(context: template.Context) -> tuple[Hashable, ...]:
-    """What a fragment's text and times depend on besides its objects ("Yesterday" needs the date); the
-    same for every row of one page, so found once per render."""
+    """`current_locale`, the same for every row of one page, so found once per render."""
     found = context.render_context.get(_LOCALE_KEY)
     if found is None:
-        found = (
-            translation.get_language(),
-            timezone.get_current_timezone_name(),
-            timezone.localdate(),
-            get_script_prefix(),
-        )
-        context.render_context[_LOCALE_KEY] = found
+        found = context.render_context[_LOCALE_KEY] = current_locale()
     return found
 
 
@@ -171,7 +184,7 @@ def inbox_row(context: template.Context, conversation: Any) -> SafeString:
             },
         )
 
-    return _with_token(rows.get(key, render), context)
+    return _with_token(rows.get(key, render), context.get("csrf_token"))
 
 
 @register.simple_tag(takes_context=True)
@@ -183,7 +196,51 @@ def message_bubble(context: template.Context, message: Any) -> SafeString:
     def render() -> SafeString:
         return _render("conversations/partials/message.html", {"message": message, "in_frame": in_frame})
 
-    return _with_token(bubbles.get(key, render), context)
+    return _with_token(bubbles.get(key, render), context.get("csrf_token"))
+
+
+# What a thread header shows of its conversation's joined objects, and what it never reads of the
+# conversation itself: the counters each new message moves.
+HEADER_RELATED = ("application", "channel", "contact", "assignee", "status_changed_by")
+_HEADER_UNREAD = frozenset({"last_message_id", "last_activity_at", "last_inbound_at", "unread_count"})
+# The partial's context, all of it: drawn from these and nothing else of the page's.
+HEADER_CONTEXT = ("conversation", "agents", "application_labels", "viewer_id", "filters_query", "in_frame")
+
+
+@register.simple_tag(takes_context=True)
+def thread_header(context: template.Context) -> SafeString:
+    """`conversations/partials/thread_header.html` for the context's conversation."""
+    values = {name: context.get(name) for name in HEADER_CONTEXT}
+    return thread_header_html(values, csrf_token=context.get("csrf_token"), locale=_locale(context))
+
+
+def thread_header_html(
+    values: dict[str, Any], *, csrf_token: Any = None, locale: tuple[Hashable, ...] | None = None
+) -> SafeString:
+    """A thread's header (a page's, or a live frame's: `in_frame`), from `HEADER_CONTEXT`'s values."""
+    conversation = values["conversation"]
+    on = labels_of_row(conversation)
+    remember_labels(conversation, on)  # the partial's `labels_on` finds them: no second query
+    agents = values["agents"] or []
+    labels = values["application_labels"] or []
+    key = (
+        state_of(conversation, HEADER_RELATED, unread=_HEADER_UNREAD),
+        tuple((label.pk, label.name, label.colour) for label in on),
+        tuple((label.pk, label.name, label.colour) for label in labels),
+        tuple((agent.pk, person_name(agent)) for agent in agents),
+        values.get("viewer_id"),
+        values.get("filters_query") or "",
+        bool(values.get("in_frame")),
+        locale or current_locale(),
+    )
+
+    def render() -> SafeString:
+        return _render(
+            "conversations/partials/thread_header.html",
+            {**values, "agents": agents, "application_labels": labels, "snooze_presets": SNOOZE_PRESETS},
+        )
+
+    return _with_token(headers.get(key, render), csrf_token)
 
 
 def _render(name: str, values: dict[str, Any]) -> SafeString:
@@ -203,8 +260,8 @@ def _csrf_field(token: Any) -> str:
 _MARKED_FIELD = _csrf_field(CSRF_MARK)
 
 
-def _with_token(html: SafeString, context: template.Context) -> SafeString:
+def _with_token(html: SafeString, token: Any) -> SafeString:
     if CSRF_MARK not in html:
         return html
     # A page's token is letters and digits (Django's own alphabet): put in as it is, like the tag does.
-    return mark_safe(html.replace(_MARKED_FIELD, _csrf_field(context.get("csrf_token"))))
+    return mark_safe(html.replace(_MARKED_FIELD, _csrf_field(token)))

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from channels_app.models import Membership
 from conversations.live import base_context
-from conversations.models import Contact, Conversation, Message
+from conversations.models import Contact, Conversation, Label, Message
 from conversations.selectors.inbox import InboxFilters, inbox_page
 from conversations.selectors.thread import AUTHOR_DEFERRED, thread_page
 from conversations.templatetags import fragments
@@ -289,3 +289,112 @@ def test_the_cache_keeps_its_newest_entries_within_its_size():
         assert cache.get(key, draw(key)) == key
 
     assert drawn == ["a", "b", "c", "b"]  # "b" was the oldest when "c" came in
+
+
+_PLAIN_HEADER = Template('{% include "conversations/partials/thread_header.html" %}')
+_CACHED_HEADER = Template("{% load fragments %}{% thread_header %}")
+
+
+def header_context(user, conversation: Conversation) -> dict:
+    """What the thread page gives its header: the conversation as the page reads it, the Application's
+    members and labels, the viewer."""
+    from conversations.live import thread_context
+    from conversations.selectors.thread import conversation_for
+
+    opened = conversation_for(user, conversation.pk)
+    return {**base_context(user=user, filters=InboxFilters(status="all")), **thread_context(opened)}
+
+
+def header_of(html: str, conversation: Conversation) -> str:
+    start = html.index(f'<header id="thread-header-{conversation.pk}"')
+    return html[start : html.index("</header>", start)]
+
+
+@pytest.mark.parametrize("viewer", ["agent_a", "colleague", "superuser"])
+def test_a_cached_thread_header_is_the_markup_the_partial_draws_for_each_viewer(
+    request, varied_inbox, viewer, app_a
+):
+    from conversations.actions.labels import do_create_label, do_set_label
+
+    user = request.getfixturevalue(viewer)
+    mine, theirs, no_author = varied_inbox
+    urgent = do_create_label(actor=user, application=app_a, name="Urgent <x>", colour="#e03131")
+    do_set_label(conversation=theirs, label=urgent, on=True, actor=user)
+    fragments.headers.clear()
+    for conversation in (mine, theirs, no_author):
+        context = header_context(user, conversation)
+
+        plain = _PLAIN_HEADER.render(page_context(user, context))
+        drawn = _CACHED_HEADER.render(page_context(user, context))
+        served = _CACHED_HEADER.render(page_context(user, context))  # from the cache this time
+
+        assert f'id="thread-header-{conversation.pk}"' in plain
+        assert without_tokens(drawn) == without_tokens(plain)
+        assert without_tokens(served)[0] == without_tokens(plain)[0]
+    assert "Urgent &lt;x&gt;" in plain  # the label menu, escaped
+
+
+def test_a_thread_header_says_assign_to_me_only_to_others(varied_inbox, agent_a, colleague):
+    mine = varied_inbox[0]  # assigned to alice
+    alice, carla = login(agent_a), login(colleague)
+
+    alice_header = header_of(alice.get(f"/conversations/{mine.pk}/").content.decode(), mine)
+    carla_header = header_of(carla.get(f"/conversations/{mine.pk}/").content.decode(), mine)
+
+    assert 'value="me"' not in alice_header
+    assert f'<option value="{agent_a.pk}" selected>Alice Agent (me)</option>' in alice_header
+    assert '<option value="me">Assign to me</option>' in carla_header
+    assert f'<option value="{agent_a.pk}" selected>Alice Agent</option>' in carla_header
+    assert "(me)" not in carla_header.replace(f'value="{colleague.pk}">Carla Costa (me)', "")
+
+
+def test_a_change_to_a_thread_header_shows_on_the_next_load_and_a_new_message_draws_none(
+    agent_a_client, varied_inbox, agent_a, colleague, app_a
+):
+    from conversations.actions.labels import do_create_label, do_set_label
+    from conversations.actions.threads import do_assign, do_set_status
+
+    mine = varied_inbox[0]
+    url = f"/conversations/{mine.pk}/"
+    fragments.headers.clear()
+    first = header_of(agent_a_client.get(url).content.decode(), mine)
+    assert 'data-status="open"' in first
+
+    add_message(mine, content={"text": "Another one"})  # moves the counters the header does not show
+    agent_a_client.get(url)
+    assert len(fragments.headers._entries) == 1  # served, not drawn again
+
+    # Each change alone, so none of them hides another from the key.
+    mine.refresh_from_db()
+    do_set_status(conversation=mine, status="pending", actor=agent_a)
+    assert 'data-status="pending"' in header_of(agent_a_client.get(url).content.decode(), mine)
+
+    # A member renamed (carla, not the assignee: only the assignee menu names her).
+    get_user_model().objects.filter(pk=colleague.pk).update(first_name="Carolina")
+    renamed = header_of(agent_a_client.get(url).content.decode(), mine)
+    assert f'<option value="{colleague.pk}">Carolina Costa</option>' in renamed
+
+    mine.refresh_from_db()
+    do_assign(conversation=mine, assignee=colleague, actor=agent_a)
+    assigned = header_of(agent_a_client.get(url).content.decode(), mine)
+    assert f'data-assignee="{colleague.pk}"' in assigned
+    assert f'<option value="{colleague.pk}" selected>Carolina Costa</option>' in assigned
+
+    vip = do_create_label(actor=agent_a, application=app_a, name="VIP", colour="#2f9e44")
+    offered = header_of(agent_a_client.get(url).content.decode(), mine)
+    assert f'name="label" value="{vip.pk}:add"' in offered
+
+    do_set_label(conversation=mine, label=vip, on=True, actor=agent_a)
+    labelled = header_of(agent_a_client.get(url).content.decode(), mine)
+    assert f'name="label" value="{vip.pk}:remove"' in labelled
+    assert f'data-label="{vip.pk}">VIP</span>' in labelled.split('<details class="label-menu">')[0]
+
+    Label.objects.filter(pk=vip.pk).update(name="Gold", colour="#e03131")  # renamed by an admin
+    relabelled = header_of(agent_a_client.get(url).content.decode(), mine)
+    assert f'style="--label: #e03131" data-label="{vip.pk}">Gold</span>' in relabelled
+    assert ">VIP<" not in relabelled
+    later = do_create_label(actor=agent_a, application=app_a, name="Later", colour="#f08c00")
+    agent_a_client.get(url)
+    Label.objects.filter(pk=later.pk).update(name="Tomorrow")  # not on this conversation: the menu only
+    menu = header_of(agent_a_client.get(url).content.decode(), mine)
+    assert f'name="label" value="{later.pk}:add"' in menu and ">Tomorrow</span>" in menu
