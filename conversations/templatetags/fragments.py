@@ -1,11 +1,11 @@
 """Inbox rows, message bubbles and thread headers drawn once per process, then served from memory.
 
 `{% inbox_row conversation %}`, `{% message_bubble message %}` and `{% thread_header %}` render the same
-partials as `{% include %}` did, through a small per-process cache. Drawn by the template engine, a row costs about
-1 ms and a bubble 0.3 ms: the inbox page's 30 rows and the thread's 40 bubbles were most of a page's
-time. A fragment is a function of what it is drawn from, so that is its key, and nothing is ever
-invalidated: a changed field, a renamed agent or contact, another language, time zone or day (rows say
-"Yesterday") is another key; the old entry just ages out.
+partials as `{% include %}` did, through a small per-process cache. Drawn by the template engine, a row
+costs about 1 ms and a bubble 0.3 ms: the inbox page's 30 rows and the thread's 40 bubbles were most of
+a page's time; a header 0.7-1.4 ms. A fragment is a function of what it is drawn from, so that is its
+key, and nothing is ever invalidated: a changed field, a renamed agent or contact, another language,
+time zone or day (rows say "Yesterday") is another key; the old entry just ages out.
 
 - **Drawn from**: every loaded value of the object and of the related objects its query joins
   (`ROW_RELATED` for a row, the author for a bubble), plus attributes set on it after the query
@@ -14,13 +14,14 @@ invalidated: a changed field, a renamed agent or contact, another language, time
   (`HEADER_RELATED` joined), the conversation's labels, the Application's labels and members, and is
   drawn with those values only; the counters a new message moves, which it does not show, are left out
   of its key, so a busy thread's header is not drawn again for each message.
-- **Per viewer**: a header says "Assign to me" and "(me)": the viewer's id is in its key. A row differs between viewers only by whether they wrote its last message ("You:"),
+- **Per viewer**: a row differs between viewers only by whether they wrote its last message ("You:"),
   are its assignee ("Mine"), have it open, and the list's filters and Application names; those are the
   key, and the row is drawn for a stand-in viewer id that is the viewer's own id only when the row is
-  theirs (so it is served to no one else) and otherwise matches no one. Nothing of one agent's reaches
-  another's page. A bubble has no per-viewer part.
-- **The CSRF token** is per request: a fragment that holds one (a failed reply's Retry form) is drawn with
-  a marker in its place, and each page puts its own token there.
+  theirs (so it is served to no one else) and otherwise matches no one. A header says "Assign to me"
+  and "(me)" to its viewer: the viewer's id is in its key. Nothing of one agent's reaches another's
+  page. A bubble has no per-viewer part.
+- **The CSRF token** is per request: a fragment that holds one (a failed reply's Retry form, a header's
+  forms) is drawn with a marker in its place, and each page puts its own token there.
 - **Per process, in memory**: a deploy (new templates or code) starts empty; entries are a few kB and the
   oldest go first.
 """
@@ -218,6 +219,7 @@ def thread_header_html(
     values: dict[str, Any], *, csrf_token: Any = None, locale: tuple[Hashable, ...] | None = None
 ) -> SafeString:
     """A thread's header (a page's, or a live frame's: `in_frame`), from `HEADER_CONTEXT`'s values."""
+    values = {name: values.get(name) for name in HEADER_CONTEXT}  # a frame's context holds more
     conversation = values["conversation"]
     on = labels_of_row(conversation)
     remember_labels(conversation, on)  # the partial's `labels_on` finds them: no second query
