@@ -115,3 +115,16 @@ def test_channel_kinds_cover_all_six_hub_channels(app_a):
     kinds = set(app_a.channels.values_list("kind", flat=True))
     assert kinds == {"whatsapp", "instagram", "messenger", "telegram", "sms", "webchatt"}
     assert all(isinstance(c.hub_channel_id, uuid.UUID) for c in app_a.channels.all())
+
+
+@pytest.mark.django_db
+def test_the_migrations_hold_every_model_change():
+    # The test database is built by the migrations: a model change without one (an index, a constraint)
+    # would pass here and be missing in production. `--check` exits non-zero when one is missing.
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("makemigrations", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
