@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -37,7 +36,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +49,7 @@ from bench.common import (
     recreate_database,
     seed_signed_application,
     setup_django,
+    signed_message_events,
     stop_server,
     wait_for_port,
 )
@@ -62,22 +61,9 @@ TARGET_RATIO = 0.9  # new events/s over the bare view's requests/s, with as many
 
 
 def _write_events(path: Path, *, channel_id: str, secret: str, count: int, contacts: int) -> None:
-    from channels_app.hub.signatures import sign
-
-    now = int(time.time())
-    with path.open("w") as out:
-        for i in range(count):
-            event = {
-                "eventType": "Message",
-                "channelId": channel_id,
-                "messageId": f"wamid.bench.{uuid.uuid4().hex}",
-                "from": f"55219{(i % contacts):08d}",
-                "timestamp": now,
-                "channel": "whatsapp",
-                "content": {"type": "text", "text": f"Olá, pedido #{i}: quando chega?"},
-            }
-            body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-            out.write(f"{sign(body.encode(), secret, now)}\t{body}\n")
+    """The events as bench/webhook.lua reads them: one `signature<TAB>body` line each."""
+    events = signed_message_events(channel_id=channel_id, secret=secret, count=count, contacts=contacts)
+    path.write_text("".join(f"{signature}\t{body}\n" for signature, body in events))
 
 
 _LATENCY = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)

@@ -183,6 +183,33 @@ def stop_server(proc: subprocess.Popen) -> float:
     return time.monotonic() - started
 
 
+def signed_message_events(
+    *, channel_id: str, secret: str, count: int, contacts: int, tag: str = "bench"
+) -> list[tuple[str, str]]:
+    """`count` new `Message` events from `contacts` customers, as the Hub signs them: (signature header,
+    JSON body). `tag` goes into each Hub message id (unique per call)."""
+    import json
+    import uuid
+
+    from channels_app.hub.signatures import sign
+
+    now = int(time.time())
+    events = []
+    for i in range(count):
+        event = {
+            "eventType": "Message",
+            "channelId": channel_id,
+            "messageId": f"wamid.{tag}.{uuid.uuid4().hex}",
+            "from": f"55219{(i % contacts):08d}",
+            "timestamp": now,
+            "channel": "whatsapp",
+            "content": {"type": "text", "text": f"Olá, pedido #{i}: quando chega?"},
+        }
+        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        events.append((sign(body.encode(), secret, now), body))
+    return events
+
+
 def seed_signed_application() -> tuple[Any, Any, str]:
     """An Application "Bench" with a WhatsApp channel and a stored signing secret: (app, channel, secret)."""
     import uuid

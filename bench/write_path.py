@@ -16,10 +16,7 @@ the start; the channel layer's Redis keys of the bench are cleared before and af
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import time
-import uuid
 
 from bench.common import (
     clear_channel_layer,
@@ -28,32 +25,11 @@ from bench.common import (
     recreate_database,
     seed_signed_application,
     setup_django,
+    signed_message_events,
 )
 
 DB_NAME = "hubdash_bench_write"
 ENV = {**production_env(DB_NAME), "DJANGO_SETTINGS_MODULE": "bench.settings"}
-
-
-def _events(channel_id: str, secret: str, count: int, contacts: int) -> list[tuple[bytes, dict[str, str]]]:
-    from channels_app.hub.signatures import sign
-
-    now = int(time.time())
-    signed = []
-    for i in range(count):
-        event = {
-            "eventType": "Message",
-            "channelId": channel_id,
-            "messageId": f"wamid.write.{uuid.uuid4().hex}",
-            "from": f"55219{(i % contacts):08d}",
-            "timestamp": now,
-            "channel": "whatsapp",
-            "content": {"type": "text", "text": f"Olá, pedido #{i}: quando chega?"},
-        }
-        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
-        signed.append(
-            (body, {"x-hub-signature": sign(body, secret, now), "content-type": "application/json"})
-        )
-    return signed
 
 
 def main() -> None:
@@ -81,13 +57,20 @@ def main() -> None:
 
     def run(count: int) -> float:
         """CPU ms of the database backend per event, for `count` new events."""
-        signed = _events(str(channel.hub_channel_id), secret, count, args.contacts)
+        signed = signed_message_events(
+            channel_id=str(channel.hub_channel_id),
+            secret=secret,
+            count=count,
+            contacts=args.contacts,
+            tag="write",
+        )
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             (backend,) = cursor.fetchone()
         before = cpu_seconds(backend)
-        for body, headers in signed:
-            result = do_ingest_webhook(public_id=app.public_id, body=body, headers=headers)
+        for signature, body in signed:
+            headers = {"x-hub-signature": signature, "content-type": "application/json"}
+            result = do_ingest_webhook(public_id=app.public_id, body=body.encode(), headers=headers)
             if result.status != 200:
                 raise SystemExit(f"the webhook answered {result.status}: {result.body}")
         return (cpu_seconds(backend) - before) * 1000 / count

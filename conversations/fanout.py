@@ -29,7 +29,7 @@ from conversations.live import (
     notice,
     removal,
     render_partial,
-    thread_context,
+    thread_state_html,
 )
 from conversations.models import Conversation, Label
 from conversations.selectors.inbox import conversation_matches_search, labels_of, live_row
@@ -39,7 +39,7 @@ from conversations.selectors.thread import (
     live_contact_panel,
     message_with_context,
 )
-from conversations.templatetags.fragments import NO_VIEWER, thread_header_html
+from conversations.templatetags.fragments import NO_VIEWER
 from conversations.templatetags.inbox import preview_of
 
 
@@ -113,15 +113,8 @@ class SharedRender:
             if self._agents is None:
                 self._agents = assignable_agents(application=c.application)
                 self._labels = labels_of(application_ids=[c.application_id])
-            # The composer's own context is not drawn here (only the header and the window state are),
-            # so no per-render value such as its idempotency key is shared between tabs.
-            context = {
-                **thread_context(c, agents=self._agents, labels=self._labels),
-                "viewer_id": viewer_id,
-                "filters_query": filters_query,
-                "in_frame": True,
-            }
-            return thread_header_html(context) + render_partial("window_state", context)
+            base = {"viewer_id": viewer_id, "filters_query": filters_query, "in_frame": True}
+            return thread_state_html(c, base, agents=self._agents, labels=self._labels)
         raise ValueError(key)
 
     def _panel(self, conversation_id: int) -> str:

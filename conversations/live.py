@@ -35,7 +35,6 @@ from django.utils.safestring import mark_safe
 from channels_app.access import AuthUser, access_widened_since, person_name, visible_application_ids
 from channels_app.hub.capabilities import MEDIA_KEYS, MEDIA_MIME_TYPES, capability
 from channels_app.hub.content import window_closes_at
-from conversations.forms import SNOOZE_PRESETS
 from conversations.models import Conversation, Label, Message
 from conversations.selectors.inbox import (
     InboxFilters,
@@ -136,25 +135,33 @@ def base_context(
     return context
 
 
-def composer_context(conversation: Conversation) -> dict[str, Any]:
-    """Window state and limits for the composer of this conversation's channel."""
+def window_context(conversation: Conversation) -> dict[str, Any]:
+    """The channel's reply window (`window_state.html`), which the composer follows too: no query."""
     kind = conversation.channel.kind
     cap = capability(kind)
     closes_at = window_closes_at(conversation.last_inbound_at, kind)
     windowed = cap.window_hours is not None
-    window_open = not windowed or (closes_at is not None and timezone.now() < closes_at)
-    media_types = [t for t in MEDIA_KEYS if t in cap.content_types]
-    # The channel's template library (WhatsApp): the picker's choices and, as JSON, their text.
-    templates = list(conversation.channel.templates.all()) if "template" in cap.content_types else []
     return {
         "kind": kind,
         "kind_label": cap.label,
-        "max_length": cap.max_text_length,
         "windowed": windowed,
         "window_hours": cap.window_hours,
         "closes_at": closes_at,
-        "window_open": window_open,
+        "window_open": not windowed or (closes_at is not None and timezone.now() < closes_at),
         "templates_allowed": "template" in cap.content_types,
+    }
+
+
+def composer_context(conversation: Conversation) -> dict[str, Any]:
+    """Window state and limits for the composer of this conversation's channel."""
+    window = window_context(conversation)
+    cap = capability(window["kind"])
+    media_types = [t for t in MEDIA_KEYS if t in cap.content_types]
+    # The channel's template library (WhatsApp): the picker's choices and, as JSON, their text.
+    templates = list(conversation.channel.templates.all()) if window["templates_allowed"] else []
+    return {
+        **window,
+        "max_length": cap.max_text_length,
         # The channel's template library (WhatsApp): the picker's choices and, as JSON, its previews.
         "templates": templates,
         "template_library": {
@@ -178,19 +185,23 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def thread_context(
-    conversation: Conversation, *, agents: list[Any] | None = None, labels: list[Label] | None = None
-) -> dict[str, Any]:
-    """`agents`, `labels`: the Application's members and labels, when the caller has them (fanout.py)."""
+def _team(conversation: Conversation, agents: list[Any] | None, labels: list[Label] | None) -> dict[str, Any]:
+    """The Application's members and labels (the header's menus), read unless the caller has them."""
     return {
         "conversation": conversation,
-        "snooze_presets": SNOOZE_PRESETS,
         "agents": assignable_agents(application=conversation.application) if agents is None else agents,
         "application_labels": (
             labels_of(application_ids=[conversation.application_id]) if labels is None else labels
         ),
-        **composer_context(conversation),
     }
+
+
+def thread_context(
+    conversation: Conversation, *, agents: list[Any] | None = None, labels: list[Label] | None = None
+) -> dict[str, Any]:
+    """An open thread's header and composer. `agents`, `labels`: the Application's members and labels,
+    when the caller read them already."""
+    return {**_team(conversation, agents, labels), **composer_context(conversation)}
 
 
 def render_partial(name: str, context: dict[str, Any], request: Any = None) -> str:
@@ -252,9 +263,16 @@ def messages_html(messages: list[Message], base: dict[str, Any]) -> str:
     return "".join(render_partial("message", {**base, "message": m}) for m in messages)
 
 
-def thread_state_html(conversation: Conversation, base: dict[str, Any]) -> str:
-    """The parts of an open thread that follow the conversation: header and the reply window."""
-    context = {**base, **thread_context(conversation)}
+def thread_state_html(
+    conversation: Conversation,
+    base: dict[str, Any],
+    *,
+    agents: list[Any] | None = None,
+    labels: list[Label] | None = None,
+) -> str:
+    """The parts of an open thread that follow the conversation: header and the reply window (not the
+    composer, whose template library and idempotency key a frame does not need)."""
+    context = {**base, **_team(conversation, agents, labels), **window_context(conversation)}
     return thread_header_html(context) + render_partial("window_state", context)
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -82,6 +82,9 @@ class FragmentCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 # With their keys, about 5 kB a row and 2 kB a bubble (measured at 1M messages): some 20 MB per server
@@ -211,15 +214,18 @@ HEADER_CONTEXT = ("conversation", "agents", "application_labels", "viewer_id", "
 @register.simple_tag(takes_context=True)
 def thread_header(context: template.Context) -> SafeString:
     """`conversations/partials/thread_header.html` for the context's conversation."""
-    values = {name: context.get(name) for name in HEADER_CONTEXT}
-    return thread_header_html(values, csrf_token=context.get("csrf_token"), locale=_locale(context))
+    return thread_header_html(context, csrf_token=context.get("csrf_token"), locale=_locale(context))
 
 
 def thread_header_html(
-    values: dict[str, Any], *, csrf_token: Any = None, locale: tuple[Hashable, ...] | None = None
+    context: Mapping[str, Any] | template.Context,
+    *,
+    csrf_token: Any = None,
+    locale: tuple[Hashable, ...] | None = None,
 ) -> SafeString:
-    """A thread's header (a page's, or a live frame's: `in_frame`), from `HEADER_CONTEXT`'s values."""
-    values = {name: values.get(name) for name in HEADER_CONTEXT}  # a frame's context holds more
+    """A thread's header (a page's, or a live frame's: `in_frame`), from `HEADER_CONTEXT`'s values of
+    `context` and nothing else of it."""
+    values: dict[str, Any] = {name: context.get(name) for name in HEADER_CONTEXT}
     conversation = values["conversation"]
     on = labels_of_row(conversation)
     remember_labels(conversation, on)  # the partial's `labels_on` finds them: no second query

@@ -7,11 +7,14 @@ import time
 import uuid
 from typing import Any
 
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from channels_app.hub.signatures import sign
 from channels_app.models import Application, Channel
+from conversations.actions.statuses import do_store_send_result
+from conversations.models import Contact, Conversation, Message
 
 CUSTOMER = "5521987654321"
 # The signing secret tests/ingest/conftest.py stores for `app_a` and `app_b`, as "connect webhooks" would:
@@ -84,3 +87,27 @@ def post_event(
     if signature is not None:
         extra["X-hub-Signature"] = signature
     return client.post(webhook_path(application), data=raw, content_type="application/json", headers=extra)
+
+
+def make_reply(channel, *, status: str = Message.Status.PENDING, external_id: str = CUSTOMER) -> Message:
+    """An agent's reply as the sending work stores it before calling the Hub."""
+    contact = Contact.objects.create(channel=channel, external_id=external_id)
+    conversation = Conversation.objects.create(
+        application=channel.application,
+        channel=channel,
+        contact=contact,
+        last_activity_at="2026-01-01T00:00Z",
+    )
+    return Message.objects.create(
+        conversation=conversation,
+        channel=channel,
+        direction=Message.Direction.OUTBOUND,
+        content={"text": "Seu pedido saiu para entrega"},
+        status=status,
+    )
+
+
+def store_send_result(message: Message, hub_message_id: str, status: str = "sent") -> None:
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().select_related("channel").get(pk=message.pk)
+        do_store_send_result(message=locked, hub_message_id=hub_message_id, status=status)

@@ -3,39 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 
-from conversations.actions.statuses import do_store_send_result
-from conversations.models import Contact, Conversation, Message, MessageStatusChange, WebhookEvent
-from tests.ingest.ingest_support import post_event, status_event
+from conversations.models import Message, MessageStatusChange, WebhookEvent
+from tests.ingest.ingest_support import make_reply, post_event, status_event, store_send_result
 
 pytestmark = pytest.mark.django_db
-
-
-def make_reply(
-    channel, *, status: str = Message.Status.PENDING, external_id: str = "5521987654321"
-) -> Message:
-    """An agent's reply as the sending work stores it before calling the Hub."""
-    contact = Contact.objects.create(channel=channel, external_id=external_id)
-    conversation = Conversation.objects.create(
-        application=channel.application,
-        channel=channel,
-        contact=contact,
-        last_activity_at="2026-01-01T00:00Z",
-    )
-    return Message.objects.create(
-        conversation=conversation,
-        channel=channel,
-        direction=Message.Direction.OUTBOUND,
-        content={"text": "Seu pedido saiu para entrega"},
-        status=status,
-    )
-
-
-def store_send_result(message: Message, hub_message_id: str, status: str = "sent") -> None:
-    with transaction.atomic():
-        locked = Message.objects.select_for_update().select_related("channel").get(pk=message.pk)
-        do_store_send_result(message=locked, hub_message_id=hub_message_id, status=status)
 
 
 @pytest.fixture

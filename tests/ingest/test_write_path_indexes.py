@@ -13,8 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conversations.models import Message
-from tests.ingest.ingest_support import message_event, post_event, status_event
-from tests.ingest.test_status_ingest import make_reply, store_send_result
+from tests.ingest.ingest_support import make_reply, message_event, post_event, status_event, store_send_result
 
 pytestmark = [
     pytest.mark.django_db,
