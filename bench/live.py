@@ -9,7 +9,9 @@ Production configuration (PostgreSQL, Redis, DEBUG=false), one server process. P
   preview). Latency = arrival − the moment its POST started.
 - **anchor** (bench/anchor.py): the same sockets and POSTs on a minimal Channels app (POST →
   `group_send` → every socket), same server, same Redis.
-- **webhook alone**: the same POSTs to Hubdash with no socket open (the webhook's own p99).
+- **webhook alone** / **anchor alone**: the same POSTs to Hubdash, and to the anchor, with no socket
+  open: each one's webhook p99 without the frames' work, so the webhook's own ratio (with sockets over
+  alone) has the anchor's ratio beside it, from the same runs.
 
 A frame not arrived 5 s after the last POST counts as lost. Prints per-run figures and the medians;
 the ratios are Hubdash / anchor from the same runs. Loopback only; stops everything it started.
@@ -243,23 +245,29 @@ def main() -> None:
     count = int(args.rate * args.seconds)
     port = free_port()
     hub_url = f"http://127.0.0.1:{port}/hub/webhook/{app.public_id}/"
-    rows: dict[str, list[Result]] = {"hubdash": [], "anchor": [], "webhook alone": []}
+    labels = ("hubdash", "anchor", "webhook alone", "anchor alone")
+    rows: dict[str, list[Result]] = {label: [] for label in labels}
     print(
         f"{args.sockets} sockets, {args.rate:g} webhooks/s for {args.seconds:g} s, {args.server},"
         f" {args.runs} runs; load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     for run in range(1, args.runs + 1):
-        for label in ("hubdash", "anchor", "webhook alone"):
-            target = "bench.anchor:application" if label == "anchor" else "hubdash.asgi:application"
+        for label in labels:
+            kind = "anchor" if label.startswith("anchor") else "hubdash"
+            target = "bench.anchor:application" if kind == "anchor" else "hubdash.asgi:application"
             clear_channel_layer(ENV)  # what the last server left there, its sockets' groups, is not ours
             server = _server(args.server, target, port)
             try:
-                kind = "anchor" if label == "anchor" else "hubdash"
-                if run == 1 and kind == "hubdash" and label == "hubdash":
-                    # Warm-up: imports, the pool's connections and the 200 customers' conversations.
-                    warm = _bodies(kind, 200, channel_id=str(channel.hub_channel_id), secret=secret, run="w")
-                    _post_paced(hub_url, warm, 200, [0.0] * len(warm), Result("warm", 0))
+                post_url = f"http://127.0.0.1:{port}/" if kind == "anchor" else hub_url
+                # Warm-up of every server before it is measured: its imports and its pool's connections
+                # (a cold process's first POST would be the p99 of a run with no socket to warm it), and
+                # the first time, the 200 customers' conversations.
+                first = run == 1 and label == "hubdash"
+                warm = _bodies(
+                    kind, 200 if first else 20, channel_id=str(channel.hub_channel_id), secret=secret, run="w"
+                )
+                _post_paced(post_url, warm, 200, [0.0] * len(warm), Result("warm", 0))
                 bodies = _bodies(
                     kind, count, channel_id=str(channel.hub_channel_id), secret=secret, run=str(run)
                 )
@@ -267,9 +275,9 @@ def main() -> None:
                     _measure(
                         label=label,
                         port=port,
-                        post_url=f"http://127.0.0.1:{port}/" if kind == "anchor" else hub_url,
+                        post_url=post_url,
                         ws_path="/" if kind == "anchor" else "/ws/inbox/",
-                        cookies=[] if label == "webhook alone" else cookies,
+                        cookies=[] if label.endswith("alone") else cookies,
                         hubdash=kind == "hubdash",
                         bodies=bodies,
                         rate=args.rate,
@@ -296,20 +304,24 @@ def main() -> None:
         f"frame p99: Hubdash {h99:.0f} ms, anchor {a99:.0f} ms, ratio {h99 / a99:.2f}x (target <= 1.5x, <= 150 ms)"
     )
     w_sockets, w_alone = median("hubdash", 0.99, post=True), median("webhook alone", 0.99, post=True)
+    a_sockets, a_alone = median("anchor", 0.99, post=True), median("anchor alone", 0.99, post=True)
     print(
         f"webhook POST p50: with {args.sockets} sockets {median('hubdash', 0.5, post=True):.0f} ms,"
-        f" with none {median('webhook alone', 0.5, post=True):.0f} ms"
+        f" with none {median('webhook alone', 0.5, post=True):.0f} ms;"
+        f" anchor {median('anchor', 0.5, post=True):.0f} / {median('anchor alone', 0.5, post=True):.0f} ms"
     )
     print(
         f"webhook POST p99: with {args.sockets} sockets {w_sockets:.0f} ms, with none {w_alone:.0f} ms,"
-        f" ratio {w_sockets / w_alone:.2f}x (target <= 1.5x)"
+        f" ratio {w_sockets / w_alone:.2f}x (target <= 1.5x); anchor {a_sockets:.0f} / {a_alone:.0f} ms,"
+        f" ratio {a_sockets / a_alone:.2f}x"
     )
     cpu = {label: statistics.median(r.cpu_ms for r in results) for label, results in rows.items()}
     per_frame = (cpu["hubdash"] - cpu["webhook alone"]) / max(1, args.sockets)
+    anchor_per_frame = (cpu["anchor"] - cpu["anchor alone"]) / max(1, args.sockets)
     print(
         f"server CPU per webhook: Hubdash {cpu['hubdash']:.2f} ms with sockets, {cpu['webhook alone']:.2f} ms"
-        f" without (so {per_frame * 1000:.0f} us per frame); anchor {cpu['anchor']:.2f} ms"
-        f" ({cpu['anchor'] / max(1, args.sockets) * 1000:.0f} us per frame)"
+        f" without (so {per_frame * 1000:.0f} us per frame); anchor {cpu['anchor']:.2f} ms,"
+        f" {cpu['anchor alone']:.2f} ms without ({anchor_per_frame * 1000:.0f} us per frame)"
     )
     worst_stop = max(r.stop_seconds for results in rows.values() for r in results)
     print(f"slowest SIGTERM to exit, sockets open: {worst_stop:.1f} s (target <= 10 s)")
