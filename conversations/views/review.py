@@ -23,10 +23,10 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from channels_app.access import AuthenticatedRequest
@@ -46,6 +46,7 @@ from conversations.selectors.review import (
     review_timings,
     reviewable_ids,
 )
+from conversations.templatetags.inbox import preview_of
 from conversations.templatetags.review_tags import status_label
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ def _csv_row(message: ReviewedMessage, zone: tzinfo) -> list[Any]:
         _iso(message.sent_at, zone),
         _iso(message.delivered_at, zone),
         _iso(message.read_at, zone),
-        message.preview,
+        preview_of(message),  # a photo is named as the inbox names it, in the reader's language
     ]
 
 
@@ -172,13 +173,16 @@ def review_export(request: AuthenticatedRequest) -> HttpResponseBase:
     )
     writer = csv.writer(_Echo())
     # The rows are written after this view returns (streaming), when the request's time zone may no
-    # longer be active: the generator keeps the viewer's zone itself.
+    # longer be active, nor its language: the generator keeps the viewer's zone and language itself.
     zone = timezone.get_current_timezone()
+    language = translation.get_language()
 
     def lines() -> Iterator[str]:
         yield CSV_BOM + writer.writerow(csv_header(zone))
         for message in rows.iterator(chunk_size=500):
-            yield writer.writerow([safe_cell(cell) for cell in _csv_row(message, zone)])
+            with translation.override(language):
+                row = [safe_cell(cell) for cell in _csv_row(message, zone)]
+            yield writer.writerow(row)
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(timezone=zone).strftime("%Y%m%d-%H%M")
@@ -325,6 +329,15 @@ def _retry_requesters(changes: list[MessageStatusChange]) -> dict[int, str]:
     return {change_id: people.get(actor) or _("someone") for change_id, actor in actors.items()}
 
 
+# Where a status change came from (MessageStatusChange.source), as the details dialog of the inbox words
+# it too (templates/conversations/partials/timeline.html).
+STATUS_SOURCES = {
+    "webhook": pgettext_lazy("status source", "Hub webhook"),
+    "send": pgettext_lazy("status source", "send response"),
+    "retry": pgettext_lazy("status source", "retry requested"),
+}
+
+
 def _status_entry(change: MessageStatusChange, names: dict[int, str]) -> TimelineEntry:
     if change.source == "retry":
         title, detail = _("Retry requested"), _("by %(name)s") % {"name": names[change.pk]}
@@ -334,8 +347,8 @@ def _status_entry(change: MessageStatusChange, names: dict[int, str]) -> Timelin
             title = _("Status %(status)s") % status
         else:
             title = _("Status %(status)s (late or repeated: not applied)") % status
-        # The source (webhook, send, retry…) is an identifier; the error is the Hub's words.
-        source = _("from %(source)s") % {"source": change.source}
+        # The error is the Hub's words, shown as it gave them.
+        source = str(STATUS_SOURCES.get(change.source, change.source))
         detail = " · ".join(p for p in (source, change.error_code, change.error_message) if p)
     tone = "bad" if change.status == Message.Status.FAILED else ("ok" if change.applied else "")
     return TimelineEntry(change.occurred_at, title, detail, tone)
