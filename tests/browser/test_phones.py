@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from conversations.actions.canned import do_create_canned_reply
 from tests.browser.browser_support import open_inbox
 from tests.browser.test_accessibility import _thread_with_replies
 
@@ -20,11 +21,28 @@ def scroll_width(page: Any) -> int:
 
 @pytest.mark.parametrize("width", [360, 390])
 def test_no_page_scrolls_sideways_on_a_phone(open_browser, app_a, admin, width) -> None:
+    # Pages are only as wide as what they hold: a thread with replies fills the reports' tables (a row
+    # per channel) and the review; a shared canned reply fills its table, with its Edit/Delete column.
     conversation = _thread_with_replies(app_a, admin)
+    do_create_canned_reply(
+        actor=admin,
+        application=app_a,
+        code="hello",
+        title="Greeting",
+        body="Hello {{contact.name}}, thanks for writing to us. How can we help you today?",
+        shared=True,
+    )
     desk = open_browser(admin, viewport={"width": width, "height": 780})
     visitor = open_browser(None, viewport={"width": width, "height": 780})
     paths = [
         "/review/",
+        "/reports/",
+        "/reports/volume/",
+        "/reports/delivery/",
+        "/reports/agents/",
+        "/reports/conversations/?figure=opened",
+        f"/settings/applications/{app_a.pk}/canned-replies/",
+        f"/settings/applications/{app_a.pk}/labels/",
         "/settings/",
         f"/settings/applications/{app_a.pk}/",
         f"/settings/applications/{app_a.pk}/webhooks/",
