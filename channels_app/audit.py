@@ -1,17 +1,26 @@
 """The audit log's vocabulary: snapshots of what an admin changed, with secrets replaced before storing.
 
 Actions (channels_app/actions.py) call `record()` inside their own transaction, so an entry exists
-exactly when the change it describes was committed.
+exactly when the change it describes was committed. Entries store identifiers (action codes, field
+names, "changed"); `shown()` words them in the reader's language when the page is drawn, so an entry
+reads in whatever language its reader has, and the stored log never changes with a translation.
 """
 
 from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.utils.functional import Promise
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
 
 from channels_app.access import AuthUser
 from channels_app.crypto import last4
@@ -21,6 +30,182 @@ Actor = AuthUser | AnonymousUser | None
 
 # What a signing secret becomes in an entry: its value, even masked, is nobody's business.
 CHANGED = "changed"
+
+_ = gettext_lazy
+
+# What each action code means, for the audit log page. A code missing here is shown as stored.
+ACTION_LABELS: dict[str, Promise] = {
+    "application.created": _("Application created"),
+    "application.updated": _("Application changed"),
+    "application.key_replaced": _("Hub API key replaced"),
+    "application.service_level": _("First-response target changed"),
+    "webhooks.connected": _("Webhooks connected"),
+    "webhooks.unsigned_accepted": _("Unsigned events accepted"),
+    "webhooks.unsigned_refused": _("Unsigned events refused"),
+    "webhook_logs.retried": _("Deliveries re-sent from the Hub's logs"),
+    "deliveries.recovered": _("Failed deliveries recovered"),
+    "channel.registered": _("Channel registered"),
+    "channel.updated": _("Channel renamed"),
+    "channel.deactivated": _("Channel deactivated"),
+    "channel.reactivated": _("Channel reactivated"),
+    "template.added": _("WhatsApp template added"),
+    "template.deleted": _("WhatsApp template removed"),
+    "preferences.updated": _("Preferences changed"),
+    "preferences.time_zone_from_browser": _("Time zone taken from the browser"),
+    "preferences.notifications_updated": _("Notifications changed"),
+    "user.created": _("User created"),
+    "user.deactivated": _("User deactivated"),
+    "user.reactivated": _("User reactivated"),
+    "membership.granted": _("Access granted"),
+    "membership.changed": _("Role changed"),
+    "membership.revoked": _("Access removed"),
+    "label.created": _("Label created"),
+    "label.changed": _("Label changed"),
+    "label.deleted": _("Label deleted"),
+    "canned_reply.created": _("Canned reply created"),
+    "canned_reply.changed": _("Canned reply changed"),
+    "canned_reply.deleted": _("Canned reply deleted"),
+    "contact.linked": _("Contacts linked"),
+    "contact.unlinked": _("Contact unlinked"),
+    "contact.notes_changed": _("Contact notes changed"),
+    # conversations/actions/bulk.py records `conversation.bulk_<its action>`.
+    "conversation.bulk_assign": _("Assigned in bulk"),
+    "conversation.bulk_resolve": _("Resolved in bulk"),
+    "conversation.bulk_reopen": _("Reopened in bulk"),
+    "conversation.bulk_pending": _("Set pending in bulk"),
+    "conversation.bulk_snooze": _("Snoozed in bulk"),
+    "conversation.bulk_mark_read": _("Marked read in bulk"),
+    "conversation.bulk_mark_unread": _("Marked unread in bulk"),
+    "conversation.bulk_label_add": _("Label added in bulk"),
+    "conversation.bulk_label_remove": _("Label removed in bulk"),
+}
+
+# Whose fields an action's change keys are, by action code or by its prefix. By name rather than by
+# import: models of `conversations` sit above this app, and only their field names are read here.
+_ACTION_MODELS: dict[str, str] = {
+    "application": "channels_app.Application",
+    "application.service_level": "channels_app.ServiceLevel",
+    "webhooks": "channels_app.Application",
+    "webhooks.connected": "channels_app.HubWebhook",
+    "channel": "channels_app.Channel",
+    "template": "channels_app.WhatsAppTemplate",
+    "preferences": "channels_app.UserPreferences",
+    "user": settings.AUTH_USER_MODEL,
+    "membership": "channels_app.Membership",
+    "label": "conversations.Label",
+    "canned_reply": "conversations.CannedReply",
+    "contact": "conversations.Contact",
+    "conversation": "conversations.Conversation",
+}
+
+# Names of the keys whose field has no verbose_name of its own, and of keys that are no field at all.
+KEY_LABELS: dict[str, Promise] = {
+    "name": _("Name"),
+    "display_name": _("Name"),
+    "email": _("Email"),
+    "role": _("Role"),
+    "active": _("Active"),
+    "kind": _("Channel type"),
+    "colour": _("Colour"),
+    "code": _("Code"),
+    "title": _("Title"),
+    "body": _("Text"),
+    "owner": _("Owner"),
+    "notes": _("Notes"),
+    "person": _("Person"),
+    "linked": _("Linked to"),
+    "status": _("Status"),
+    "assignee": _("Assignee"),
+    "label": _("Label"),
+    "hub_id": _("Hub id"),
+    "endpoint": _("Endpoint"),
+    "is_verified": _("Verified"),
+    "signing secret": _("Signing secret"),
+    "retried logs": _("Re-sent logs"),
+    "not retried": _("Not re-sent"),
+    "already re-sent": _("Already re-sent"),
+    "re-sent deliveries": _("Re-sent deliveries"),
+}
+
+
+@dataclass(frozen=True)
+class ShownChange:
+    label: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class ShownEntry:
+    """An entry as the audit log page shows it, in the active language."""
+
+    entry: AuditEntry
+    action: str
+    changes: list[ShownChange]
+
+
+def _model_of(action: str) -> type[models.Model] | None:
+    name = _ACTION_MODELS.get(action) or _ACTION_MODELS.get(action.split(".", 1)[0])
+    if name is None:
+        return None
+    try:
+        return apps.get_model(name)
+    except LookupError:
+        return None
+
+
+def _field(model: type[models.Model] | None, key: str) -> models.Field[Any, Any] | None:
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(key)
+    except FieldDoesNotExist:
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def _key_label(field: models.Field[Any, Any] | None, key: str) -> str:
+    # `_verbose_name` is what the model gave; `verbose_name` falls back to the field's name.
+    if field is not None and getattr(field, "_verbose_name", None):
+        return capfirst(str(field.verbose_name))
+    if key in KEY_LABELS:
+        return str(KEY_LABELS[key])
+    return key
+
+
+def _value(field: models.Field[Any, Any] | None, value: Any) -> Any:
+    if value == CHANGED:
+        return gettext("changed")
+    if field is not None and field.choices and isinstance(value, str):
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
+def _shown_change(model: type[models.Model] | None, key: str, change: Any) -> ShownChange:
+    if not isinstance(change, dict):
+        return ShownChange(key, None, change)
+    prefix = ""
+    if model is not None and model._meta.label == "channels_app.HubWebhook" and " " in key:
+        # webhooks.connected keys are "<event type> <field>": the event type is the Hub's name for it.
+        prefix, key = key.split(" ", 1)
+    field = _field(model, key)
+    label = _key_label(field, key)
+    return ShownChange(
+        f"{prefix} · {label}" if prefix else label,
+        _value(field, change.get("from")),
+        _value(field, change.get("to")),
+    )
+
+
+def shown(entry: AuditEntry) -> ShownEntry:
+    """`entry` worded for its reader: the action's label, each field by its name, "changed" translated."""
+    model = _model_of(entry.action)
+    changes = entry.changes if isinstance(entry.changes, dict) else {}
+    return ShownEntry(
+        entry=entry,
+        action=str(ACTION_LABELS.get(entry.action, entry.action)),
+        changes=[_shown_change(model, key, change) for key, change in changes.items()],
+    )
 
 
 def masked(secret: str) -> str:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from channels_app import selectors
+from channels_app import audit, selectors
 from channels_app.access import AuthenticatedRequest, application_for, visible_applications
 from channels_app.actions.applications import (
     do_check_connection,
@@ -667,6 +667,7 @@ def audit_log(request: AuthenticatedRequest) -> HttpResponse:
         "settings/audit.html",
         {
             "page": page,
+            "entries": [audit.shown(entry) for entry in page.entries],
             "applications": selectors.administered_applications(request.user),
             "application_id": filters.get("application"),
             "next_url": next_url,
