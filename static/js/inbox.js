@@ -919,6 +919,22 @@
   // --- Attachments: the file button, drag and drop, paste; an image shows a thumbnail before sending -------
   // The file rides in the reply form itself (multipart): the server stores it, then stores the reply.
 
+  // A file's size as the browser words it in the page's language ("80 bytes", "1,5 MB"), as Django's
+  // filesizeformat would: no catalog entry needed, and a small file is not rounded up to "1 kB".
+  function fileSize(bytes) {
+    var lang = document.documentElement.lang || undefined;
+    var units = [["byte", 1], ["kilobyte", 1024], ["megabyte", 1024 * 1024], ["gigabyte", 1024 * 1024 * 1024]];
+    var i = 0;
+    while (i < units.length - 1 && bytes >= units[i + 1][1]) i++;
+    var value = bytes / units[i][1];
+    return new Intl.NumberFormat(lang, {
+      style: "unit",
+      unit: units[i][0],
+      unitDisplay: i === 0 ? "long" : "short",
+      maximumFractionDigits: i === 0 ? 0 : 1,
+    }).format(value);
+  }
+
   function showFile(file) {
     var box = document.querySelector("#composer [data-role=file-preview]");
     if (!box) return;
@@ -927,7 +943,7 @@
     thumb.hidden = true;
     thumb.removeAttribute("src");
     box.querySelector("[data-role=file-name]").textContent = file
-      ? file.name + " (" + Math.max(1, Math.round(file.size / 1024)) + " kB)"
+      ? file.name + " (" + fileSize(file.size) + ")"
       : "";
     if (file && /^image\//.test(file.type)) {
       var reader = new FileReader(); // a data: URL, which the page's Content-Security-Policy allows
