@@ -1282,30 +1282,38 @@
   var timeFormat = intl({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   var dayFormat = intl({ weekday: "short" });
   var dateFormat = intl({ day: "numeric", month: "short" });
-  var fullFormat = intl({ dateStyle: "medium", timeStyle: "medium" });
-  var dayKey = intl({ year: "numeric", month: "2-digit", day: "2-digit" });
+  // Minutes, not seconds: an agent reads "snoozed until 09:00", not "09:00:00".
+  var fullFormat = intl({ dateStyle: "medium", timeStyle: "short" });
+  // Only a reply's status history keeps the seconds: its statuses land seconds apart.
+  var preciseFormat = intl({ dateStyle: "medium", timeStyle: "medium" });
+  var dayKey = intl({ year: "numeric", month: "2-digit", day: "2-digit", calendar: "gregory", numberingSystem: "latn" });
 
-  // Days between two instants as calendar days in the user's zone.
+  // An instant's calendar day in the user's zone, as a day number: two instants are on the same day,
+  // or one day apart, when their numbers are.
   function dayIndex(when) {
     var parts = {};
     dayKey.formatToParts(when).forEach(function (part) { parts[part.type] = part.value; });
     return Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day)) / 86400000;
   }
 
+  // For static/js/triage.js: the thread's day separators count days as the times here are shown.
+  window.HubdashTimes = { intl: intl, dayIndex: dayIndex };
+
   function formatTimes(root) {
     (root || document).querySelectorAll("time[data-format]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (isNaN(when)) return;
       var style = el.dataset.format;
+      var full = el.closest("#timeline-dialog") ? preciseFormat : fullFormat;
       var text;
       if (style === "time") text = timeFormat.format(when);
-      else if (style === "datetime") text = fullFormat.format(when);
+      else if (style === "datetime") text = full.format(when);
       else {
         var days = dayIndex(new Date()) - dayIndex(when);
         text = days <= 0 ? timeFormat.format(when) : days === 1 ? gettext("Yesterday") : days < 7 ? dayFormat.format(when) : dateFormat.format(when);
       }
       if (el.textContent !== text) el.textContent = text;
-      el.title = fullFormat.format(when);
+      el.title = full.format(when);
     });
   }
 

@@ -325,36 +325,35 @@
     });
   }
 
-  var dayFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "full" });
+  // Days are the user's, in their profile's zone (<html data-time-zone>), as inbox.js shows every time:
+  // not the browser's, which may be elsewhere. inbox.js (loaded after this file) lends the helpers.
+  var dayFormat = null;
 
-  function dayKey(date) {
-    return date.getFullYear() + "-" + date.getMonth() + "-" + date.getDate();
+  function dayLabel(day, when) {
+    var today = window.HubdashTimes.dayIndex(new Date());
+    if (day === today) return gettext("Today");
+    if (day === today - 1) return gettext("Yesterday");
+    dayFormat = dayFormat || window.HubdashTimes.intl({ dateStyle: "full" });
+    return dayFormat.format(when);
   }
 
-  function dayLabel(date) {
-    var today = new Date();
-    var yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
-    if (dayKey(date) === dayKey(today)) return gettext("Today");
-    if (dayKey(date) === dayKey(yesterday)) return gettext("Yesterday");
-    return dayFormat.format(date);
-  }
-
-  // One separator before the first bubble of each day (in the browser's zone, as the times are shown).
+  // One separator before the first bubble of each day.
   function daySeparators() {
+    if (!window.HubdashTimes) return;
     document.querySelectorAll(".thread-messages").forEach(function (messages) {
       messages.querySelectorAll(":scope > .day-separator").forEach(function (el) { el.remove(); });
-      var last = "";
+      var last = null;
       messages.querySelectorAll(":scope > [data-message-id]").forEach(function (bubble) {
         var time = bubble.querySelector(".msg-meta time[datetime]");
         var when = time && new Date(time.getAttribute("datetime"));
         if (!when || isNaN(when)) return;
-        var key = dayKey(when);
-        if (key === last) return;
-        last = key;
+        var day = window.HubdashTimes.dayIndex(when);
+        if (day === last) return;
+        last = day;
         var separator = document.createElement("li");
         separator.className = "day-separator";
         // A plain list item ("Today"): a separator role is not allowed as a child of the list.
-        separator.textContent = dayLabel(when);
+        separator.textContent = dayLabel(day, when);
         bubble.before(separator);
       });
     });
