@@ -7,7 +7,8 @@
  *   goes back to the same control of the redrawn element; the active row stays highlighted.
  * - Selection: a checkbox per row, `x`, Shift+click for a range, "Select all loaded"; the bulk bar acts
  *   on the selection (the server redraws the rows; other tabs hear it live).
- * - `z` opens the snooze menu of the open thread.
+ * - `z` opens the snooze menu of the open thread. It and the labels menu close on Esc, on a click
+ *   outside and after a choice.
  * - The page title and the favicon carry the number of unread conversations of the current view (its
  *   tab, status, Application and channel), every one, not only the loaded rows: the server counts them
  *   with the view tabs' counts and keeps them live (`#view-unread`, partials/view_unread.html).
@@ -270,6 +271,43 @@
       if (first) first.focus();
       event.preventDefault();
     }
+  });
+
+  // --- The thread header's menus: snooze (z) and labels (l, static/js/teamwork.js) --------------------
+  // <details> menus, closed as a menu is: Esc (the focus back on the button that opened it), a click
+  // outside, or a choice. A choice closes it as its form is sent, before the header the answer redraws
+  // could keep it open (keepOpen above).
+
+  var MENUS = ".thread-header details.snooze-menu, .thread-header details.label-menu";
+
+  function openMenus() {
+    return Array.prototype.filter.call(document.querySelectorAll(MENUS), function (menu) { return menu.open; });
+  }
+
+  function closeMenu(menu, refocus) {
+    menu.open = false;
+    var button = menu.querySelector(":scope > summary");
+    if (button && refocus) button.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented || document.querySelector("dialog[open]")) return;
+    var menus = openMenus();
+    if (!menus.length) return;
+    menus.forEach(function (menu) { closeMenu(menu, true); });
+    event.preventDefault(); // inbox.js only blurs the field the focus was in
+  });
+
+  document.addEventListener("click", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+  });
+
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var menu = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest(MENUS);
+    // The focus was on the choice, inside the closing menu: it goes to the menu's button.
+    if (menu) closeMenu(menu, menu.contains(document.activeElement));
   });
 
   // --- Search hits and day separators ----------------------------------------------------------------
