@@ -671,10 +671,31 @@
     return document.querySelector("#composer textarea[name=text]");
   }
 
-  function showComposerError(message) {
+  // `cause` says which check of this file wrote the sentence ("length", "media"); a refusal from the
+  // server replaces the box and has none.
+  function showComposerError(message, cause) {
     var thread = openThread();
     var box = thread && byId("composer-error-" + thread.dataset.conversationId);
-    if (box) box.textContent = message;
+    if (!box) return;
+    box.textContent = message;
+    box.dataset.cause = (message && cause) || "";
+  }
+
+  // An error goes once what it was about has changed, so none is left over a composer it no longer
+  // describes: a check's own sentence when its field changes (`changed` is its cause), and anything
+  // but the length when another file is chosen (the server refuses a file by naming it).
+  function dropComposerError(changed) {
+    var thread = openThread();
+    var box = thread && byId("composer-error-" + thread.dataset.conversationId);
+    if (!box || !box.textContent) return;
+    var cause = box.dataset.cause || "";
+    if (changed === "file" ? cause !== "length" : cause === changed) showComposerError("");
+  }
+
+  function overLimit() {
+    var form = byId("composer");
+    var max = form ? Number(form.dataset.maxLength) || 0 : 0;
+    return !!max && composerText().value.length > max;
   }
 
   function updateCounter() {
@@ -694,7 +715,12 @@
   }
 
   document.addEventListener("input", function (event) {
-    if (event.target === composerText()) updateCounter();
+    if (event.target === composerText()) {
+      updateCounter();
+      if (!overLimit()) dropComposerError("length");
+    } else if (event.target.matches && event.target.matches("#composer [name=media_url]")) {
+      dropComposerError("media");
+    }
   });
 
   document.addEventListener("keydown", function (event) {
@@ -735,7 +761,7 @@
         event.preventDefault();
         return;
       }
-      if (max && text.value.length > max) {
+      if (overLimit()) {
         event.preventDefault();
         showComposerError(
           interpolate(
@@ -746,13 +772,14 @@
             ),
             { length: text.value.length, channel: form.dataset.kindLabel, max: max },
             true
-          )
+          ),
+          "length"
         );
         return;
       }
       if (hasMedia && !/^https?:\/\/\S+$/i.test(media.value.trim())) {
         event.preventDefault();
-        showComposerError(gettext("The attachment must be a public link starting with https:// (or http://)."));
+        showComposerError(gettext("The attachment must be a public link starting with https:// (or http://)."), "media");
         return;
       }
     }
@@ -774,7 +801,12 @@
       saved.values[field.name + "#" + (field.id || "")] = field.value;
     });
     var fileInput = form.querySelector("[data-role=file]");
-    if (fileInput && fileInput.files.length) saved.files = fileInput.files;
+    if (fileInput && fileInput.files.length) {
+      // A copy: clearing the field below empties the FileList it returned, not only the field.
+      var copy = new DataTransfer();
+      Array.prototype.forEach.call(fileInput.files, function (file) { copy.items.add(file); });
+      saved.files = copy.files;
+    }
     form._pending = saved;
     if (form.id === "composer") {
       if (fileInput) {
@@ -962,12 +994,14 @@
     transfer.items.add(files[0]); // one file per reply: the Hub takes one media URL per message
     input.files = transfer.files;
     showFile(files[0]);
+    dropComposerError("file");
     return true;
   }
 
   document.body.addEventListener("change", function (event) {
     if (event.target.matches && event.target.matches("#composer [data-role=file]")) {
       showFile(event.target.files[0] || null);
+      dropComposerError("file");
     }
   });
 
@@ -1064,6 +1098,7 @@
       var fileField = document.querySelector("#composer [data-role=file]");
       if (fileField) fileField.value = "";
       showFile(null);
+      dropComposerError("file");
     } else if (action === "quote" || action === "unquote") {
       // Reply to one message: its id goes with the reply (`reply_to`), its preview shows above the box.
       var quote = document.querySelector("#composer [data-role=quote]");
@@ -1362,6 +1397,11 @@
   prepareThread();
   formatTimes(document);
   flagTargets(document);
-  // For static/js/teamwork.js: messages to the server on this tab's socket (presence).
-  window.hubdashInbox = { send: sendJson };
+  // For static/js/teamwork.js: messages to the server on this tab's socket (presence), and the
+  // composer's error box, which the note shares with the reply.
+  window.hubdashInbox = {
+    send: sendJson,
+    showError: function (message) { showComposerError(message); },
+    clearError: function () { showComposerError(""); },
+  };
 })();

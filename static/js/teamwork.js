@@ -29,6 +29,8 @@
     var area = byId("composer-area");
     var note = byId("note-form");
     if (!area || !note) return false;
+    // An error under the box was about what the other mode wrote: it goes with that mode.
+    if (area.classList.contains("is-note") !== (mode === "note") && window.hubdashInbox) window.hubdashInbox.clearError();
     area.classList.toggle("is-note", mode === "note");
     note.hidden = mode !== "note";
     area.querySelectorAll("[data-mode]").forEach(function (tab) {
@@ -80,7 +82,9 @@
     var text = byId("note-text");
     var key = form.querySelector("[data-role=idempotency-key]");
     if (!text.value.trim()) {
+      // Refused here, in the server's words (conversations/actions/notes.py), without a round trip.
       event.preventDefault();
+      if (window.hubdashInbox) window.hubdashInbox.showError(gettext("Write something first: a note cannot be empty."));
       return;
     }
     form._pending = { text: text.value, key: key.value };
@@ -243,7 +247,14 @@
     if (event.target !== text || event.key !== "Enter") return;
     if (event.shiftKey || event.altKey || event.ctrlKey || event.metaKey || event.isComposing) return;
     event.preventDefault();
-    if (text.value.trim()) byId("note-form").requestSubmit();
+    byId("note-form").requestSubmit();
+  });
+
+  // Writing the note answers "a note cannot be empty" (or whatever the last refusal said).
+  document.addEventListener("input", function (event) {
+    if (event.target === byId("note-text") && event.target.value.trim() && window.hubdashInbox) {
+      window.hubdashInbox.clearError();
+    }
   });
 
   // A thread swapped in starts in reply mode (its composer is new).
