@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from channels_app import audit
 from channels_app.access import AuthUser
@@ -220,13 +220,18 @@ class RecoveryReport:
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        failed = ngettext("%(count)s failed delivery", "%(count)s failed deliveries", self.failed_logs) % {
+            "count": self.failed_logs
+        }
+        webhooks = ngettext("%(count)s webhook", "%(count)s webhooks", self.webhooks) % {
+            "count": self.webhooks
+        }
         text = gettext(
-            "%(failed)s failed deliveries on %(webhooks)s webhook(s): %(resent)s re-sent, "
-            "%(already)s already re-sent before, %(kept)s kept here as invalid, "
-            "%(refused)s refused by the Hub"
+            "%(failed)s on %(webhooks)s: %(resent)s re-sent, %(already)s already re-sent before, "
+            "%(kept)s kept here as invalid, %(refused)s refused by the Hub"
         ) % {
-            "failed": self.failed_logs,
-            "webhooks": self.webhooks,
+            "failed": failed,
+            "webhooks": webhooks,
             "resent": self.resent,
             "already": self.already_resent,
             "kept": self.kept_here,

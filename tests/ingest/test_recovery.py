@@ -101,7 +101,7 @@ def test_recover_webhooks_command_reports_what_it_did(connected, hub_sandbox, ap
 
     call_command("recover_webhooks", app_a.name, stdout=out)
 
-    assert f"{app_a.name}: 1 failed deliveries on 2 webhook(s): 1 re-sent" in out.getvalue()
+    assert f"{app_a.name}: 1 failed delivery on 2 webhooks: 1 re-sent" in out.getvalue()
     assert Message.objects.count() == 1
 
 
@@ -115,7 +115,7 @@ def test_a_delivery_an_admin_retried_by_hand_is_not_resent_by_recovery(
 
     call_command("recover_webhooks", app_a.name, stdout=out)
 
-    assert "2 failed deliveries on 2 webhook(s): 1 re-sent, 1 already re-sent before" in out.getvalue()
+    assert "2 failed deliveries on 2 webhooks: 1 re-sent, 1 already re-sent before" in out.getvalue()
     assert (resends_of(hub_sandbox, by_hand), resends_of(hub_sandbox, missed)) == (1, 1)
     assert Message.objects.count() == 2
     asked = HubDeliveryRetry.objects.get(hub_log_id=by_hand)

@@ -20,7 +20,7 @@ def test_the_audit_page_shows_who_changed_what_from_what_to_what(admin_client_a,
     assert f'data-audit="{entry.pk}"' in body
     assert "<td>ada</td>" in body
     assert "channel.updated" in body and "Bot (Telegram)" in body
-    assert "<strong>display_name</strong>: Acme Support Telegram → Bot" in body
+    assert "<strong>Name</strong>: Acme Support Telegram → Bot" in body
 
 
 @pytest.mark.django_db
