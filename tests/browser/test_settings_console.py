@@ -16,7 +16,7 @@ def test_admin_connects_webhooks_from_the_browser_and_sees_them_verified(open_br
     desk.page.get_by_role("button", name="Connect webhooks").click()
 
     expect(desk.page.locator(".flash")).to_contain_text("Webhooks connected and verified by the Hub")
-    expect(desk.page.locator("tr[data-webhook] .pill.ok", has_text="isVerified")).to_have_count(2)
+    expect(desk.page.locator("tr[data-webhook] .pill.ok", has_text="verified")).to_have_count(2)
 
 
 def test_copy_button_puts_the_webhook_url_on_the_clipboard(open_browser, admin, app_a, stack):
