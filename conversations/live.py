@@ -60,7 +60,9 @@ from conversations.templatetags.fragments import thread_header_html
 LIVE_MARK = "<!--live-->"
 # A change written up to this long before a frame was rendered may still be committing (or its event
 # still on its way) when the frame is read: resyncs look back this far, and swaps by id absorb overlap.
-RESYNC_OVERLAP = timedelta(seconds=30)
+# 30 s was too short on a slow machine after faults: the soak's recovery of a killed server's deliveries
+# took 32-64 s, and every tab then lacked a few thread messages (docs/benchmarks.md, "Soak with faults").
+RESYNC_OVERLAP = timedelta(minutes=5)
 # A tab away for longer than this gets fresh regions rather than a catch-up list.
 RESYNC_MAX_AGE = timedelta(hours=12)
 
