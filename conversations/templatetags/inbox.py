@@ -447,3 +447,16 @@ STATUS_LABELS = {
 @register.filter
 def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
+
+
+# Where a status change came from (MessageStatusChange.source), in the details dialog and the review.
+STATUS_SOURCES = {
+    "webhook": pgettext_lazy("status source", "Hub webhook"),
+    "send": pgettext_lazy("status source", "send response"),
+    "retry": pgettext_lazy("status source", "retry requested"),
+}
+
+
+@register.filter
+def status_source(source: str) -> str:
+    return str(STATUS_SOURCES.get(source, source))

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from channels_app.access import AuthenticatedRequest
@@ -46,7 +46,7 @@ from conversations.selectors.review import (
     review_timings,
     reviewable_ids,
 )
-from conversations.templatetags.inbox import preview_of
+from conversations.templatetags.inbox import preview_of, status_source
 from conversations.templatetags.review_tags import status_label
 
 if TYPE_CHECKING:
@@ -329,15 +329,6 @@ def _retry_requesters(changes: list[MessageStatusChange]) -> dict[int, str]:
     return {change_id: people.get(actor) or _("someone") for change_id, actor in actors.items()}
 
 
-# Where a status change came from (MessageStatusChange.source), as the details dialog of the inbox words
-# it too (templates/conversations/partials/timeline.html).
-STATUS_SOURCES = {
-    "webhook": pgettext_lazy("status source", "Hub webhook"),
-    "send": pgettext_lazy("status source", "send response"),
-    "retry": pgettext_lazy("status source", "retry requested"),
-}
-
-
 def _status_entry(change: MessageStatusChange, names: dict[int, str]) -> TimelineEntry:
     if change.source == "retry":
         title, detail = _("Retry requested"), _("by %(name)s") % {"name": names[change.pk]}
@@ -348,7 +339,7 @@ def _status_entry(change: MessageStatusChange, names: dict[int, str]) -> Timelin
         else:
             title = _("Status %(status)s (late or repeated: not applied)") % status
         # The error is the Hub's words, shown as it gave them.
-        source = str(STATUS_SOURCES.get(change.source, change.source))
+        source = status_source(change.source)
         detail = " · ".join(p for p in (source, change.error_code, change.error_message) if p)
     tone = "bad" if change.status == Message.Status.FAILED else ("ok" if change.applied else "")
     return TimelineEntry(change.occurred_at, title, detail, tone)
