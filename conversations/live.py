@@ -45,6 +45,7 @@ from conversations.selectors.inbox import (
     inbox_page,
     inbox_row,
     labels_of,
+    recent_count_groups,
     tab_counts,
 )
 from conversations.selectors.mentions import unread_mention_of, unread_mentions
@@ -248,10 +249,15 @@ def row_html(
     return render_partial("inbox_row", {**base, "conversation": conversation, "active_id": active_id})
 
 
-def page_tab_counts(*, user: AuthUser, filters: InboxFilters, application_ids: Collection[int]) -> TabCounts:
-    """The view tabs' counts for a page or a sync: one grouped query (live_counts.py keeps them live)."""
+def page_tab_counts(
+    *, user: AuthUser, filters: InboxFilters, application_ids: Collection[int], recent: bool = False
+) -> TabCounts:
+    """The view tabs' counts for a page or a sync: one grouped query (live_counts.py keeps them live).
+    `recent`: a page's, which may reuse this process's count of the last second (`recent_count_groups`);
+    the sync that follows it counts afresh."""
     status = None if filters.status == "all" else filters.status  # the tabs count this status only
-    groups = count_groups(application_ids=application_ids, status=status)
+    count = recent_count_groups if recent else count_groups
+    groups = count(application_ids=application_ids, status=status)
     return tab_counts(groups, filters=filters, viewer_id=user.pk, application_ids=application_ids)
 
 

@@ -54,6 +54,18 @@ def _no_webhook_route_cache(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_recent_tab_counts(settings) -> Iterator[None]:
+    """Tests write between two pages within a second; the per-process reuse has its own tests
+    (tests/inbox/test_tab_counts_recent.py)."""
+    from conversations.selectors import inbox
+
+    settings.TAB_COUNTS_CACHE_SECONDS = 0
+    inbox._recent_counts.clear()
+    yield
+    inbox._recent_counts.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language_and_zone_after_each_test() -> Iterator[None]:
     """A request activates its user's language and time zone in the thread that serves it, and the test
     client serves in the test's own thread: put the defaults back so no test inherits another's."""

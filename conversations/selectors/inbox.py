@@ -6,12 +6,14 @@ so a search term can never reach another tenant's rows.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -453,6 +455,31 @@ TABS = ("mine", "unassigned", "all")
 # messages: a handful of groups however many conversations there are, from which every tab of every
 # user's view, and its unread number, is summed in memory.
 CountGroups = list[tuple[int, str, str, int | None, int, int]]
+
+
+# Per process: (Applications, status) → (monotonic time counted, groups). See `recent_count_groups`.
+_recent_counts: dict[tuple[frozenset[int], str | None], tuple[float, CountGroups]] = {}
+_RECENT_COUNTS_KEPT = 1000
+
+
+def recent_count_groups(*, application_ids: Collection[int], status: str | None = None) -> CountGroups:
+    """`count_groups` as this process counted them for a page at most TAB_COUNTS_CACHE_SECONDS ago: what a
+    page draws in its tabs before its websocket's sync counts them again (live.py `render_sync`). Under a
+    team's page loads the grouped query, which reads every open conversation, runs about once a second
+    per process instead of once per page."""
+    ttl = settings.TAB_COUNTS_CACHE_SECONDS
+    if ttl <= 0:
+        return count_groups(application_ids=application_ids, status=status)
+    key = (frozenset(application_ids), status)
+    now = time.monotonic()
+    known = _recent_counts.get(key)
+    if known is not None and now - known[0] < ttl:
+        return known[1]
+    groups = count_groups(application_ids=application_ids, status=status)
+    if len(_recent_counts) >= _RECENT_COUNTS_KEPT:
+        _recent_counts.clear()  # many users' Application sets: start again rather than grow
+    _recent_counts[key] = (now, groups)
+    return groups
 
 
 def count_groups(*, application_ids: Collection[int], status: str | None = None) -> CountGroups:

@@ -106,7 +106,9 @@ def _list_context(
             user=request.user, filters=filters, before=before, applications=applications, keep_id=active_id
         ),
         "tab_counts": (
-            page_tab_counts(user=request.user, filters=filters, application_ids=ids) if counts else None
+            page_tab_counts(user=request.user, filters=filters, application_ids=ids, recent=True)
+            if counts
+            else None
         ),
         "active_id": active_id,
         "cursor": cursor,
