@@ -1,4 +1,5 @@
-"""/api/v1/: the public API, its OpenAPI schema and its docs (Swagger UI, served from our static files)."""
+"""/api/v1/: the public API, its index, its OpenAPI schema and its docs (Swagger UI, served from our static
+files)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from integrations.api.endpoints import (
     applications,
     contacts,
     conversations,
+    root,
     teamwork,
     webhooks,
 )
 from integrations.api.errors import not_found
 
 urlpatterns = [
+    path("", root.ApiRoot.as_view(), name="api_v1_root"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api_schema"),
     path(
         "docs/",

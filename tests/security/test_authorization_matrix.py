@@ -124,6 +124,7 @@ MATRIX: dict[str, Row] = {
     ),
     # --- the public API (/api/v1/: a token or a session; 401 without; another tenant's objects 404,
     # a missing role 403; POSTs carry JSON that is invalid or harmless) ----------------------------
+    "api/v1/": Row(PUBLIC_200, ALL_405),  # the index: public, the same for everyone
     "api/v1/schema/": Row(PUBLIC_200, ALL_405),
     "api/v1/docs/": Row(PUBLIC_200, ALL_405),
     "api/v1/me/": Row(API_200, API_405, shows=True),
