@@ -33,7 +33,9 @@ CHANGED = "changed"
 
 _ = gettext_lazy
 
-# What each action code means, for the audit log page. A code missing here is shown as stored.
+# What each action code means, for the audit log page. `record()` refuses a code missing here, so every
+# entry can be worded (tests/settings/test_audit_labels.py checks the codes the source records, and that
+# each label is translated); only an entry stored before a code was renamed is shown as stored.
 ACTION_LABELS: dict[str, Promise] = {
     "application.created": _("Application created"),
     "application.updated": _("Application changed"),
@@ -78,6 +80,10 @@ ACTION_LABELS: dict[str, Promise] = {
     "conversation.bulk_mark_unread": _("Marked unread in bulk"),
     "conversation.bulk_label_add": _("Label added in bulk"),
     "conversation.bulk_label_remove": _("Label removed in bulk"),
+    "outgoing_webhook.created": _("Outgoing webhook created"),
+    "outgoing_webhook.updated": _("Outgoing webhook changed"),
+    "outgoing_webhook.secret_rotated": _("Outgoing webhook's signing secret replaced"),
+    "outgoing_webhook.deleted": _("Outgoing webhook removed"),
 }
 
 # Whose fields an action's change keys are, by action code or by its prefix. By name rather than by
@@ -96,6 +102,7 @@ _ACTION_MODELS: dict[str, str] = {
     "canned_reply": "conversations.CannedReply",
     "contact": "conversations.Contact",
     "conversation": "conversations.Conversation",
+    "outgoing_webhook": "integrations.WebhookSubscription",
 }
 
 # Names of the keys whose field has no verbose_name of its own, and of keys that are no field at all.
@@ -121,6 +128,7 @@ KEY_LABELS: dict[str, Promise] = {
     "endpoint": _("Endpoint"),
     "is_verified": _("Verified"),
     "signing secret": _("Signing secret"),
+    "secret": _("Signing secret"),
     "retried logs": _("Re-sent logs"),
     "not retried": _("Not re-sent"),
     "already re-sent": _("Already re-sent"),
@@ -249,7 +257,15 @@ def record(
     target_repr: str = "",
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Write one audit entry. Call it inside the transaction of the change it describes."""
+    """Write one audit entry. Call it inside the transaction of the change it describes.
+
+    An action code without a label in ACTION_LABELS is refused before anything is written: the log would
+    show it raw, and the test of whichever action records it fails here instead."""
+    if action not in ACTION_LABELS:
+        raise ValueError(
+            f"Audit action {action!r} has no label: add it to ACTION_LABELS in channels_app/audit.py "
+            "(and its pt-BR translation)."
+        )
     if target is not None:
         target_type = target_type or target._meta.model_name or ""
         target_id = target_id or str(target.pk)
