@@ -1,5 +1,7 @@
 """Layout as a reader sees it, on a wide screen and on a phone: a settings checkbox sits on its own row
-with its label (the form's button after it), and a label's edit row keeps its fields on one line."""
+with its label (the form's button after it), a label's edit row keeps its fields on one line, a long
+label chip in an inbox row gives way instead of squeezing the assignee, and the page header fits its
+Portuguese words."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from channels_app.actions.preferences import do_update_preferences
 from conversations.models import Label
+from tests.browser.browser_support import open_inbox, row_for
+from tests.inbox.inbox_support import make_conversation
 
 pytestmark = pytest.mark.browser
 
@@ -16,6 +21,9 @@ WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 VIEWPORTS = pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["wide", "phone"])
 LONG_LABEL = "Reembolso aguardando aprovação do banco"
+
+# An element's text is cut when its content is wider than its box (an ellipsis, or clipped).
+CLIPPED = "el => el.scrollWidth > el.clientWidth"
 
 
 def _box(locator: Any) -> dict[str, float]:
@@ -140,3 +148,93 @@ def test_a_labels_edit_row_keeps_its_fields_in_line_and_on_the_page(
         assert max(middles) - min(middles) <= 2, boxes
         xs = [box["x"] for box in boxes.values()]
         assert xs == sorted(xs), boxes
+
+
+@pytest.mark.parametrize(("language", "unassigned"), [("en", "Unassigned"), ("pt-br", "Sem responsável")])
+@VIEWPORTS
+def test_a_long_label_chip_never_squeezes_the_assignee(
+    open_browser, app_a, agent_a, language, unassigned, viewport
+) -> None:
+    do_update_preferences(actor=agent_a, language=language, time_zone="America/Sao_Paulo")
+    conversation = make_conversation(app_a, name="Renata Figueiredo", unread=3)
+    conversation.labels.add(
+        Label.objects.create(application=app_a, name=LONG_LABEL, colour=Label.COLOURS[4][0]),
+        Label.objects.create(application=app_a, name="VIP", colour=Label.COLOURS[0][0]),
+    )
+    desk = open_browser(agent_a, viewport=viewport)
+    page = desk.page
+    open_inbox(page)
+    row = row_for(page, "Renata Figueiredo")
+    assignee = row.locator(".conv-assignee")
+    expect(assignee).to_have_text(unassigned)
+    chip = row.locator(".label-chip", has_text="Reembolso")
+    meta = _box(row.locator(".conv-meta"))
+
+    # The assignee reads whole, inside its row, with no chip over it; so do the time and the unread count.
+    for whole in (
+        assignee,
+        row.locator(".conv-time"),
+        row.locator(".unread-badge"),
+        row.locator(".status-pill"),
+    ):
+        assert not whole.evaluate(CLIPPED), whole
+    assignee_box = _box(assignee)
+    assert _inside(assignee_box, meta)
+    for other in row.locator(".label-chip").all():
+        assert not _overlap(_box(other), assignee_box)
+    assert _inside(_box(row.locator(".unread-badge")), meta)
+    # The long label gives way: cut with an ellipsis, its whole name in its title.
+    assert chip.evaluate(CLIPPED)
+    assert chip.evaluate("el => getComputedStyle(el).textOverflow") == "ellipsis"
+    expect(chip).to_have_attribute("title", LONG_LABEL)
+    assert _right(_box(chip)) <= _right(meta) + 0.5
+
+
+# Text wider than its box: cut, or spilling out of it.
+CUT_TEXTS = """root => Array.from(root.querySelectorAll(SELECTORS))
+    .filter(el => el.getClientRects().length && el.scrollWidth > el.clientWidth + 1)
+    .map(el => el.textContent.trim())"""
+
+# How wide an input's placeholder is drawn in the input's own font, against the room its box gives it.
+PLACEHOLDER_FITS = """el => {
+    const style = getComputedStyle(el);
+    const context = document.createElement("canvas").getContext("2d");
+    context.font = style.font;
+    const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return context.measureText(el.placeholder).width <= room;
+}"""
+
+
+def _cut(page: Any, root: str, selectors: str) -> list[str]:
+    return page.locator(root).evaluate(CUT_TEXTS.replace("SELECTORS", repr(selectors)))
+
+
+@VIEWPORTS
+def test_the_header_and_the_list_head_fit_their_portuguese_words(
+    open_browser, app_a, admin, viewport
+) -> None:
+    do_update_preferences(actor=admin, language="pt-br", time_zone="America/Sao_Paulo")
+    make_conversation(app_a, name="Renata")
+    desk = open_browser(admin, viewport=viewport)
+    page = desk.page
+    open_inbox(page)
+    expect(page.locator("#inbox-heading")).to_contain_text("Caixa de entrada")
+
+    # The list's head: its title and the Application's name read whole; so do the view tabs and the
+    # search field's hint.
+    assert _cut(page, ".list-pane", ".list-head h1, .list-head h1 *, .view-tab, .view-tab *") == []
+    application = _box(page.locator("#inbox-heading .list-app"))
+    assert not _overlap(application, _box(page.locator("#connection-state")))
+    assert _right(application) <= _right(_box(page.locator(".list-head")))
+    assert page.locator("#inbox-search").evaluate(PLACEHOLDER_FITS)
+
+    # The top bar: every word whole and on the screen; on a phone the links are behind the menu.
+    if viewport == PHONE:
+        page.get_by_role("button", name="Menu").click()
+    links = page.locator(".topbar a:visible, .topbar button:visible")
+    expect(page.locator(".topnav").get_by_role("link", name="Configurações")).to_be_visible()
+    assert _cut(page, ".topbar", "a, button") == []
+    for link in links.all():
+        box = _box(link)
+        assert box["x"] >= 0 and _right(box) <= viewport["width"], (link.inner_text(), box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
