@@ -1181,11 +1181,8 @@
     return { root: link, focus: link };
   }
 
-  // Choosing an emoji closes the React menu (its redraws keep it open while the agent is choosing).
-  document.body.addEventListener("htmx:beforeRequest", function (event) {
-    var menu = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("details.msg-react");
-    if (menu) menu.open = false;
-  });
+  // A bubble's React menu stays open through its redraws while the agent is choosing (keepOpen); it
+  // closes as the thread's other menus do, on a choice, Esc or a click outside (static/js/triage.js).
 
   // What the agent chose to load in this tab ("message id url"): a redraw of that bubble (a live frame, the
   // resync after opening the thread) shows it again instead of asking a second time.

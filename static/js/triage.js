@@ -7,8 +7,8 @@
  *   goes back to the same control of the redrawn element; the active row stays highlighted.
  * - Selection: a checkbox per row, `x`, Shift+click for a range, "Select all loaded"; the bulk bar acts
  *   on the selection (the server redraws the rows; other tabs hear it live).
- * - `z` opens the snooze menu of the open thread. It and the labels menu close on Esc, on a click
- *   outside and after a choice.
+ * - `z` opens the snooze menu of the open thread. It, the labels menu and a bubble's React menu close on
+ *   Esc, on a click outside and after a choice.
  * - The page title and the favicon carry the number of unread conversations of the current view (its
  *   tab, status, Application and channel), every one, not only the loaded rows: the server counts them
  *   with the view tabs' counts and keeps them live (`#view-unread`, partials/view_unread.html).
@@ -273,12 +273,12 @@
     }
   });
 
-  // --- The thread header's menus: snooze (z) and labels (l, static/js/teamwork.js) --------------------
+  // --- The thread's menus: snooze (z), labels (l, static/js/teamwork.js), a bubble's React ------------
   // <details> menus, closed as a menu is: Esc (the focus back on the button that opened it), a click
-  // outside, or a choice. A choice closes it as its form is sent, before the header the answer redraws
-  // could keep it open (keepOpen above).
+  // outside, or a choice. A choice closes it as its form is sent, before the header or bubble the answer
+  // redraws could keep it open (keepOpen above).
 
-  var MENUS = ".thread-header details.snooze-menu, .thread-header details.label-menu";
+  var MENUS = ".thread-header details.snooze-menu, .thread-header details.label-menu, #thread details.msg-react";
 
   function openMenus() {
     return Array.prototype.filter.call(document.querySelectorAll(MENUS), function (menu) { return menu.open; });
