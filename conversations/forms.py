@@ -9,6 +9,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from conversations.models import Label
 
@@ -90,7 +91,7 @@ class CannedReplyForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=100)
     body = forms.CharField(
-        label=_("Reply"),
+        label=pgettext_lazy("a canned reply's text", "Reply"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=10_000,
         strip=False,

@@ -154,3 +154,15 @@ def test_only_column_headers_are_upper_cased() -> None:
         for selector in selectors.split(","):
             # A bare `.table th` would also reach <th scope="row">: /hello would read /HELLO.
             assert "thead" in selector or "scope=col" in selector, selector
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "word"), [("pt-br", "Resposta"), ("en", "Reply")])
+def test_a_canned_replys_text_is_named_as_a_noun(admin, app_a, language, word) -> None:
+    """The composer's "Reply" is the verb (Responder); a canned reply's text, in the list's column and the
+    form's field, is the noun (Resposta)."""
+    html = _client(admin, language).get(f"/settings/applications/{app_a.pk}/canned-replies/").content.decode()
+
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', html)
+    assert word in headers
+    assert re.search(rf'<label for="id_body"[^>]*>\s*{word}\b', html)
