@@ -672,8 +672,11 @@ def _store_outcome(outcome: SendOutcome) -> str:
     now = timezone.now()
     with transaction.atomic():
         message = _locked_reply_by_id(lease.message_id)
-        attempt = SendAttempt.objects.select_for_update().get(pk=lease.attempt_id)
-        if message is None:
+        attempt = SendAttempt.objects.select_for_update().filter(pk=lease.attempt_id).first()
+        if message is None or attempt is None:
+            # Deleted while its call was in flight (with its conversation or its Application): there is
+            # nothing to store the answer in, and the worker goes on with the others.
+            log.info("reply %s was deleted during its Hub call: answer not stored", lease.message_id)
             return "skipped"
         # Still ours unless the sweep took the reply over after our lease expired (we were too slow).
         holder = message.attempt_count == lease.number and message.status == PENDING

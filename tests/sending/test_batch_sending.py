@@ -262,3 +262,26 @@ def test_an_answer_the_database_refuses_does_not_hold_up_the_others(sandbox_a, a
     assert (second.status, second.hub_message_id) == ("pending", None)
     assert second.locked_until is not None
     assert second.attempts.get().outcome == "in_flight"
+
+
+@pytest.mark.parametrize("hub_answer", ["accepted", "refused"])
+def test_a_reply_deleted_during_its_hub_call_is_skipped_and_the_others_are_stored(
+    sandbox_a, app_a, agent_a, fast_sending, hub_answer
+):
+    """A reply can vanish while its call is in flight (its conversation or its Application deleted, in
+    the admin): its answer has nowhere to go, and the turn stores the others' as usual. Raising there
+    ended the whole worker process, and with it every later reply's sending."""
+    gone, kept = _replies(app_a, agent_a, "telegram", 2)
+    leases = _lease(2)
+    if hub_answer == "refused":
+        sandbox_a.reset()  # the Hub no longer knows the key: 401, a permanent error
+    outcomes = [send_to_hub(lease) for lease in leases]
+    Message.objects.filter(pk=gone.pk).delete()  # its attempts go with it
+
+    step = do_send_step(finished=outcomes)
+
+    assert step.outcomes == ["skipped", "sent" if hub_answer == "accepted" else "failed"]
+    kept.refresh_from_db()
+    assert kept.status == ("sent" if hub_answer == "accepted" else "failed")
+    assert kept.attempts.get().outcome == ("accepted" if hub_answer == "accepted" else "permanent")
+    assert not Message.objects.filter(pk=gone.pk).exists()
