@@ -156,12 +156,27 @@ def db(stack: Stack, django_db_blocker: Any) -> Iterator[None]:
     The personas of tests/conftest.py ask for `db`, so they get this one too. Afterwards the sandbox is
     reset first (no late status webhook lands in the next test), then every table is emptied.
     """
+    _revive(stack, "before this test")
     for process in stack.processes:
         process.mark()  # a failure report shows what the servers logged during this test
     with django_db_blocker.unblock():
         yield
         stack.sandbox.reset()
         _empty_tables()
+    _revive(stack, "during this test")
+
+
+def _revive(stack: Stack, when: str) -> None:
+    """A server process that exited is a defect: start it again, so the tests after it do not fail for
+    its absence, and fail here with what it logged (a worker that died leaves replies "Sending" for good,
+    which a test would otherwise report only as a timeout)."""
+    dead = [process for process in stack.processes if not process.running]
+    if not dead:
+        return
+    logs = "\n".join(f"--- {process.name} ---\n{process.log_tail()}" for process in dead)
+    for process in dead:
+        process.start()
+    raise AssertionError(f"{', '.join(process.name for process in dead)} exited {when}:\n{logs}")
 
 
 # --- subprocesses -----------------------------------------------------------------------------------
