@@ -153,11 +153,15 @@ class _Senders:
     def submit(self, lease: SendLease) -> None:
         self.todo.put(lease)
 
-    def collect(self, in_flight: int, linger: float) -> list[SendOutcome]:
-        """Wait for one call to come back, then up to `linger` seconds for the others in flight, so that
-        their answers are stored together: calls leased together mostly come back together, and each
-        turn costs about the same whether it stores one answer or eight."""
-        outcomes = [self.done.get()]
+    def collect(self, in_flight: int, linger: float, wait: float | None = None) -> list[SendOutcome]:
+        """Wait for one call to come back (up to `wait` seconds; None: as long as it takes), then up to
+        `linger` seconds for the others in flight, so that their answers are stored together: calls
+        leased together mostly come back together, and each turn costs about the same whether it stores
+        one answer or eight. Nothing came back within `wait`: []."""
+        try:
+            outcomes = [self.done.get(timeout=wait)]
+        except queue.Empty:
+            return []
         deadline = time.monotonic() + linger
         while len(outcomes) < in_flight:
             try:
@@ -272,7 +276,11 @@ class ReplyWorker:
                     if step.outcomes and not step.leases and not in_flight:
                         continue  # replies failed at lease (channel gone): others may be due
                 if in_flight:
-                    finished = senders.collect(in_flight, self.LINGER)
+                    # While threads are free, wait for answers no longer than the idle poll: one slow
+                    # Hub call (up to its read timeout) must not hold up the replies that fall due
+                    # meanwhile. With every thread busy, or stopping, wait for an answer.
+                    wait = self.interval if self._room(in_flight) else None
+                    finished = senders.collect(in_flight, self.LINGER, wait)
                     in_flight -= len(finished)
                     continue
                 if not self.running or self.batch or self._room(0) == 0:

@@ -285,3 +285,34 @@ def test_a_reply_deleted_during_its_hub_call_is_skipped_and_the_others_are_store
     assert kept.status == ("sent" if hub_answer == "accepted" else "failed")
     assert kept.attempts.get().outcome == ("accepted" if hub_answer == "accepted" else "permanent")
     assert not Message.objects.filter(pk=gone.pk).exists()
+
+
+def test_a_slow_hub_call_does_not_hold_up_the_replies_that_fall_due_meanwhile(
+    sandbox_a, app_a, agent_a, settings
+):
+    """A worker with threads free keeps taking due replies while one call hangs (up to its read timeout,
+    10 s by default): it used to wait for that call's answer before leasing anything else."""
+    settings.HUB_READ_TIMEOUT = 60  # the slow call stays in flight for the whole test
+    settings.HUB_SEND_LEASE_SECONDS = 120
+    sandbox_a.configure(sendTimeoutAfterAcceptRate=1.0, timeoutSeconds=60)  # the Hub takes it, then hangs
+    (slow,) = _replies(app_a, agent_a, "telegram", 1, "slow")
+    try:
+        with workers(1, threads=4):
+            wait_for(lambda: sandbox_a.accepted_sends(), what="the Hub to take the slow reply")
+            sandbox_a.configure(sendTimeoutAfterAcceptRate=0.0)
+            quick = do_send_reply(
+                conversation=slow.conversation,
+                author=agent_a,
+                content={"text": "quick"},
+                idempotency_key=key(),
+            )
+
+            wait_for(settled(quick.pk), timeout=10, what="the reply that fell due during the slow call")
+
+            quick.refresh_from_db()
+            slow.refresh_from_db()
+            assert quick.status == "sent"
+            assert slow.status == "pending"  # its call is still in flight
+            sandbox_a.reset()  # releases the hanging call, so the worker can stop
+    finally:
+        sandbox_a.reset()
