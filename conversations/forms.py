@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from channels_app.forms import SettingsForm
 from conversations.models import Label
 
 # Filter days become datetimes in the site's time zone, and the last day is extended by one: near
@@ -76,14 +77,14 @@ class ReviewFilterForm(forms.Form):
         ]
 
 
-class LabelForm(forms.Form):
+class LabelForm(SettingsForm):
     """A label's name and colour (the action checks them again: empty, too long, duplicate)."""
 
     name = forms.CharField(label=_("Name"), max_length=40)
     colour = forms.ChoiceField(label=_("Colour"), choices=Label.COLOURS)
 
 
-class CannedReplyForm(forms.Form):
+class CannedReplyForm(SettingsForm):
     """A canned reply as typed (the action checks the code, the variables and duplicates)."""
 
     code = forms.CharField(

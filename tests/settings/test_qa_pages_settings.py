@@ -166,3 +166,14 @@ def test_a_canned_replys_text_is_named_as_a_noun(admin, app_a, language, word) -
     headers = re.findall(r'<th scope="col">([^<]*)</th>', html)
     assert word in headers
     assert re.search(rf'<label for="id_body"[^>]*>\s*{word}\b', html)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["canned-replies", "labels"])
+def test_the_settings_forms_labels_have_no_trailing_colon(admin, app_a, page) -> None:
+    """Labels sit above their inputs and read as every other settings label does (SettingsForm)."""
+    html = login(admin).get(f"/settings/applications/{app_a.pk}/{page}/").content.decode()
+
+    labels = [text.strip() for text in re.findall(r"<label for=\"id_[^\"]+\"[^>]*>([^<]*)</label>", html)]
+    assert labels  # control: the form's labels were found
+    assert [text for text in labels if text.endswith(":")] == []
