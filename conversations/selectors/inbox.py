@@ -125,6 +125,15 @@ def remember_labels(conversation: Conversation, labels: list[Label]) -> None:
     conversation.__dict__["_prefetched_objects_cache"] = {**known, "labels": cached}
 
 
+def labels_from_rows(conversation: Conversation, rows: list[Conversation]) -> None:
+    """An open thread's labels (its header shows them) from its row in the page's list, when the list
+    shows it: the page's one label query read them already."""
+    for row in rows:
+        if row.pk == conversation.pk:
+            remember_labels(conversation, labels_of_row(row))
+            return
+
+
 def labels_of_row(conversation: Conversation) -> list[Label]:
     """A row's labels: the prefetched ones as they are (no manager built per row, as
     `conversation.labels.all()` does), else `labels.all()`."""

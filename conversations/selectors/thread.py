@@ -331,6 +331,11 @@ def contact_panel(*, conversation: Conversation) -> ContactPanel:
     """The panel beside a thread: its contact, and every contact linked to it with their conversations
     (one query for the linked contacts, joined to their channels and conversations)."""
     contact = conversation.contact
+    if contact.person_id is None and _loaded_with_parents(conversation):
+        # Linked to no one (most contacts): the panel lists this thread alone, loaded already.
+        Contact.channel.field.set_cached_value(contact, conversation.channel)
+        Contact.conversation.related.set_cached_value(contact, conversation)
+        return ContactPanel(contact=contact, linked=[contact])
     if contact.person_id is None:
         linked = Contact.objects.select_related("channel", "conversation", "conversation__assignee").filter(
             pk=contact.pk
@@ -342,6 +347,16 @@ def contact_panel(*, conversation: Conversation) -> ContactPanel:
             .order_by("created_at", "id")
         )
     return ContactPanel(contact=contact, linked=list(linked))
+
+
+def _loaded_with_parents(conversation: Conversation) -> bool:
+    """Whether the conversation came with its channel and assignee (`conversation_for`), all that the
+    panel shows of a thread besides the conversation's own fields; its contact is on that channel."""
+    return (
+        Conversation.channel.is_cached(conversation)
+        and Conversation.assignee.is_cached(conversation)
+        and conversation.contact.channel_id == conversation.channel_id
+    )
 
 
 def live_contact_panel(*, conversation_id: int) -> tuple[Conversation, ContactPanel] | None:

@@ -59,6 +59,7 @@ from conversations.selectors.inbox import (
     filter_choices,
     filters_for,
     inbox_page,
+    labels_from_rows,
     labels_of,
     view_tabs,
     visible_application_list,
@@ -220,6 +221,7 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
     page = _page_context(
         request, filters, applications, active_id=conversation.pk, members=members, labels=labels
     )
+    labels_from_rows(conversation, page["page"].rows)
     return render(request, "conversations/inbox.html", {**page, **context})
 
 

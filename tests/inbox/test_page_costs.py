@@ -234,3 +234,42 @@ def test_a_search_typed_under_the_same_tab_filters_leaves_the_counts_out(agent_a
     ).content.decode()
     assert 'id="tab-count-all" class="tab-count" hx-swap-oob="true" data-count="1"' in other
     assert re.search(r'id="view-unread"[^>]*data-counted="([^"]*)"', other).group(1) != counted
+
+
+def _thread_header(page: str, conversation: Conversation) -> str:
+    start = page.index(f'<header id="thread-header-{conversation.pk}"')
+    return page[start : page.index("</header>", start)]
+
+
+def test_a_thread_in_the_list_takes_its_labels_from_the_lists_one_query(agent_a_client, app_a):
+    vip = Label.objects.create(application=app_a, name="VIP", colour="#b91c1c")
+    listed = make_conversation(app_a)
+    # Resolved: the page's list (open ones) does not show it, so its header reads its labels itself.
+    unlisted = make_conversation(app_a, status=Conversation.Status.RESOLVED)
+    for conversation in (listed, unlisted):
+        conversation.labels.add(vip)
+
+    for conversation, reads in ((listed, 1), (unlisted, 2)):
+        with CaptureQueriesContext(connection) as queries:
+            page = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+
+        assert (f'<li id="conv-{conversation.pk}"' in page) is (conversation is listed)
+        header = _thread_header(page, conversation)
+        assert f'data-label="{vip.pk}">VIP</span>' in header
+        assert f'value="{vip.pk}:remove"' in header  # the label menu knows it is on
+        assert len([sql for sql in _sql(queries) if "CONVERSATIONS_CONVERSATION_LABELS" in sql]) == reads
+
+
+def test_an_unlinked_contacts_panel_is_drawn_from_the_thread_already_read(agent_a_client, app_a):
+    conversation = make_conversation(app_a, name="Marta", external_id="5521999990000")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
+
+    start = page.index(f'id="contact-panel-{conversation.pk}"')
+    panel = page[start : page.index("</details>", start)]
+    assert "Marta" in panel and "5521999990000" in panel and "this conversation" in panel
+    last_seen = panel[panel.index("Last seen") :]
+    assert f'datetime="{conversation.last_inbound_at.isoformat()}"' in last_seen
+    assert 'data-action="unlink"' not in panel  # nothing to unlink from
+    assert not [sql for sql in _sql(queries) if 'FROM "CONVERSATIONS_CONTACT"' in sql]
