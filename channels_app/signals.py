@@ -15,14 +15,21 @@ from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from channels_app.models import Application, Channel, Membership
+from channels_app.models import Application, Channel, Membership, WhatsAppTemplate
 from channels_app.realtime import publish_access_changed
+from channels_app.roster import bump_roster, bump_roster_of_channel, bump_roster_of_member
 from channels_app.selectors import forget_channel_kind
 
 
 @receiver([post_save, post_delete], sender=Membership)
 def membership_changed(sender: type, instance: Membership, **kwargs: Any) -> None:
     publish_access_changed(user_ids=[instance.user_id])
+    bump_roster(application_ids=[instance.application_id])  # the assignee menus list members
+
+
+@receiver([post_save, post_delete], sender=WhatsAppTemplate)
+def template_changed(sender: type, instance: WhatsAppTemplate, **kwargs: Any) -> None:
+    bump_roster_of_channel(instance.channel_id)  # the composer's template picker
 
 
 @receiver([post_save, post_delete], sender=Application)
@@ -45,6 +52,8 @@ def user_changed(sender: type, instance: Any, update_fields: Any = None, **kwarg
         return
     # Deactivation, a new password (other sessions end), superuser rights given or taken, deletion.
     publish_access_changed(user_ids=[instance.pk])
+    if not kwargs.get("created"):
+        bump_roster_of_member(instance.pk)  # a new name or an account switched off: the assignee menus
 
 
 @receiver(user_logged_out)

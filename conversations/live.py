@@ -51,6 +51,7 @@ from conversations.selectors.inbox import (
 from conversations.selectors.mentions import unread_mention_of, unread_mentions
 from conversations.selectors.thread import (
     assignable_agents,
+    channel_templates,
     contact_panel,
     conversation_for,
     thread_changes,
@@ -161,7 +162,7 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
     cap = capability(window["kind"])
     media_types = [t for t in MEDIA_KEYS if t in cap.content_types]
     # The channel's template library (WhatsApp): the picker's choices and, as JSON, their text.
-    templates = list(conversation.channel.templates.all()) if window["templates_allowed"] else []
+    templates = channel_templates(conversation) if window["templates_allowed"] else []
     return {
         **window,
         "max_length": cap.max_text_length,

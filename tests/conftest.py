@@ -66,6 +66,17 @@ def _no_recent_tab_counts(settings) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _no_roster_of_another_test() -> Iterator[None]:
+    """A test's rolled-back Applications may share an id and a roster version with the next test's
+    (SQLite gives ids out again): what a process keeps under them must not outlive the test."""
+    from channels_app import roster
+
+    roster.kept.clear()
+    yield
+    roster.kept.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language_and_zone_after_each_test() -> Iterator[None]:
     """A request activates its user's language and time zone in the thread that serves it, and the test
     client serves in the test's own thread: put the defaults back so no test inherits another's."""

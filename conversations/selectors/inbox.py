@@ -22,6 +22,7 @@ from django.utils.translation import pgettext_lazy
 from channels_app.access import User, application_for, visible_application_ids, visible_applications
 from channels_app.hub.capabilities import ChannelKind
 from channels_app.models import Application, Channel, Membership
+from channels_app.roster import roster_of
 from channels_app.selectors import channel_kinds, remember_settings_access
 from conversations.models import Contact, Conversation, ConversationCycle, Label, Message
 
@@ -96,14 +97,18 @@ def _attach_parents(rows: list[Conversation], applications: list[Application]) -
         Conversation.channel.field.set_cached_value(row, channels[row.channel_id])
 
 
-def _attach_labels(rows: list[Conversation]) -> None:
+def _attach_labels(rows: list[Conversation], *, also: int | None = None) -> dict[int, list[Label]]:
     """Each row's labels, where `conversation.labels.all()` finds them, as ROW_LABELS' prefetch leaves
     them: one query for the page. Django's own prefetch of a many-to-many builds a manager and filters
-    a queryset for every row (a sixth of a 30-row inbox page's time)."""
-    if not rows:
-        return
-    db = rows[0]._state.db
+    a queryset for every row (a sixth of a 30-row inbox page's time). `also`: a conversation whose
+    labels the same query reads, whether the rows hold it or not (the open thread's header). Returns
+    every conversation's labels by id."""
     found: dict[int, list[Label]] = {row.pk: [] for row in rows}
+    if also is not None:
+        found.setdefault(also, [])
+    if not found:
+        return found
+    db = Conversation.objects.db
     links = (
         Conversation.labels.through.objects.filter(conversation_id__in=list(found))
         .order_by("label__name", "label__id")  # Label's own ordering
@@ -113,6 +118,7 @@ def _attach_labels(rows: list[Conversation]) -> None:
         found[conversation_id].append(Label.from_db(db, ["id", "application_id", "name", "colour"], label))
     for row in rows:
         remember_labels(row, found[row.pk])
+    return found
 
 
 def remember_labels(conversation: Conversation, labels: list[Label]) -> None:
@@ -123,15 +129,6 @@ def remember_labels(conversation: Conversation, labels: list[Label]) -> None:
     cached._prefetch_done = True
     known = getattr(conversation, "_prefetched_objects_cache", {})
     conversation.__dict__["_prefetched_objects_cache"] = {**known, "labels": cached}
-
-
-def labels_from_rows(conversation: Conversation, rows: list[Conversation]) -> None:
-    """An open thread's labels (its header shows them) from its row in the page's list, when the list
-    shows it: the page's one label query read them already."""
-    for row in rows:
-        if row.pk == conversation.pk:
-            remember_labels(conversation, labels_of_row(row))
-            return
 
 
 def labels_of_row(conversation: Conversation) -> list[Label]:
@@ -285,8 +282,9 @@ def visible_application_list(user: User) -> list[Application]:
     """The Applications this user may see (id and name), read once per page and handed to every
     selector of that page as `application_ids` (each would otherwise ask again: four queries a page).
     The same read tells whether the user administers any of them: the nav's "Settings" and "Delivery"
-    links (`can_use_settings`) need no query of their own then."""
-    applications = visible_applications(user).only("id", "name")
+    links (`can_use_settings`) need no query of their own then; and the versions under which the
+    process keeps their members and labels (`page_labels`, thread.py `page_members`)."""
+    applications = visible_applications(user).only("id", "name", "roster_version")
     if not user.is_authenticated or user.is_superuser:
         return list(applications)
     administered = Membership.objects.filter(
@@ -352,6 +350,8 @@ def conversation_matches_search(*, conversation_id: int, term: str) -> bool:
 class InboxPage:
     rows: list[Conversation]
     next_cursor: str | None  # the `before` of the next page, None at the end
+    # The open thread's labels (`keep_id`), read with the rows' when the page read those itself.
+    open_labels: list[Label] | None = None
 
 
 def inbox_page(
@@ -365,7 +365,7 @@ def inbox_page(
     applications: list[Application] | None = None,
 ) -> InboxPage:
     """One page of the inbox, keyset-paginated on (last_activity_at, id): stable while rows move up.
-    `keep_id`: the open conversation, kept in the Unread view once read. `applications`: the visible
+    `keep_id`: the open conversation, kept in the Unread view once read (its labels come with the rows'). `applications`: the visible
     ones (`visible_application_list`), when the caller read them: the rows take their names from it."""
     if applications is not None:
         application_ids = [a.pk for a in applications]
@@ -383,10 +383,14 @@ def inbox_page(
     rows = list(qs[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
+    open_labels = None
     if applications is not None:
         _attach_parents(rows, applications)
-        _attach_labels(rows)
-    return InboxPage(rows=rows, next_cursor=sort_key(rows[-1]) if has_more and rows else None)
+        labels = _attach_labels(rows, also=keep_id)
+        open_labels = labels[keep_id] if keep_id else None
+    return InboxPage(
+        rows=rows, next_cursor=sort_key(rows[-1]) if has_more and rows else None, open_labels=open_labels
+    )
 
 
 def inbox_row(
@@ -405,7 +409,7 @@ def filter_choices(
     if applications is None:
         applications = visible_application_list(user)
     if labels is None:
-        labels = labels_of(application_ids=[a.pk for a in applications])
+        labels = page_labels(applications)
     return {
         "applications": applications,
         "kinds": [(k.value, k.label) for k in ChannelKind],
@@ -413,6 +417,12 @@ def filter_choices(
         "assigned_choices": InboxFilters.ASSIGNED_CHOICES,
         "labels": labels,
     }
+
+
+def page_labels(applications: list[Application]) -> list[Label]:
+    """`labels_of` these Applications (`visible_application_list`'s), as this process read them at the
+    Applications' roster versions (channels_app/roster.py): no query until one of them changes."""
+    return roster_of("labels", applications, lambda: labels_of(application_ids=[a.pk for a in applications]))
 
 
 def labels_of(*, application_ids: Collection[int]) -> list[Label]:

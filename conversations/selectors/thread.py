@@ -16,7 +16,8 @@ from django.http import Http404
 
 from channels_app.access import AuthUser, User, visible_applications
 from channels_app.hub.message_content import parse_content
-from channels_app.models import Application, Membership
+from channels_app.models import Application, Membership, WhatsAppTemplate
+from channels_app.roster import roster_of
 from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
 from conversations.selectors.inbox import ROW_DEFERRED
 
@@ -288,6 +289,26 @@ class Members:
 
     def of(self, application_id: int) -> list[AuthUser]:
         return self.by_application.get(application_id, [])
+
+
+def page_members(applications: list[Application]) -> Members:
+    """`members_of` these Applications (`visible_application_list`'s), as this process read them at the
+    Applications' roster versions (channels_app/roster.py): no query until one of them changes."""
+    return roster_of(
+        "members", applications, lambda: members_of(application_ids=[a.pk for a in applications])
+    )
+
+
+def channel_templates(conversation: Conversation) -> list[WhatsAppTemplate]:
+    """The composer's template library: the conversation's channel's, as this process read them at its
+    Application's roster version (when the conversation came with its Application)."""
+
+    def read() -> list[WhatsAppTemplate]:
+        return list(conversation.channel.templates.all())
+
+    if not Conversation.application.is_cached(conversation):
+        return read()
+    return roster_of(("templates", conversation.channel_id), [conversation.application], read)
 
 
 def members_of(*, application_ids: Collection[int]) -> Members:

@@ -59,8 +59,8 @@ from conversations.selectors.inbox import (
     filter_choices,
     filters_for,
     inbox_page,
-    labels_from_rows,
-    labels_of,
+    page_labels,
+    remember_labels,
     view_tabs,
     visible_application_list,
 )
@@ -70,9 +70,9 @@ from conversations.selectors.thread import (
     contact_panel,
     conversation_for,
     matching_message_id,
-    members_of,
     message_for,
     message_timeline,
+    page_members,
     thread_page,
     thread_page_around,
 )
@@ -130,7 +130,7 @@ def _page_context(
     `labels`: those of the visible Applications, when the caller read them already."""
     context = _list_context(request, filters, applications, active_id=active_id, before=before)
     if members is None:
-        members = members_of(application_ids=[a.pk for a in applications])
+        members = page_members(applications)
     return {
         **context,
         **filter_choices(user=request.user, applications=applications, labels=labels),
@@ -212,8 +212,8 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
         return render(request, "conversations/partials/thread_pane.html", context)
     # The whole page: the members and labels of every visible Application, read once for the list's
     # filters and bulk bar and for the thread's assignee and label menus.
-    members = members_of(application_ids=ids)
-    labels = labels_of(application_ids=ids)
+    members = page_members(applications)
+    labels = page_labels(applications)
     own_labels = [label for label in labels if label.application_id == conversation.application_id]
     context.update(
         thread_context(conversation, agents=members.of(conversation.application_id), labels=own_labels)
@@ -221,7 +221,8 @@ def conversation_detail(request: AuthenticatedRequest, conversation_id: int) -> 
     page = _page_context(
         request, filters, applications, active_id=conversation.pk, members=members, labels=labels
     )
-    labels_from_rows(conversation, page["page"].rows)
+    if page["page"].open_labels is not None:  # read with the list's: the header asks no more
+        remember_labels(conversation, page["page"].open_labels)
     return render(request, "conversations/inbox.html", {**page, **context})
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from channels_app.models import Membership
 from conversations.live import base_context
-from conversations.models import Contact, Conversation, Label, Message
+from conversations.models import Contact, Conversation, Message
 from conversations.selectors.inbox import InboxFilters, inbox_page
 from conversations.selectors.thread import AUTHOR_DEFERRED, thread_page
 from conversations.templatetags import fragments
@@ -358,7 +358,7 @@ def test_a_thread_header_says_assign_to_me_only_to_others(varied_inbox, agent_a,
 def test_a_change_to_a_thread_header_shows_on_the_next_load_and_a_new_message_draws_none(
     agent_a_client, varied_inbox, agent_a, colleague, app_a
 ):
-    from conversations.actions.labels import do_create_label, do_set_label
+    from conversations.actions.labels import do_create_label, do_set_label, do_update_label
     from conversations.actions.threads import do_assign, do_set_status
 
     mine = varied_inbox[0]
@@ -376,8 +376,9 @@ def test_a_change_to_a_thread_header_shows_on_the_next_load_and_a_new_message_dr
     do_set_status(conversation=mine, status="pending", actor=agent_a)
     assert 'data-status="pending"' in header_of(agent_a_client.get(url).content.decode(), mine)
 
-    # A member renamed (carla, not the assignee: only the assignee menu names her).
-    get_user_model().objects.filter(pk=colleague.pk).update(first_name="Carolina")
+    # A member renamed (carla, not the assignee: only the assignee menu names her), as the admin site does.
+    colleague.first_name = "Carolina"
+    colleague.save()
     renamed = header_of(agent_a_client.get(url).content.decode(), mine)
     assert f'<option value="{colleague.pk}">Carolina Costa</option>' in renamed
 
@@ -396,12 +397,12 @@ def test_a_change_to_a_thread_header_shows_on_the_next_load_and_a_new_message_dr
     assert f'name="label" value="{vip.pk}:remove"' in labelled
     assert f'data-label="{vip.pk}">VIP</span>' in labelled.split('<details class="label-menu">')[0]
 
-    Label.objects.filter(pk=vip.pk).update(name="Gold", colour="#e03131")  # renamed by an admin
+    do_update_label(actor=agent_a, label=vip, name="Gold", colour="#e03131")  # renamed by an admin
     relabelled = header_of(agent_a_client.get(url).content.decode(), mine)
     assert f'style="--label: #e03131" data-label="{vip.pk}">Gold</span>' in relabelled
     assert ">VIP<" not in relabelled
     later = do_create_label(actor=agent_a, application=app_a, name="Later", colour="#f08c00")
     agent_a_client.get(url)
-    Label.objects.filter(pk=later.pk).update(name="Tomorrow")  # not on this conversation: the menu only
+    do_update_label(actor=agent_a, label=later, name="Tomorrow", colour="#f08c00")  # the menu only
     menu = header_of(agent_a_client.get(url).content.decode(), mine)
     assert f'name="label" value="{later.pk}:add"' in menu and ">Tomorrow</span>" in menu

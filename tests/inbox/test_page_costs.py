@@ -15,6 +15,7 @@ from conversations.models import Conversation, Label
 from conversations.selectors.thread import conversation_for, thread_page
 from tests.conftest import login
 from tests.inbox.inbox_support import add_message, channel_of, make_conversation
+from tests.inbox.test_fragments import row_of
 
 pytestmark = pytest.mark.django_db
 
@@ -241,23 +242,24 @@ def _thread_header(page: str, conversation: Conversation) -> str:
     return page[start : page.index("</header>", start)]
 
 
-def test_a_thread_in_the_list_takes_its_labels_from_the_lists_one_query(agent_a_client, app_a):
+def test_the_open_threads_labels_come_with_the_list_rows_in_one_query(agent_a_client, app_a):
     vip = Label.objects.create(application=app_a, name="VIP", colour="#b91c1c")
     listed = make_conversation(app_a)
-    # Resolved: the page's list (open ones) does not show it, so its header reads its labels itself.
+    # Resolved: the page's list (open ones) does not show it; its header shows its labels all the same.
     unlisted = make_conversation(app_a, status=Conversation.Status.RESOLVED)
     for conversation in (listed, unlisted):
         conversation.labels.add(vip)
 
-    for conversation, reads in ((listed, 1), (unlisted, 2)):
+    for conversation in (listed, unlisted):
         with CaptureQueriesContext(connection) as queries:
             page = agent_a_client.get(reverse("conversation", args=[conversation.pk])).content.decode()
 
         assert (f'<li id="conv-{conversation.pk}"' in page) is (conversation is listed)
+        assert f'data-label="{vip.pk}">VIP</span>' in row_of(page, listed)
         header = _thread_header(page, conversation)
         assert f'data-label="{vip.pk}">VIP</span>' in header
         assert f'value="{vip.pk}:remove"' in header  # the label menu knows it is on
-        assert len([sql for sql in _sql(queries) if "CONVERSATIONS_CONVERSATION_LABELS" in sql]) == reads
+        assert len([sql for sql in _sql(queries) if "CONVERSATIONS_CONVERSATION_LABELS" in sql]) == 1
 
 
 def test_an_unlinked_contacts_panel_is_drawn_from_the_thread_already_read(agent_a_client, app_a):
