@@ -42,8 +42,8 @@ class Application(models.Model):
         help_text=_("An unassigned conversation is assigned to the agent who replies first."),
     )
     # Moves in the same transaction as any change to what pages list of this Application in their menus:
-    # its members and their names, its labels, its channels' templates. Each server process keeps those
-    # lists under it (channels_app/roster.py); only the signals that bump it write it.
+    # its members and their names, its labels, its channels' templates, its canned replies. Each server
+    # process keeps those lists under it (channels_app/roster.py); only the signals that bump it write it.
     roster_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

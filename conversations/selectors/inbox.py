@@ -365,8 +365,9 @@ def inbox_page(
     applications: list[Application] | None = None,
 ) -> InboxPage:
     """One page of the inbox, keyset-paginated on (last_activity_at, id): stable while rows move up.
-    `keep_id`: the open conversation, kept in the Unread view once read (its labels come with the rows'). `applications`: the visible
-    ones (`visible_application_list`), when the caller read them: the rows take their names from it."""
+    `keep_id`: the open conversation, kept in the Unread view once read (its labels come with the
+    rows'). `applications`: the visible ones (`visible_application_list`), when the caller read them:
+    the rows take their names from it."""
     if applications is not None:
         application_ids = [a.pk for a in applications]
     qs = inbox_conversations(

@@ -9,6 +9,7 @@ from django.http import Http404
 from channels_app.access import AuthUser, User, visible_applications
 from channels_app.models import Membership
 from conversations.models import CannedReply, Conversation, Label, Message
+from conversations.selectors.thread import conversation_roster
 
 
 def label_for(user: User, label_id: int | str, *, admin: bool = False) -> Label:
@@ -34,6 +35,16 @@ def canned_replies_for(*, user: AuthUser, application_id: int) -> QuerySet[Canne
     """The Application's shared canned replies and the user's own, by code (the caller checked access)."""
     return CannedReply.objects.filter(application_id=application_id).filter(
         Q(owner__isnull=True) | Q(owner_id=user.pk)
+    )
+
+
+def page_canned_replies(*, user: AuthUser, conversation: Conversation) -> list[CannedReply]:
+    """`canned_replies_for` the conversation's Application, for the composer's `/` picker on every
+    thread page: as this process read them for this user at the Application's roster version."""
+    return conversation_roster(
+        ("canned", user.pk),
+        conversation,
+        lambda: list(canned_replies_for(user=user, application_id=conversation.application_id)),
     )
 
 

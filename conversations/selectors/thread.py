@@ -6,10 +6,10 @@ Access comes first (`conversation_for`: 404 for what the user may not see), then
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import TypedDict, TypeVar
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -20,6 +20,8 @@ from channels_app.models import Application, Membership, WhatsAppTemplate
 from channels_app.roster import roster_of
 from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
 from conversations.selectors.inbox import ROW_DEFERRED
+
+T = TypeVar("T")
 
 THREAD_PAGE_SIZE = 40
 # What passes between the customer and the team, as opposed to the team's own notes and activity lines.
@@ -299,16 +301,21 @@ def page_members(applications: list[Application]) -> Members:
     )
 
 
-def channel_templates(conversation: Conversation) -> list[WhatsAppTemplate]:
-    """The composer's template library: the conversation's channel's, as this process read them at its
-    Application's roster version (when the conversation came with its Application)."""
-
-    def read() -> list[WhatsAppTemplate]:
-        return list(conversation.channel.templates.all())
-
+def conversation_roster(what: Hashable, conversation: Conversation, read: Callable[[], T]) -> T:
+    """`roster_of` the conversation's Application: what this process read for `what` at its roster
+    version, when the conversation came with its Application (`conversation_for`); else `read()`."""
     if not Conversation.application.is_cached(conversation):
         return read()
-    return roster_of(("templates", conversation.channel_id), [conversation.application], read)
+    return roster_of(what, [conversation.application], read)
+
+
+def channel_templates(conversation: Conversation) -> list[WhatsAppTemplate]:
+    """The composer's template library: the conversation's channel's (`conversation_roster`)."""
+    return conversation_roster(
+        ("templates", conversation.channel_id),
+        conversation,
+        lambda: list(conversation.channel.templates.all()),
+    )
 
 
 def members_of(*, application_ids: Collection[int]) -> Members:

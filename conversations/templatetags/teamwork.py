@@ -15,7 +15,7 @@ from conversations.actions.notes import MENTION
 from conversations.canned import fill, variable_values
 from conversations.selectors.inbox import labels_of_row
 from conversations.selectors.mentions import unread_mentions
-from conversations.selectors.teamwork import canned_replies_for
+from conversations.selectors.teamwork import page_canned_replies
 from conversations.templatetags.inbox import linkify
 
 register = template.Library()
@@ -83,5 +83,5 @@ def canned_items(context: template.Context, conversation: Any) -> str:
     if user is None or not user.is_authenticated:
         return "[]"
     values = variable_values(conversation=conversation, agent=user)
-    replies = canned_replies_for(user=user, application_id=conversation.application_id)
+    replies = page_canned_replies(user=user, conversation=conversation)
     return json.dumps([{"code": r.code, "title": r.title, "body": fill(r.body, values)} for r in replies])

@@ -18,18 +18,28 @@ from django.urls import reverse
 from channels_app.actions.team import do_set_membership, do_set_user_active
 from channels_app.actions.templates import do_add_template, do_delete_template
 from channels_app.models import Application, Membership, WhatsAppTemplate
+from conversations.actions.canned import (
+    do_create_canned_reply,
+    do_delete_canned_reply,
+    do_update_canned_reply,
+)
 from conversations.actions.labels import do_create_label, do_delete_label, do_update_label
-from conversations.models import Label
+from conversations.models import CannedReply, Label
 from tests.conftest import login
 from tests.inbox.inbox_support import make_conversation
 
 pytestmark = pytest.mark.django_db
 
-LISTS = ("CHANNELS_APP_MEMBERSHIP", 'FROM "CONVERSATIONS_LABEL"', "CHANNELS_APP_WHATSAPPTEMPLATE")
+LISTS = (
+    "CHANNELS_APP_MEMBERSHIP",
+    'FROM "CONVERSATIONS_LABEL"',
+    "CHANNELS_APP_WHATSAPPTEMPLATE",
+    "CONVERSATIONS_CANNEDREPLY",
+)
 
 
 def _reads_of_lists(queries: CaptureQueriesContext) -> list[str]:
-    """Queries that read the members, the Applications' labels or a channel's templates (not the
+    """Queries that read the members, the labels, a channel's templates or canned replies (not the
     page's own Applications, which name the members' table in a subquery, nor the rows' labels)."""
     found = []
     for query in queries.captured_queries:
@@ -42,7 +52,8 @@ def _reads_of_lists(queries: CaptureQueriesContext) -> list[str]:
 
 
 def _menus(page: str, conversation: Any) -> dict[str, str]:
-    """The assignee menu, the label menu and the template picker of the thread, as HTML."""
+    """The thread's assignee menu, label menu, template picker and canned replies, and the filter bar's
+    labels, as HTML."""
 
     def between(opening: str, closing: str) -> str:
         start = page.find(opening)  # a menu with nothing to offer is left out
@@ -53,8 +64,11 @@ def _menus(page: str, conversation: Any) -> dict[str, str]:
         "labels": between('<details class="label-menu">', "</details>"),
         "filter": between('<details class="label-filter"', "</details>"),
         "templates": between('<select id="template-pick"', "</select>"),
+        "canned": between('<div id="canned-replies"', "</div>"),  # the `/` picker's JSON, escaped
     }
-    return {name: re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html) for name, html in menus.items()}
+    return {
+        name: re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", html) for name, html in menus.items()
+    }
 
 
 def _template(admin: Any, channel: Any, name: str) -> WhatsAppTemplate:
@@ -83,6 +97,14 @@ def colleague(app_a):
 def thread(app_a, admin, agent_a, colleague):
     label = do_create_label(actor=admin, application=app_a, name="VIP", colour="#e03131")
     conversation = make_conversation(app_a)
+    do_create_canned_reply(
+        actor=admin,
+        application=app_a,
+        code="hello",
+        title="Greeting",
+        body="Hello {{contact.name}}",
+        shared=True,
+    )
     return conversation, label, _template(admin, conversation.channel, "order_update")
 
 
@@ -100,7 +122,7 @@ def test_a_second_page_reads_no_list_and_shows_the_same_menus(thread, agent_a, a
     first, first_queries = _open(client, conversation)
     second, second_queries = _open(client, conversation)
 
-    assert len(_reads_of_lists(first_queries)) == 3  # members, labels, templates
+    assert len(_reads_of_lists(first_queries)) == 4  # members, labels, templates, canned replies
     assert _reads_of_lists(second_queries) == []
     menus = _menus(second, conversation)
     assert menus == _menus(first, conversation)
@@ -174,6 +196,24 @@ def delete_template(s: Scene) -> Shows:
     return lambda menus: "order_update" not in menus["templates"]
 
 
+def add_canned_reply(s: Scene) -> Shows:
+    do_create_canned_reply(
+        actor=s.admin, application=s.app, code="thanks", title="Thanks", body="Thank you!", shared=True
+    )
+    return lambda menus: "Thank you!" in menus["canned"]
+
+
+def edit_canned_reply(s: Scene) -> Shows:
+    reply = CannedReply.objects.get(code="hello")
+    do_update_canned_reply(actor=s.admin, reply=reply, code="hello", title="Greeting", body="Good morning!")
+    return lambda menus: "Good morning!" in menus["canned"]
+
+
+def delete_canned_reply(s: Scene) -> Shows:
+    do_delete_canned_reply(actor=s.admin, reply=CannedReply.objects.get(code="hello"))
+    return lambda menus: "Greeting" not in menus["canned"]
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -186,6 +226,9 @@ def delete_template(s: Scene) -> Shows:
         delete_label,
         add_template,
         delete_template,
+        add_canned_reply,
+        edit_canned_reply,
+        delete_canned_reply,
     ],
 )
 def test_each_change_to_a_list_shows_on_the_next_page(thread, app_a, admin, agent_a, colleague, change):
@@ -201,6 +244,22 @@ def test_each_change_to_a_list_shows_on_the_next_page(thread, app_a, admin, agen
     assert not shows(_menus(before, conversation))
     assert shows(_menus(after, conversation))
     assert _reads_of_lists(queries)  # read afresh
+
+
+def test_an_agents_own_canned_replies_reach_only_their_pages(thread, agent_a, colleague, app_a):
+    conversation, _, _ = thread
+    mine = login(agent_a)
+    _open(mine, conversation)  # the process reads alice's list
+    do_create_canned_reply(
+        actor=colleague, application=app_a, code="carla", title="Carla's", body="From Carla", shared=False
+    )
+
+    alice, _ = _open(mine, conversation)
+    carla, _ = _open(login(colleague), conversation)
+
+    assert "From Carla" not in _menus(alice, conversation)["canned"]
+    assert "Hello" in _menus(alice, conversation)["canned"]
+    assert "From Carla" in _menus(carla, conversation)["canned"]
 
 
 def _label_filter(page: str) -> str:
