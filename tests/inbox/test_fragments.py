@@ -14,7 +14,6 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from channels_app.models import Membership
 from conversations.live import base_context
 from conversations.models import Contact, Conversation, Message
 from conversations.selectors.inbox import InboxFilters, inbox_page
@@ -60,14 +59,6 @@ def row_of(html: str, conversation: Conversation) -> str:
 def bubble_of(html: str, message: Message) -> str:
     start = html.index(f'<li id="msg-{message.pk}"')
     return html[start : html.index("</li>", start)]
-
-
-@pytest.fixture
-def colleague(app_a):
-    """A second agent of Application A, who sees the same rows as alice."""
-    user = get_user_model().objects.create_user("carla", password="x", first_name="Carla", last_name="Costa")
-    Membership.objects.create(user=user, application=app_a, role=Membership.Role.AGENT)
-    return user
 
 
 @pytest.fixture

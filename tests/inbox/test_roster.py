@@ -87,13 +87,6 @@ def _template(admin: Any, channel: Any, name: str) -> WhatsAppTemplate:
 
 
 @pytest.fixture
-def colleague(app_a):
-    user = get_user_model().objects.create_user("carla", password="x", first_name="Carla", last_name="Costa")
-    Membership.objects.create(user=user, application=app_a, role=Membership.Role.AGENT)
-    return user
-
-
-@pytest.fixture
 def thread(app_a, admin, agent_a, colleague):
     label = do_create_label(actor=admin, application=app_a, name="VIP", colour="#e03131")
     conversation = make_conversation(app_a)
