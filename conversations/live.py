@@ -44,17 +44,17 @@ from conversations.selectors.inbox import (
     inbox_changes,
     inbox_page,
     inbox_row,
-    labels_of,
     recent_count_groups,
     tab_counts,
 )
 from conversations.selectors.mentions import unread_mention_of, unread_mentions
 from conversations.selectors.thread import (
-    assignable_agents,
     channel_templates,
     contact_panel,
     conversation_for,
+    thread_agents,
     thread_changes,
+    thread_labels,
     thread_page,
 )
 from conversations.templatetags.fragments import thread_header_html
@@ -193,10 +193,8 @@ def _team(conversation: Conversation, agents: list[Any] | None, labels: list[Lab
     """The Application's members and labels (the header's menus), read unless the caller has them."""
     return {
         "conversation": conversation,
-        "agents": assignable_agents(application=conversation.application) if agents is None else agents,
-        "application_labels": (
-            labels_of(application_ids=[conversation.application_id]) if labels is None else labels
-        ),
+        "agents": thread_agents(conversation) if agents is None else agents,
+        "application_labels": thread_labels(conversation) if labels is None else labels,
     }
 
 

@@ -137,6 +137,35 @@ class Scene:
 Shows = Callable[[dict[str, str]], bool]
 
 
+def test_opening_a_thread_from_the_list_reads_no_list_again(thread, agent_a, admin, app_a):
+    conversation, label, template = thread
+    client = login(agent_a)
+
+    def pane() -> tuple[str, CaptureQueriesContext]:
+        # A click on a row: htmx asks for the thread pane alone.
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(
+                reverse("conversation", args=[conversation.pk]),
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_TARGET="thread-pane",
+            )
+        assert response.status_code == 200 and "<html" not in response.content.decode()
+        return response.content.decode(), queries
+
+    first, first_queries = pane()
+    second, second_queries = pane()
+    later = do_create_label(actor=admin, application=app_a, name="Later", colour="#f08c00")
+    third, _ = pane()
+
+    assert len(_reads_of_lists(first_queries)) == 4
+    assert _reads_of_lists(second_queries) == []
+    assert _menus(second, conversation) == _menus(first, conversation)
+    menus = _menus(third, conversation)
+    assert f'value="{label.pk}:add"' in menus["labels"] and f'value="{later.pk}:add"' in menus["labels"]
+    assert f'<option value="{admin.pk}">Ada Admin</option>' in menus["assignees"]
+    assert f'<option value="{template.pk}">order_update</option>' in menus["templates"]
+
+
 def add_member(s: Scene) -> Shows:
     nina = get_user_model().objects.create_user("nina", password="x", first_name="Nina", last_name="Nunes")
     do_set_membership(actor=s.admin, user=nina, application=s.app, role=Membership.Role.AGENT)
