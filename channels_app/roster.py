@@ -12,45 +12,19 @@ nothing updates these tables in bulk; a change that would must call `bump_roster
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable
 from typing import Any, TypeVar
 
 from django.db.models import F
 
+from channels_app.lru import BoundedCache
 from channels_app.models import Application
 
 T = TypeVar("T")
 
-
-class _Kept:
-    """A bounded, thread-safe LRU (daphne serves pages on several threads)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, read: Callable[[], T]) -> T:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        value = read()  # outside the lock: two threads may read the same list once each, alike
-        with self._lock:
-            self._entries[key] = value
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-# A few kB per entry: the members and labels of each set of Applications users see, each channel's templates.
-kept = _Kept(size=500)
+# A few kB per entry: the members and labels of each set of Applications users see, each channel's
+# templates, each agent's canned replies.
+kept: BoundedCache[Any] = BoundedCache(size=500)
 
 
 def roster_of(what: Hashable, applications: Iterable[Application], read: Callable[[], T]) -> T:

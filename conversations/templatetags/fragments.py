@@ -29,9 +29,7 @@ time zone or day (rows say "Yesterday") is another key; the old entry just ages 
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -45,6 +43,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
 from channels_app.access import person_name
+from channels_app.lru import BoundedCache
 from conversations.forms import SNOOZE_PRESETS
 from conversations.selectors.inbox import ROW_RELATED, labels_of_row, remember_labels
 
@@ -57,42 +56,12 @@ NO_VIEWER = -1
 CSRF_MARK = "hubdashcsrftokenmark"
 
 
-class FragmentCache:
-    """A bounded, thread-safe LRU of rendered fragments (daphne serves requests on several threads)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, SafeString] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, render: Callable[[], SafeString]) -> SafeString:
-        with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
-                self._entries.move_to_end(key)
-                return html
-        html = render()  # outside the lock: two threads may draw the same fragment once each, alike
-        with self._lock:
-            self._entries[key] = html
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return html
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 # With their keys, about 5 kB a row and 2 kB a bubble (measured at 1M messages): some 20 MB per server
 # process when full; a row of any of the first sixty pages of 30, or a hundred threads' latest pages.
-rows = FragmentCache(size=2000)
-bubbles = FragmentCache(size=5000)
+rows = BoundedCache[SafeString](size=2000)
+bubbles = BoundedCache[SafeString](size=5000)
 # About 12 kB each, one per thread state and viewer: some 12 MB when full.
-headers = FragmentCache(size=1000)
+headers = BoundedCache[SafeString](size=1000)
 
 
 # Values that are their own key; anything else (a JSON field's dict) is frozen by `_frozen`.

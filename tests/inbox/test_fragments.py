@@ -269,19 +269,6 @@ def test_the_partials_read_only_what_their_key_holds(app_a, agent_a, varied_inbo
             render_to_string("conversations/partials/message.html", {"message": message})
 
 
-def test_the_cache_keeps_its_newest_entries_within_its_size():
-    cache = fragments.FragmentCache(size=2)
-    drawn = []
-
-    def draw(key: str):
-        return lambda: drawn.append(key) or key
-
-    for key in ["a", "b", "a", "c", "a", "b"]:
-        assert cache.get(key, draw(key)) == key
-
-    assert drawn == ["a", "b", "c", "b"]  # "b" was the oldest when "c" came in
-
-
 _PLAIN_HEADER = Template('{% include "conversations/partials/thread_header.html" %}')
 _CACHED_HEADER = Template("{% load fragments %}{% thread_header %}")
 
