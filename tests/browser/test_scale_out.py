@@ -30,7 +30,7 @@ from channels_app.hub.signatures import sign
 from channels_app.models import Membership
 from tests.browser.conftest import ServerProcess, _child_env, _port_open
 from tests.conftest import _user
-from tests.inbox.inbox_support import channel_of
+from tests.inbox.inbox_support import channel_of, make_conversation
 from tests.support import free_port, wait_for
 
 pytestmark = pytest.mark.browser
@@ -164,3 +164,36 @@ def test_agents_on_two_processes_each_see_every_message_once(two_processes, app_
     assert set(posted_to) == set(upstreams), posted_to
     for agent_counts in counts:
         assert {n: agent_counts.get(n, 0) for n in range(MESSAGES)} == dict.fromkeys(range(MESSAGES), 1)
+
+
+@pytest.mark.skipif(
+    not Path(NGINX).exists() and not os.environ.get("CI"),
+    reason="needs nginx (apt-get install nginx-light); .ci/run installs it, so CI never skips this",
+)
+def test_a_change_to_the_menus_shows_on_the_next_page_of_every_process(two_processes, app_a, agent_a, admin):
+    from conversations.actions.labels import do_create_label
+
+    _, upstreams = two_processes
+    conversation = make_conversation(app_a)
+    vip = do_create_label(actor=admin, application=app_a, name="VIP", colour="#e03131")
+    client = Client()
+    client.force_login(agent_a)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+    def thread_on(upstream: str) -> str:
+        url = f"http://{upstream}/conversations/{conversation.pk}/"
+        answer = requests.get(url, headers={"Cookie": cookie}, timeout=15)
+        assert answer.status_code == 200, answer.text[:500]
+        return answer.text
+
+    # Each process draws the thread, and keeps its Application's members and labels.
+    for page in [thread_on(upstream) for upstream in upstreams]:
+        assert f'name="label" value="{vip.pk}:add"' in page and ">Ada Admin</option>" in page
+    # Changed by neither: by this process, as `manage.py` or another server would.
+    later = do_create_label(actor=admin, application=app_a, name="Later", colour="#f08c00")
+    admin.first_name = "Adalgisa"
+    admin.save()
+
+    for page in [thread_on(upstream) for upstream in upstreams]:
+        assert f'name="label" value="{later.pk}:add"' in page
+        assert ">Adalgisa Admin</option>" in page and ">Ada Admin</option>" not in page
