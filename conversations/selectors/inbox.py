@@ -428,7 +428,9 @@ def page_labels(applications: list[Application]) -> list[Label]:
 
 def labels_of(*, application_ids: Collection[int]) -> list[Label]:
     """The labels of these Applications, by name (the filter bar, a thread header's label menu)."""
-    return list(Label.objects.filter(application_id__in=list(application_ids)).select_related("application"))
+    labels = Label.objects.filter(application_id__in=list(application_ids)).select_related("application")
+    # Kept by each process (`page_labels`): without the Application's Hub API key, decrypted for nothing.
+    return list(labels.defer(*ROW_DEFERRED))
 
 
 def filters_for(

@@ -25,6 +25,7 @@ from conversations.actions.canned import (
 )
 from conversations.actions.labels import do_create_label, do_delete_label, do_update_label
 from conversations.models import CannedReply, Label
+from conversations.selectors.inbox import page_labels
 from tests.conftest import login
 from tests.inbox.inbox_support import make_conversation
 
@@ -311,3 +312,12 @@ def test_a_change_moves_the_version_in_its_own_transaction(app_a, admin):
 
     assert Application.objects.get(pk=app_a.pk).roster_version == version
     assert not Label.objects.filter(name="Undone").exists()
+
+
+def test_the_kept_labels_hold_no_hub_api_key(app_a, admin):
+    do_create_label(actor=admin, application=app_a, name="VIP", colour="#e03131")
+
+    (label,) = page_labels([Application.objects.only("id", "name", "roster_version").get(pk=app_a.pk)])
+
+    assert label.application.name == "Acme Support"  # the filter bar names it
+    assert "hub_api_key" not in label.application.__dict__  # deferred: never decrypted, never kept
