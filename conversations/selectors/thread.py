@@ -341,6 +341,7 @@ def members_of(*, application_ids: Collection[int]) -> Members:
     memberships = (
         Membership.objects.filter(application_id__in=list(application_ids), user__is_active=True)
         .select_related("user")
+        .defer("user__password")  # kept by each process (`page_members`): no password hash in it
         .order_by("user__first_name", "user__last_name", "user__username", "user_id")
     )
     for membership in memberships:

@@ -26,6 +26,7 @@ from conversations.actions.canned import (
 from conversations.actions.labels import do_create_label, do_delete_label, do_update_label
 from conversations.models import CannedReply, Label
 from conversations.selectors.inbox import page_labels
+from conversations.selectors.thread import page_members
 from tests.conftest import login
 from tests.inbox.inbox_support import make_conversation
 
@@ -321,3 +322,11 @@ def test_the_kept_labels_hold_no_hub_api_key(app_a, admin):
 
     assert label.application.name == "Acme Support"  # the filter bar names it
     assert "hub_api_key" not in label.application.__dict__  # deferred: never decrypted, never kept
+
+
+def test_the_kept_members_hold_no_password_hash(app_a, agent_a):
+    members = page_members([Application.objects.only("id", "name", "roster_version").get(pk=app_a.pk)])
+
+    (alice,) = members.of(app_a.pk)
+    assert alice.pk == agent_a.pk and alice.get_full_name() == "Alice Agent"
+    assert "password" not in alice.__dict__  # deferred: the list each process keeps holds no hash
