@@ -74,6 +74,10 @@ CLOSE_UNAUTHENTICATED = 4401
 # The socket's session key is gone but may have been replaced (Django cycles the key on a password
 # change and at sign-in): the page reconnects with the cookie it holds now, and learns which it was.
 CLOSE_SESSION_CHANGED = 4001
+# The socket failed on an event and left its groups: the page reconnects and resyncs from its cursor.
+# Not 1011 ("internal error"): daphne's websocket library lets an application close only with 1000 or
+# 3000-4999, and raised on 1011, leaving the socket open with no group (deaf) until the page reloaded.
+CLOSE_FAILED = 4500
 PRESENCE_STATES = ("viewing", "typing", "left")
 
 
@@ -170,7 +174,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             try:
                 await self._leave_all()
             finally:
-                await self.close(code=1011)
+                await self.close(code=CLOSE_FAILED)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels (4.2+) hops to its one database thread before *every* message, to close stale

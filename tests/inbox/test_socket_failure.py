@@ -1,4 +1,4 @@
-"""A socket that fails on an event closes (1011), so its tab reconnects and resyncs, rather than staying
+"""A socket that fails on an event closes (4500), so its tab reconnects and resyncs, rather than staying
 open and deaf; and a live frame survives PostgreSQL cutting the connections it would be drawn on (the
 soak's `pg_terminate_backend` fault, docs/benchmarks.md)."""
 
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from channels_app.database import read_again_if_cut
 from channels_app.realtime import application_group, local_groups, stamp
+from conversations.consumers import CLOSE_FAILED
 from hubdash.asgi import application
 from tests.inbox.inbox_support import connect, frames_until_quiet, make_conversation, sync_message
 from tests.inbox.test_websocket import customer_writes
@@ -56,7 +57,7 @@ def test_a_socket_that_fails_on_an_event_is_closed_and_the_process_keeps_deliver
 
     closed, reader_cancelled, heard = async_to_sync(scenario)()
 
-    assert closed == {"type": "websocket.close", "code": 1011}
+    assert closed == {"type": "websocket.close", "code": CLOSE_FAILED}
     assert not reader_cancelled
     assert "After the failure" in "".join(heard)
 
