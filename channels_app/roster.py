@@ -5,8 +5,10 @@ labels (the filter bar, the label menu) and, in the composer, the channel's What
 agent's canned replies: four queries a thread page for lists that change a few times a week. A page
 reads its Applications anyway (`visible_application_list`), and with them `Application.roster_version`,
 which the signals (channels_app/signals.py, conversations/receivers.py) move in the same transaction as
-any change to those lists; a process keeps each list under the versions it was read at. A page that sees a new version therefore reads the lists again, and never sees a list older
-than the version it read, whichever process served the change. `queryset.update()` sends no signal:
+any change to those lists; a process keeps each list under the versions it was read at. A page that
+sees a new version therefore reads the lists again, and never sees a list older than the version it
+read, whichever process served the change. A live event's thread header takes its menus from here too
+(fanout.py: the event's row brings its Application's version). `queryset.update()` sends no signal:
 nothing updates these tables in bulk; a change that would must call `bump_roster` itself.
 """
 

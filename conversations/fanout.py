@@ -32,7 +32,7 @@ from conversations.live import (
     thread_state_html,
 )
 from conversations.models import Conversation, Label
-from conversations.selectors.inbox import conversation_matches_search, labels_of, live_row
+from conversations.selectors.inbox import conversation_matches_search, live_row, page_labels
 from conversations.selectors.thread import (
     ContactPanel,
     assignable_agents,
@@ -112,7 +112,7 @@ class SharedRender:
             _, filters_query, viewer_id = key
             if self._agents is None:
                 self._agents = assignable_agents(application=c.application)
-                self._labels = labels_of(application_ids=[c.application_id])
+                self._labels = page_labels([c.application])
             base = {"viewer_id": viewer_id, "filters_query": filters_query, "in_frame": True}
             return thread_state_html(c, base, agents=self._agents, labels=self._labels)
         raise ValueError(key)

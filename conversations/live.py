@@ -44,17 +44,17 @@ from conversations.selectors.inbox import (
     inbox_changes,
     inbox_page,
     inbox_row,
+    page_labels,
     recent_count_groups,
     tab_counts,
 )
 from conversations.selectors.mentions import unread_mention_of, unread_mentions
 from conversations.selectors.thread import (
+    assignable_agents,
     channel_templates,
     contact_panel,
     conversation_for,
-    thread_agents,
     thread_changes,
-    thread_labels,
     thread_page,
 )
 from conversations.templatetags.fragments import thread_header_html
@@ -190,11 +190,12 @@ def composer_context(conversation: Conversation) -> dict[str, Any]:
 
 
 def _team(conversation: Conversation, agents: list[Any] | None, labels: list[Label] | None) -> dict[str, Any]:
-    """The Application's members and labels (the header's menus), read unless the caller has them."""
+    """The Application's members and labels (the header's menus): the caller's, or as this process keeps
+    them (channels_app/roster.py)."""
     return {
         "conversation": conversation,
-        "agents": thread_agents(conversation) if agents is None else agents,
-        "application_labels": thread_labels(conversation) if labels is None else labels,
+        "agents": assignable_agents(application=conversation.application) if agents is None else agents,
+        "application_labels": page_labels([conversation.application]) if labels is None else labels,
     }
 
 

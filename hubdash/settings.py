@@ -186,8 +186,8 @@ HUB_SIGNATURE_MAX_SKEW = env.int("HUB_SIGNATURE_MAX_SKEW", default=300)
 # event; a failed check always re-reads them, so only a deactivated secret lingers this long). 0 = off.
 WEBHOOK_ROUTE_CACHE_SECONDS = env.float("WEBHOOK_ROUTE_CACHE_SECONDS", default=5.0)
 # Seconds a process reuses the view tabs' counts it drew on a page for the next pages of the same
-# Applications and status (one grouped query that reads every open conversation). The tab's websocket sync counts
-# again at once, so a page shows counts at most this old only until its socket is up. 0 = off.
+# Applications and status (one grouped query that reads every open conversation). The tab's websocket
+# sync counts again at once, so a page shows counts at most this old only until its socket is up. 0 = off.
 TAB_COUNTS_CACHE_SECONDS = env.float("TAB_COUNTS_CACHE_SECONDS", default=1.0)
 # A reply still `enqueued`/`sent` after this long is flagged as stuck on the delivery review.
 DELIVERY_STUCK_AFTER_MINUTES = env.int("DELIVERY_STUCK_AFTER_MINUTES", default=15)

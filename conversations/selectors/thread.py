@@ -18,8 +18,8 @@ from channels_app.access import AuthUser, User, visible_applications
 from channels_app.hub.message_content import parse_content
 from channels_app.models import Application, Membership, WhatsAppTemplate
 from channels_app.roster import roster_of
-from conversations.models import Contact, Conversation, Label, Message, MessageStatusChange, SendAttempt
-from conversations.selectors.inbox import ROW_DEFERRED, labels_of
+from conversations.models import Contact, Conversation, Message, MessageStatusChange, SendAttempt
+from conversations.selectors.inbox import ROW_DEFERRED
 
 T = TypeVar("T")
 
@@ -276,8 +276,9 @@ def message_timeline(*, message: Message) -> MessageTimeline:
 
 
 def assignable_agents(*, application: Application) -> list[AuthUser]:
-    """Active users who may answer this Application (members of it)."""
-    return members_of(application_ids=[application.pk]).of(application.pk)
+    """Active users who may answer this Application (members of it): a thread header's assignee menu,
+    as this process keeps them (`page_members`)."""
+    return page_members([application]).of(application.pk)
 
 
 @dataclass
@@ -307,21 +308,6 @@ def conversation_roster(what: Hashable, conversation: Conversation, read: Callab
     if not Conversation.application.is_cached(conversation):
         return read()
     return roster_of(what, [conversation.application], read)
-
-
-def thread_agents(conversation: Conversation) -> list[AuthUser]:
-    """A thread header's assignee menu: its Application's members (`conversation_roster`)."""
-    members = conversation_roster(
-        "members", conversation, lambda: members_of(application_ids=[conversation.application_id])
-    )
-    return members.of(conversation.application_id)
-
-
-def thread_labels(conversation: Conversation) -> list[Label]:
-    """A thread header's label menu: its Application's labels (`conversation_roster`)."""
-    return conversation_roster(
-        "labels", conversation, lambda: labels_of(application_ids=[conversation.application_id])
-    )
 
 
 def channel_templates(conversation: Conversation) -> list[WhatsAppTemplate]:
