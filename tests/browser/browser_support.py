@@ -4,13 +4,17 @@ how the inbox is read and driven (only through the markup contract of templates/
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
+from django.test import Client
 from playwright.sync_api import expect
 
 from channels_app.actions.team import do_set_membership
@@ -207,3 +211,24 @@ def set_membership(**kwargs) -> None:
     assert not thread.is_alive(), "do_set_membership did not return in 10 s"
     if failure:
         raise failure[0]
+
+
+def session_cookie(user: Any) -> str:
+    """A `Cookie` header that signs `user` in, for the clients that are not the browser (websockets,
+    requests) talking to the stack's servers."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+async def synced_inbox_socket(base_url: str, cookie: str) -> Any:
+    """An inbox websocket to the server at `base_url`, past its first sync (as a page opens it)."""
+    import websockets
+
+    ws = await websockets.connect(
+        base_url.replace("http", "ws") + "/ws/inbox/", additional_headers={"Cookie": cookie}, origin=base_url
+    )
+    sync = {"type": "sync", "gen": 1, "scope": "all", "since": None, "conversation": None}
+    await ws.send(json.dumps({**sync, "after": 0, "rows": [], "filters": ""}))
+    assert 'data-kind="sync"' in await asyncio.wait_for(ws.recv(), 15)
+    return ws

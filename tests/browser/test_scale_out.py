@@ -22,12 +22,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.conf import settings
-from django.test import Client
 
 from channels_app.actions.webhooks import do_store_signing_secret
 from channels_app.hub.signatures import sign
 from channels_app.models import Membership
+from tests.browser.browser_support import session_cookie, synced_inbox_socket
 from tests.browser.conftest import ServerProcess, _child_env, _port_open
 from tests.conftest import _user
 from tests.inbox.inbox_support import channel_of, make_conversation
@@ -107,7 +106,6 @@ def _signed(app_channel, n: int) -> tuple[bytes, dict[str, str]]:
     reason="needs nginx (apt-get install nginx-light); .ci/run installs it, so CI never skips this",
 )
 def test_agents_on_two_processes_each_see_every_message_once(two_processes, app_a, agent_a):
-    import websockets
 
     base, upstreams = two_processes
     do_store_signing_secret(application=app_a, hub_webhook_id="scale", secret=SECRET)
@@ -115,24 +113,15 @@ def test_agents_on_two_processes_each_see_every_message_once(two_processes, app_
     for n in range(3):
         agents.append(_user(f"scale{n}"))
         Membership.objects.create(user=agents[-1], application=app_a, role=Membership.Role.AGENT)
-    cookies = []
-    for agent in agents:
-        client = Client()
-        client.force_login(agent)
-        cookies.append(f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}")
+    cookies = [session_cookie(agent) for agent in agents]
     whatsapp = channel_of(app_a, "whatsapp")
     webhook = f"{base}/hub/webhook/{app_a.public_id}/"
 
     async def scenario():
         sockets, served_by = [], []
         for cookie in cookies:
-            ws = await websockets.connect(
-                base.replace("http", "ws") + "/ws/inbox/", additional_headers={"Cookie": cookie}, origin=base
-            )
+            ws = await synced_inbox_socket(base, cookie)
             served_by.append(ws.response.headers.get("X-Upstream"))
-            sync = {"type": "sync", "gen": 1, "scope": "all", "since": None, "conversation": None}
-            await ws.send(json.dumps({**sync, "after": 0, "rows": [], "filters": ""}))
-            assert 'data-kind="sync"' in await asyncio.wait_for(ws.recv(), 15)
             sockets.append(ws)
 
         posted_to = []
@@ -176,9 +165,7 @@ def test_a_change_to_the_menus_shows_on_the_next_page_of_every_process(two_proce
     _, upstreams = two_processes
     conversation = make_conversation(app_a)
     vip = do_create_label(actor=admin, application=app_a, name="VIP", colour="#e03131")
-    client = Client()
-    client.force_login(agent_a)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    cookie = session_cookie(agent_a)
 
     def thread_on(upstream: str) -> str:
         url = f"http://{upstream}/conversations/{conversation.pk}/"

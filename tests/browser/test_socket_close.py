@@ -9,16 +9,14 @@ started as a subprocess (tests/browser/conftest.py).
 from __future__ import annotations
 
 import asyncio
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from channels.layers import get_channel_layer
-from django.conf import settings
-from django.test import Client
 
 from channels_app.realtime import application_group, stamp
 from conversations.consumers import CLOSE_FAILED
+from tests.browser.browser_support import session_cookie, synced_inbox_socket
 
 pytestmark = pytest.mark.browser
 
@@ -26,19 +24,11 @@ pytestmark = pytest.mark.browser
 def test_a_socket_that_fails_on_an_event_is_closed_for_its_page_to_reconnect(stack, app_a, agent_a):
     import websockets
 
-    client = Client()
-    client.force_login(agent_a)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    base = stack.base_url
+    cookie = session_cookie(agent_a)
     group = application_group(app_a.pk)
 
     async def scenario() -> int | None:
-        ws = await websockets.connect(
-            base.replace("http", "ws") + "/ws/inbox/", additional_headers={"Cookie": cookie}, origin=base
-        )
-        sync = {"type": "sync", "gen": 1, "scope": "all", "since": None, "conversation": None}
-        await ws.send(json.dumps({**sync, "after": 0, "rows": [], "filters": ""}))
-        assert 'data-kind="sync"' in await asyncio.wait_for(ws.recv(), 15)
+        ws = await synced_inbox_socket(stack.base_url, cookie)
         # An event the consumer cannot handle: it fails on it, as when its draw fails on the database.
         await get_channel_layer().group_send(
             group, stamp(group, {"type": "no.such.event", "application_id": app_a.pk})

@@ -156,3 +156,15 @@ async def frames_until_quiet(
     while not await communicator.receive_nothing(timeout=quiet if frames else first):
         frames.append((await communicator.receive_output(timeout=5))["text"])
     return frames
+
+
+def row_of(html: str, conversation: Conversation) -> str:
+    """A conversation's row in a page's list, as HTML."""
+    start = html.index(f'<li id="conv-{conversation.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+def header_of(html: str, conversation: Conversation) -> str:
+    """An open thread's header in a page, as HTML."""
+    start = html.index(f'<header id="thread-header-{conversation.pk}"')
+    return html[start : html.index("</header>", start)]

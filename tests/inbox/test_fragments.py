@@ -20,7 +20,7 @@ from conversations.selectors.inbox import InboxFilters, inbox_page
 from conversations.selectors.thread import AUTHOR_DEFERRED, thread_page
 from conversations.templatetags import fragments
 from tests.conftest import login
-from tests.inbox.inbox_support import add_message, ago, make_conversation
+from tests.inbox.inbox_support import add_message, ago, header_of, make_conversation, row_of
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +49,6 @@ def page_context(user, values: dict) -> RequestContext:
 def without_tokens(html: str) -> tuple[str, list[str]]:
     pattern = r'name="csrfmiddlewaretoken" value="(\w+)"'
     return re.sub(pattern, "TOKEN", html), re.findall(pattern, html)
-
-
-def row_of(html: str, conversation: Conversation) -> str:
-    start = html.index(f'<li id="conv-{conversation.pk}"')
-    return html[start : html.index("</li>", start)]
 
 
 def bubble_of(html: str, message: Message) -> str:
@@ -286,11 +281,6 @@ def header_context(user, conversation: Conversation) -> dict:
         **thread_context(opened),
         "snooze_presets": SNOOZE_PRESETS,
     }
-
-
-def header_of(html: str, conversation: Conversation) -> str:
-    start = html.index(f'<header id="thread-header-{conversation.pk}"')
-    return html[start : html.index("</header>", start)]
 
 
 @pytest.mark.parametrize("viewer", ["agent_a", "colleague", "superuser"])

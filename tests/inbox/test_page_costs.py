@@ -14,8 +14,7 @@ from channels_app.selectors import channel_kinds
 from conversations.models import Conversation, Label
 from conversations.selectors.thread import conversation_for, thread_page
 from tests.conftest import login
-from tests.inbox.inbox_support import add_message, channel_of, make_conversation
-from tests.inbox.test_fragments import row_of
+from tests.inbox.inbox_support import add_message, channel_of, header_of, make_conversation, row_of
 
 pytestmark = pytest.mark.django_db
 
@@ -237,11 +236,6 @@ def test_a_search_typed_under_the_same_tab_filters_leaves_the_counts_out(agent_a
     assert re.search(r'id="view-unread"[^>]*data-counted="([^"]*)"', other).group(1) != counted
 
 
-def _thread_header(page: str, conversation: Conversation) -> str:
-    start = page.index(f'<header id="thread-header-{conversation.pk}"')
-    return page[start : page.index("</header>", start)]
-
-
 def test_the_open_threads_labels_come_with_the_list_rows_in_one_query(agent_a_client, app_a):
     vip = Label.objects.create(application=app_a, name="VIP", colour="#b91c1c")
     listed = make_conversation(app_a)
@@ -256,7 +250,7 @@ def test_the_open_threads_labels_come_with_the_list_rows_in_one_query(agent_a_cl
 
         assert (f'<li id="conv-{conversation.pk}"' in page) is (conversation is listed)
         assert f'data-label="{vip.pk}">VIP</span>' in row_of(page, listed)
-        header = _thread_header(page, conversation)
+        header = header_of(page, conversation)
         assert f'data-label="{vip.pk}">VIP</span>' in header
         assert f'value="{vip.pk}:remove"' in header  # the label menu knows it is on
         assert len([sql for sql in _sql(queries) if "CONVERSATIONS_CONVERSATION_LABELS" in sql]) == 1

@@ -1,6 +1,6 @@
-"""A page's menus (members, labels, a channel's templates) come from what its process read at the
-Applications' roster versions; any change to them moves the version in its own transaction, so the next
-page shows it (channels_app/roster.py)."""
+"""A page's menus (members, labels, a channel's templates, canned replies) come from what its process
+read at the Applications' roster versions; any change to them moves the version in its own transaction,
+so the next page shows it (channels_app/roster.py)."""
 
 from __future__ import annotations
 
